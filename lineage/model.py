@@ -1,0 +1,319 @@
+"""The vocabulary every layer of Silverline speaks.
+
+Frozen dataclasses with tuples, never lists, so values can be hashed, cached and shared
+between processes. ``to_dict`` methods produce the OpenLineage-shaped JSON that the CLI
+prints and that golden tests compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "ColumnId",
+    "ColumnLineage",
+    "DatasetId",
+    "Field",
+    "InputField",
+    "ParseIssue",
+    "ParseWarning",
+    "Schema",
+    "ScriptLineage",
+    "StatementKind",
+    "StatementLineage",
+    "Transformation",
+    "TransformationSubtype",
+    "TransformationType",
+]
+
+
+class TransformationType(str, Enum):
+    """Whether the output value is derived from the input (DIRECT) or only shaped by it."""
+
+    DIRECT = "DIRECT"
+    INDIRECT = "INDIRECT"
+
+
+class TransformationSubtype(str, Enum):
+    """OpenLineage ColumnLineageDatasetFacet 1-2-0 subtypes."""
+
+    IDENTITY = "IDENTITY"
+    TRANSFORMATION = "TRANSFORMATION"
+    AGGREGATION = "AGGREGATION"
+    JOIN = "JOIN"
+    GROUP_BY = "GROUP_BY"
+    FILTER = "FILTER"
+    SORT = "SORT"
+    WINDOW = "WINDOW"
+    CONDITIONAL = "CONDITIONAL"
+
+
+# DIRECT subtypes ordered by how much they change the value; composition keeps the strongest.
+_DIRECT_RANK = {
+    TransformationSubtype.IDENTITY: 0,
+    TransformationSubtype.TRANSFORMATION: 1,
+    TransformationSubtype.AGGREGATION: 2,
+}
+
+
+@dataclass(frozen=True, order=True)
+class DatasetId:
+    """A dataset named by the OpenLineage naming spec: ``namespace`` + ``name``."""
+
+    namespace: str
+    name: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"namespace": self.namespace, "name": self.name}
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, order=True)
+class ColumnId:
+    """One column of one dataset."""
+
+    dataset: DatasetId
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name}.{self.name}"
+
+
+@dataclass(frozen=True, order=True)
+class Field:
+    """A column of a schema; ``type`` is the native type as written, or None if unknown."""
+
+    name: str
+    type: str | None = None
+    description: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"name": self.name}
+        if self.type is not None:
+            out["type"] = self.type
+        if self.description is not None:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The ordered fields of a dataset."""
+
+    fields: tuple[Field, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fields": [f.to_dict() for f in self.fields]}
+
+
+@dataclass(frozen=True, order=True)
+class Transformation:
+    """How an input field takes part in an output field (OpenLineage 1-2-0)."""
+
+    type: TransformationType
+    subtype: TransformationSubtype
+    masking: bool = False
+
+    @property
+    def is_direct(self) -> bool:
+        return self.type is TransformationType.DIRECT
+
+    def then(self, outer: Transformation) -> Transformation:
+        """Compose: ``self`` produced an intermediate value that ``outer`` then used.
+
+        An INDIRECT outer use wins (``WHERE cte.x > 0`` filters whatever ``x`` came
+        from); otherwise an INDIRECT inner one is kept; two DIRECT ones keep the
+        stronger subtype (IDENTITY < TRANSFORMATION < AGGREGATION).
+        """
+        if not outer.is_direct:
+            return outer
+        if not self.is_direct:
+            return self
+        subtype = max(self.subtype, outer.subtype, key=_DIRECT_RANK.__getitem__)
+        return Transformation(TransformationType.DIRECT, subtype, self.masking or outer.masking)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type.value, "subtype": self.subtype.value, "masking": self.masking}
+
+    @classmethod
+    def direct(cls, subtype: TransformationSubtype, masking: bool = False) -> Transformation:
+        return cls(TransformationType.DIRECT, subtype, masking)
+
+    @classmethod
+    def indirect(cls, subtype: TransformationSubtype) -> Transformation:
+        return cls(TransformationType.INDIRECT, subtype, False)
+
+
+IDENTITY = Transformation.direct(TransformationSubtype.IDENTITY)
+
+
+@dataclass(frozen=True, order=True)
+class InputField:
+    """One input column of an output column, with every way it takes part."""
+
+    dataset: DatasetId
+    field: str
+    transformations: tuple[Transformation, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "namespace": self.dataset.namespace,
+            "name": self.dataset.name,
+            "field": self.field,
+            "transformations": [t.to_dict() for t in self.transformations],
+        }
+
+
+@dataclass(frozen=True)
+class ColumnLineage:
+    """Column lineage of one output dataset (None for a bare SELECT's result).
+
+    ``fields`` keeps output column order; ``dataset`` holds the inputs that shape every
+    row (OpenLineage's dataset-level lineage).
+    """
+
+    output: DatasetId | None
+    fields: tuple[tuple[str, tuple[InputField, ...]], ...] = ()
+    dataset: tuple[InputField, ...] = ()
+
+    def field_map(self) -> Mapping[str, tuple[InputField, ...]]:
+        return dict(self.fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output": self.output.to_dict() if self.output else None,
+            "fields": {
+                name: {"inputFields": [i.to_dict() for i in inputs]} for name, inputs in self.fields
+            },
+            "dataset": [i.to_dict() for i in self.dataset],
+        }
+
+
+@dataclass(frozen=True)
+class ParseIssue:
+    """A statement that could not be parsed: where, and the offending text."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    text: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something the parser could not decide; the lineage it affects is left out, not guessed."""
+
+    message: str
+    column: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"message": self.message}
+        if self.column is not None:
+            out["column"] = self.column
+        return out
+
+
+class StatementKind(str, Enum):
+    SELECT = "SELECT"
+    INSERT = "INSERT"
+    CREATE_TABLE = "CREATE_TABLE"
+    CREATE_TABLE_AS = "CREATE_TABLE_AS"
+    CREATE_VIEW = "CREATE_VIEW"
+    CREATE_MATERIALIZED_VIEW = "CREATE_MATERIALIZED_VIEW"
+    MERGE = "MERGE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    COPY = "COPY"
+    UNLOAD = "UNLOAD"
+    DROP = "DROP"
+    ALTER = "ALTER"
+    TRUNCATE = "TRUNCATE"
+    OTHER = "OTHER"
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class StatementLineage:
+    """The lineage of one SQL statement of a script."""
+
+    index: int
+    kind: StatementKind
+    dialect: str | None
+    inputs: tuple[DatasetId, ...] = ()
+    outputs: tuple[DatasetId, ...] = ()
+    column_lineage: tuple[ColumnLineage, ...] = ()
+    output_schemas: tuple[tuple[DatasetId, Schema], ...] = ()
+    confidence: float = 1.0
+    warnings: tuple[ParseWarning, ...] = ()
+    errors: tuple[ParseIssue, ...] = ()
+    file: str | None = None
+    line: int | None = None
+    sql: str = ""
+    temporary: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def schema_of(self, dataset: DatasetId) -> Schema | None:
+        return dict(self.output_schemas).get(dataset)
+
+    def to_dict(self) -> dict[str, Any]:
+        schemas = dict(self.output_schemas)
+
+        def output(dataset: DatasetId) -> dict[str, Any]:
+            out: dict[str, Any] = dataset.to_dict()
+            if dataset in schemas and schemas[dataset].fields:
+                out["facets"] = {"schema": schemas[dataset].to_dict()}
+            return out
+
+        doc: dict[str, Any] = {
+            "file": self.file,
+            "index": self.index,
+            "line": self.line,
+            "kind": self.kind.value,
+            "dialect": self.dialect,
+            "confidence": self.confidence,
+            "inputs": [d.to_dict() for d in self.inputs],
+            "outputs": [output(d) for d in self.outputs],
+            "columnLineage": [c.to_dict() for c in self.column_lineage],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "errors": [e.to_dict() for e in self.errors],
+        }
+        if self.temporary:
+            doc["temporary"] = True
+        return doc
+
+
+@dataclass(frozen=True)
+class ScriptLineage:
+    """The lineage of every statement of one or more SQL scripts, in order."""
+
+    statements: tuple[StatementLineage, ...] = field(default_factory=tuple)
+
+    @property
+    def errors(self) -> tuple[ParseIssue, ...]:
+        return tuple(e for s in self.statements for e in s.errors)
+
+    def __add__(self, other: ScriptLineage) -> ScriptLineage:
+        return ScriptLineage(self.statements + other.statements)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"statements": [s.to_dict() for s in self.statements]}

@@ -1,0 +1,59 @@
+"""Naming: sqlglot tables and file locations -> OpenLineage ``DatasetId``s.
+
+Unquoted identifiers are case-insensitive in every dialect we read and are reported in
+lower case (also for Snowflake, whose canonical case is upper); quoted identifiers keep
+their case. Locations follow OpenLineage's naming spec::
+
+    's3://bucket/bronze/erp/'  -> DatasetId("s3://bucket", "bronze/erp")
+    '/data/landing/x.csv'      -> DatasetId("file", "/data/landing/x.csv")
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+
+from lineage.model import DatasetId
+
+__all__ = ["LOWERCASE_DIALECT", "default_namespace", "location_dataset", "table_parts"]
+
+# The base dialect lower-cases unquoted identifiers; used to normalise every dialect alike.
+LOWERCASE_DIALECT = Dialect()
+
+_OBJECT_STORES = ("s3", "s3a", "s3n", "gs", "gcs", "abfss", "abfs", "wasbs", "wasb", "hdfs", "oss")
+
+
+def default_namespace(dialect: str | None) -> str:
+    """The namespace used when none is configured: the dialect's name, or ``sql``."""
+    return dialect or "sql"
+
+
+def table_parts(
+    table: exp.Table, default_database: str | None, default_schema: str | None
+) -> list[str]:
+    """``[database, schema, table]`` as far as known, completed with the defaults."""
+    parts = [p.name for p in (table.args.get("catalog"), table.args.get("db")) if p is not None]
+    parts.append(table.name)
+    if len(parts) == 1 and default_schema:
+        parts.insert(0, default_schema)
+    if len(parts) == 2 and default_database:
+        parts.insert(0, default_database)
+    return parts
+
+
+def location_dataset(location: str, namespace: str) -> DatasetId:
+    """A dataset for a file or object-store location, or a stage name, as OpenLineage names it."""
+    location = location.strip()
+    parsed = urlsplit(location)
+    scheme = parsed.scheme.lower()
+    if scheme in _OBJECT_STORES and parsed.netloc:
+        path = parsed.path.strip("/") or "/"
+        return DatasetId(f"{scheme}://{parsed.netloc}", path)
+    if scheme == "file":
+        return DatasetId("file", parsed.path)
+    if location.startswith("/"):
+        return DatasetId("file", location)
+    # Snowflake stages (@stage/path) and anything else live in the warehouse's namespace.
+    return DatasetId(namespace, location)

@@ -1,0 +1,626 @@
+"""Column lineage of one qualified query: walk sqlglot's scope tree once, memoised.
+
+``trace_query`` is the entry point. The query must already be qualified (tables
+flattened and aliased, stars expanded where the schema allows) by ``sql_statements``.
+Every column reference is resolved to the scope that defines it and followed down
+through CTEs, derived tables, UNION branches, lateral subqueries and UNNEST/explode
+sources to base tables, composing the transformation met at each hop::
+
+    WITH c AS (SELECT UPPER(name) AS n FROM crm.customers)   -- n <- name: TRANSFORMATION
+    SELECT MAX(n) AS top FROM c                              -- top <- name: AGGREGATION
+
+Results are memoised per (scope, column) so wide CTE chains are walked once. Inputs are
+never guessed: an unqualified column that could come from two sources is reported as a
+warning and left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, walk_in_scope
+
+from lineage.model import (
+    IDENTITY,
+    DatasetId,
+    InputField,
+    ParseWarning,
+    Transformation,
+    TransformationSubtype,
+)
+
+__all__ = ["Edges", "QueryLineage", "TableResolver", "TempTable", "trace_query"]
+
+Sub = TransformationSubtype
+FieldKey = tuple[DatasetId, str]
+Edges = dict[FieldKey, set[Transformation]]
+
+CONDITIONAL = Transformation.indirect(Sub.CONDITIONAL)
+FILTER = Transformation.indirect(Sub.FILTER)
+JOIN = Transformation.indirect(Sub.JOIN)
+TRANSFORMATION = Transformation.direct(Sub.TRANSFORMATION)
+
+# Functions whose output hides the input value (hashes, redaction, encryption).
+MASKING_FUNCTIONS = frozenset(
+    {
+        "md5",
+        "md5_binary",
+        "md5_hex",
+        "md5_number_lower64",
+        "md5_number_upper64",
+        "sha",
+        "sha1",
+        "sha1_binary",
+        "sha1_hex",
+        "sha2",
+        "sha2_binary",
+        "sha2_hex",
+        "sha224",
+        "sha256",
+        "sha384",
+        "sha512",
+        "hash",
+        "hash_agg",
+        "farm_fingerprint",
+        "fingerprint",
+        "xxhash64",
+        "xxhash",
+        "murmur3_32",
+        "murmur3",
+        "crc32",
+        "hashbytes",
+        "hmac",
+        "hmac_sha256",
+        "mask",
+        "mask_first_n",
+        "mask_last_n",
+        "mask_show_first_n",
+        "mask_show_last_n",
+        "mask_hash",
+        "redact",
+        "encrypt",
+        "encrypt_raw",
+        "aes_encrypt",
+        "pgp_sym_encrypt",
+        "digest",
+        "standard_hash",
+        "ora_hash",
+        "checksum",
+        "binary_checksum",
+    }
+)
+
+# sqlglot parses many hashes into typed nodes; map them back to the names above.
+_MASKING_NODES: tuple[type[exp.Expr], ...] = tuple(
+    cls
+    for cls in (
+        getattr(exp, name, None)
+        for name in (
+            "MD5",
+            "MD5Digest",
+            "SHA",
+            "SHA2",
+            "SHA1Digest",
+            "SHA2Digest",
+            "StandardHash",
+            "FarmFingerprint",
+            "Hash",
+            "Encrypt",
+        )
+    )
+    if isinstance(cls, type)
+)
+
+
+@dataclass(frozen=True)
+class TempTable:
+    """A temporary table created earlier in the script, resolved away by later readers."""
+
+    fields: Mapping[str, Edges]
+    dataset: Edges
+    inputs: frozenset[DatasetId]
+
+
+class TableResolver:
+    """What the tracer needs to know about base tables (filled in by the statement layer)."""
+
+    def __init__(
+        self,
+        dataset_of: Callable[[exp.Table], DatasetId | None],
+        columns_of: Callable[[DatasetId], Sequence[str] | None],
+        temp_tables: Mapping[DatasetId, TempTable],
+    ) -> None:
+        self.dataset_of = dataset_of
+        self.columns_of = columns_of
+        self.temp_tables = temp_tables
+
+
+@dataclass
+class QueryLineage:
+    """Column lineage of a query: per output column, and the row-shaping inputs."""
+
+    columns: list[tuple[str, Edges]]
+    dataset: Edges
+    warnings: list[ParseWarning] = field(default_factory=list)
+    unexpanded_star: bool = False
+    relied_on_query: bool = False
+
+
+def trace_query(root: Scope, tables: TableResolver) -> QueryLineage:
+    """Trace every output column of the query whose root scope is ``root``.
+
+    Args:
+        root: ``build_scope`` of a qualified query.
+        tables: how to name base tables and look up their columns.
+
+    Returns:
+        The lineage of each output column (in output order) and the dataset-level inputs.
+    """
+    tracer = _Tracer(root, tables)
+    names = tracer.output_names(root)
+    columns = [(name, tracer.field_lineage(root, name)) for name in names]
+    dataset = tracer.dataset_lineage(root)
+    return QueryLineage(
+        columns=columns,
+        dataset=dataset,
+        warnings=tracer.warnings,
+        unexpanded_star=tracer.unexpanded_star,
+        relied_on_query=tracer.relied_on_query,
+    )
+
+
+def edges_to_input_fields(edges: Edges) -> tuple[InputField, ...]:
+    """Sorted, deduplicated ``InputField``s of one output column."""
+    return tuple(
+        InputField(dataset, name, tuple(sorted(transformations)))
+        for (dataset, name), transformations in sorted(edges.items())
+    )
+
+
+def input_fields_to_edges(inputs: Iterable[InputField]) -> Edges:
+    return {(i.dataset, i.field): set(i.transformations) for i in inputs}
+
+
+def merge_edges(into: Edges, other: Edges, via: Transformation | None = None) -> None:
+    """Add ``other`` to ``into``; with ``via``, compose each transformation with it first."""
+    for key, transformations in other.items():
+        target = into.setdefault(key, set())
+        if via is None:
+            target.update(transformations)
+        else:
+            target.update(t.then(via) for t in transformations)
+
+
+def _strip(node: exp.Expr) -> exp.Expr:
+    while isinstance(node, (exp.Alias, exp.Paren)):
+        node = node.this
+    return node
+
+
+def _is_masking(node: exp.Expr) -> bool:
+    if isinstance(node, _MASKING_NODES):
+        return True
+    if isinstance(node, exp.Func):
+        return (
+            node.name.lower() in MASKING_FUNCTIONS
+            if isinstance(node, exp.Anonymous)
+            else (node.sql_name().lower() in MASKING_FUNCTIONS)
+        )
+    return False
+
+
+def classify(node: exp.Expr, root: exp.Expr) -> Transformation:
+    """How ``node`` (a column or subquery inside projection ``root``) reaches the output.
+
+    The outermost INDIRECT role on the path wins (``ROW_NUMBER() OVER (PARTITION BY
+    CASE WHEN a ...)`` partitions by ``a``: WINDOW); otherwise the value is DIRECT:
+    IDENTITY when it is the projection itself, AGGREGATION under an aggregate,
+    TRANSFORMATION under anything else.
+    """
+    indirect: Transformation | None = None
+    aggregated = False
+    masking = False
+    child = node
+    parent = node.parent
+    while parent is not None and child is not root:
+        key = child.arg_key
+        if isinstance(parent, exp.Window):
+            if key in ("partition_by", "order"):
+                indirect = Transformation.indirect(Sub.WINDOW)
+        elif isinstance(parent, (exp.If, exp.Case)):
+            # IF(cond, ...), CASE WHEN cond ..., and the operand of CASE x WHEN ...
+            if key == "this":
+                indirect = CONDITIONAL
+        elif isinstance(parent, exp.Filter):
+            if key == "expression":
+                indirect = CONDITIONAL
+        elif isinstance(parent, (exp.In, exp.Exists, exp.Any, exp.All)):
+            if isinstance(child, exp.Query) or key in ("query", "expressions"):
+                indirect = CONDITIONAL
+        elif isinstance(parent, exp.AggFunc):
+            aggregated = True
+        if _is_masking(parent):
+            masking = True
+        child = parent
+        parent = parent.parent
+    if indirect is not None:
+        return indirect
+    if node is _strip(root):
+        return Transformation.direct(Sub.IDENTITY, masking)
+    if aggregated:
+        return Transformation.direct(Sub.AGGREGATION, masking)
+    return Transformation.direct(Sub.TRANSFORMATION, masking)
+
+
+class _Tracer:
+    def __init__(self, root: Scope, tables: TableResolver) -> None:
+        self.tables = tables
+        self.warnings: list[ParseWarning] = []
+        self.unexpanded_star = False
+        self.relied_on_query = False
+        self._field_memo: dict[tuple[int, str], Edges] = {}
+        self._dataset_memo: dict[int, Edges] = {}
+        self._in_progress: set[tuple[int, str]] = set()
+        self._warned: set[tuple[str, str | None]] = set()
+        # Child scopes by the id of the node that starts them, to follow subqueries.
+        self._scope_of: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
+
+    # -- outputs ---------------------------------------------------------------------
+
+    def output_names(self, scope: Scope) -> list[str]:
+        """Output column names of a scope; stars that stay unexpanded are skipped."""
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            return self.output_names(scope.union_scopes[0])
+        if isinstance(expression, exp.Select):
+            names: list[str] = []
+            for projection in expression.selects:
+                if _is_star(projection):
+                    known = self._star_names(scope, projection)
+                    if known is None:
+                        self.unexpanded_star = True
+                        self._warn(
+                            f"{projection.sql()} could not be expanded: the schema of its "
+                            "sources is unknown",
+                        )
+                    else:
+                        names.extend(known)
+                else:
+                    names.append(projection.alias_or_name)
+            return names
+        return list(expression.named_selects) if isinstance(expression, exp.Query) else []
+
+    def _star_names(self, scope: Scope, projection: exp.Expr) -> list[str] | None:
+        names: list[str] = []
+        for source_name in self._star_sources(scope, projection):
+            columns = self._source_columns(scope, source_name)
+            if columns is None:
+                return None
+            names.extend(columns)
+        return names
+
+    # -- per output column -----------------------------------------------------------
+
+    def field_lineage(self, scope: Scope, name: str) -> Edges:
+        key = (id(scope), name)
+        memo = self._field_memo.get(key)
+        if memo is not None:
+            return memo
+        if key in self._in_progress:  # a recursive CTE reading itself
+            return {}
+        self._in_progress.add(key)
+        try:
+            edges = self._field_lineage(scope, name)
+        finally:
+            self._in_progress.discard(key)
+        self._field_memo[key] = edges
+        return edges
+
+    def _field_lineage(self, scope: Scope, name: str) -> Edges:
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            return self._set_operation_field(scope, name)
+        if not isinstance(expression, exp.Select):
+            return {}
+        for projection in expression.selects:
+            if not _is_star(projection) and projection.alias_or_name == name:
+                return self.expression_lineage(scope, projection)
+        # Not an explicit projection: it may come through an unexpanded star.
+        stars = [p for p in expression.selects if _is_star(p)]
+        candidates = [s for p in stars for s in self._star_sources(scope, p)]
+        having = [s for s in candidates if self._source_may_have(scope, s, name)]
+        if len(having) == 1:
+            return self._column_in_source(scope, having[0], name)
+        if len(having) > 1:
+            self._warn(
+                f"column {name!r} is ambiguous: it may come from any of "
+                f"{', '.join(sorted(having))}",
+                name,
+            )
+        return {}
+
+    def _set_operation_field(self, scope: Scope, name: str) -> Edges:
+        left, right = scope.union_scopes[0], scope.union_scopes[1]
+        left_names = self.output_names(left)
+        edges: Edges = {}
+        merge_edges(edges, self.field_lineage(left, name))
+        if isinstance(scope.expression, exp.Except):
+            return edges  # the right side only removes rows: dataset-level FILTER
+        right_names = self.output_names(right)
+        if name in left_names and left_names.index(name) < len(right_names):
+            merge_edges(edges, self.field_lineage(right, right_names[left_names.index(name)]))
+        return edges
+
+    def expression_lineage(self, scope: Scope, root: exp.Expr) -> Edges:
+        """Lineage of one projection (or any expression) evaluated in ``scope``."""
+        edges: Edges = {}
+        for node in walk_in_scope(root):
+            if isinstance(node, exp.Column):
+                if isinstance(node.this, exp.Star):
+                    continue
+                merge_edges(edges, self.column_lineage(scope, node), classify(node, root))
+            elif node is not root and id(node) in self._scope_of:
+                child = self._scope_of[id(node)]
+                via = classify(node, root)
+                # A scalar subquery yields its one column; a predicate (IN, EXISTS) reads all.
+                names = self.output_names(child)
+                for child_name in names[:1] if via.is_direct else names:
+                    merge_edges(edges, self.field_lineage(child, child_name), via)
+                # A scalar subquery's own filters decide its value: INDIRECT for this field.
+                merge_edges(edges, self.dataset_lineage(child))
+        return edges
+
+    # -- resolving one column reference ------------------------------------------------
+
+    def column_lineage(self, scope: Scope, column: exp.Column) -> Edges:
+        table = column.table
+        name = column.name
+        if table:
+            owner = _scope_with_source(scope, table)
+            if owner is None:
+                self._warn(f"column {column.sql()!r} refers to an unknown source {table!r}", name)
+                return {}
+            return self._column_in_source(owner, table, name)
+        return self._unqualified(scope, column)
+
+    def _unqualified(self, scope: Scope, column: exp.Column) -> Edges:
+        name = column.name
+        current: Scope | None = scope
+        while current is not None:
+            sources = list(current.selected_sources) or list(current.sources)
+            if isinstance(current.expression, exp.Select):
+                maybe = [s for s in sources if self._source_may_have(current, s, name)]
+                surely = [s for s in maybe if self._source_has(current, s, name)]
+                if len(surely) == 1 or len(maybe) == 1:
+                    chosen = surely[0] if len(surely) == 1 else maybe[0]
+                    if not surely:
+                        self.relied_on_query = True
+                    return self._column_in_source(current, chosen, name)
+                if len(maybe) > 1:
+                    self._warn(
+                        f"column {name!r} is ambiguous: it may come from any of "
+                        f"{', '.join(sorted(maybe))}",
+                        name,
+                    )
+                    return {}
+                # ORDER BY / HAVING may name a projection alias of the same SELECT.
+                for projection in current.expression.selects:
+                    if isinstance(projection, exp.Alias) and projection.alias == name:
+                        return self.expression_lineage(current, projection)
+            current = current.parent if _may_correlate(current) else None
+        self._warn(f"column {name!r} could not be resolved to any source", name)
+        return {}
+
+    def _column_in_source(self, scope: Scope, source_name: str, name: str) -> Edges:
+        source = scope.sources.get(source_name)
+        if isinstance(source, exp.Table):
+            dataset = self.tables.dataset_of(source)
+            if dataset is None:
+                return {}
+            temp = self.tables.temp_tables.get(dataset)
+            if temp is not None:
+                return {k: set(v) for k, v in temp.fields.get(name, {}).items()}
+            known = self.tables.columns_of(dataset)
+            if known is None:
+                self.relied_on_query = True
+            elif name not in known:
+                self._warn(f"column {name!r} is not in the schema of {dataset.name}", name)
+            return {(dataset, name): {IDENTITY}}
+        if isinstance(source, Scope):
+            expression = source.expression
+            if isinstance(expression, (exp.Select, exp.SetOperation)):
+                return self.field_lineage(source, name)
+            if isinstance(expression, exp.Lateral) and isinstance(expression.this, exp.Query):
+                inner = self._scope_of.get(id(expression.this))
+                return self.field_lineage(inner, name) if inner else {}
+            if isinstance(expression, exp.Values):
+                return {}
+            # UNNEST / explode / FLATTEN: each produced value is derived from the array.
+            edges: Edges = {}
+            for node in walk_in_scope(expression):
+                if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                    merge_edges(edges, self.column_lineage(source, node), TRANSFORMATION)
+            return edges
+        return {}
+
+    # -- what a source is known to contain ---------------------------------------------
+
+    def _source_columns(self, scope: Scope, source_name: str) -> list[str] | None:
+        source = scope.sources.get(source_name)
+        if isinstance(source, exp.Table):
+            dataset = self.tables.dataset_of(source)
+            if dataset is None:
+                return None
+            temp = self.tables.temp_tables.get(dataset)
+            if temp is not None:
+                return list(temp.fields)
+            known = self.tables.columns_of(dataset)
+            return list(known) if known is not None else None
+        if isinstance(source, Scope):
+            expression = source.expression
+            if isinstance(expression, exp.Select) and any(_is_star(p) for p in expression.selects):
+                star_free = [p.alias_or_name for p in expression.selects if not _is_star(p)]
+                stars = [p for p in expression.selects if _is_star(p)]
+                expanded: list[str] = list(star_free)
+                for star in stars:
+                    names = self._star_names(source, star)
+                    if names is None:
+                        return None
+                    expanded.extend(names)
+                return expanded
+            if isinstance(expression, exp.SetOperation):
+                return self._source_columns_of_scope(source.union_scopes[0])
+            return list(expression.named_selects) if isinstance(expression, exp.Query) else None
+        return None
+
+    def _source_columns_of_scope(self, scope: Scope) -> list[str] | None:
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            return self._source_columns_of_scope(scope.union_scopes[0])
+        if isinstance(expression, exp.Select) and any(_is_star(p) for p in expression.selects):
+            return None
+        return list(expression.named_selects) if isinstance(expression, exp.Query) else None
+
+    def _source_may_have(self, scope: Scope, source_name: str, name: str) -> bool:
+        columns = self._source_columns(scope, source_name)
+        return columns is None or name in columns
+
+    def _source_has(self, scope: Scope, source_name: str, name: str) -> bool:
+        columns = self._source_columns(scope, source_name)
+        return columns is not None and name in columns
+
+    def _star_sources(self, scope: Scope, projection: exp.Expr) -> list[str]:
+        if isinstance(projection, exp.Column) and projection.table:
+            return [projection.table]
+        return list(scope.selected_sources)
+
+    # -- rows: dataset-level lineage ---------------------------------------------------
+
+    def dataset_lineage(self, scope: Scope) -> Edges:
+        memo = self._dataset_memo.get(id(scope))
+        if memo is not None:
+            return memo
+        self._dataset_memo[id(scope)] = {}  # guards recursive CTEs
+        edges = self._dataset_lineage(scope)
+        self._dataset_memo[id(scope)] = edges
+        return edges
+
+    def _dataset_lineage(self, scope: Scope) -> Edges:
+        expression = scope.expression
+        edges: Edges = {}
+        if isinstance(expression, exp.SetOperation):
+            left, right = scope.union_scopes[0], scope.union_scopes[1]
+            merge_edges(edges, self.dataset_lineage(left))
+            merge_edges(edges, self.dataset_lineage(right))
+            if isinstance(expression, exp.Except):
+                for name in self.output_names(right):
+                    merge_edges(edges, self.field_lineage(right, name), FILTER)
+            return edges
+        if not isinstance(expression, exp.Select):
+            return edges
+
+        where = expression.args.get("where")
+        if where is not None:
+            for condition in _conjuncts(where.this):
+                via = JOIN if _joins_two_sources(condition) else FILTER
+                merge_edges(edges, self._clause_lineage(scope, condition), via)
+        for clause, via in (
+            ("having", FILTER),
+            ("qualify", FILTER),
+            ("group", Transformation.indirect(Sub.GROUP_BY)),
+            ("order", Transformation.indirect(Sub.SORT)),
+        ):
+            node = expression.args.get(clause)
+            if node is not None:
+                merge_edges(edges, self._clause_lineage(scope, node), via)
+        for join in expression.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is not None:
+                merge_edges(edges, self._clause_lineage(scope, on), JOIN)
+            for using in join.args.get("using") or []:
+                for source_name in scope.selected_sources:
+                    if self._source_may_have(scope, source_name, using.name):
+                        merge_edges(
+                            edges, self._column_in_source(scope, source_name, using.name), JOIN
+                        )
+        # Rows of CTEs, derived tables and temporary tables feed these rows.
+        for source_name in scope.selected_sources:
+            source = scope.sources.get(source_name)
+            if isinstance(source, Scope):
+                inner = source
+                if isinstance(source.expression, exp.Lateral) and isinstance(
+                    source.expression.this, exp.Query
+                ):
+                    inner = self._scope_of.get(id(source.expression.this), source)
+                merge_edges(edges, self.dataset_lineage(inner))
+            elif isinstance(source, exp.Table):
+                dataset = self.tables.dataset_of(source)
+                temp = self.tables.temp_tables.get(dataset) if dataset else None
+                if temp is not None:
+                    merge_edges(edges, temp.dataset)
+        return edges
+
+    def _clause_lineage(self, scope: Scope, node: exp.Expr) -> Edges:
+        """Every column and subquery of a WHERE/ON/GROUP BY/... clause, as DIRECT."""
+        edges: Edges = {}
+        for inner in walk_in_scope(node):
+            if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star):
+                merge_edges(edges, self.column_lineage(scope, inner))
+            elif inner is not node and id(inner) in self._scope_of:
+                child = self._scope_of[id(inner)]
+                for name in self.output_names(child):
+                    merge_edges(edges, self.field_lineage(child, name))
+                merge_edges(edges, self.dataset_lineage(child))
+        return edges
+
+    def _warn(self, message: str, column: str | None = None) -> None:
+        if (message, column) not in self._warned:
+            self._warned.add((message, column))
+            self.warnings.append(ParseWarning(message, column))
+
+
+def _is_star(projection: exp.Expr) -> bool:
+    return isinstance(projection, exp.Star) or (
+        isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+    )
+
+
+def _scope_with_source(scope: Scope, name: str) -> Scope | None:
+    """The scope (this one or an enclosing one, for correlated subqueries) defining ``name``."""
+    current: Scope | None = scope
+    while current is not None:
+        if name in current.sources:
+            return current
+        current = current.parent if _may_correlate(current) else None
+    return None
+
+
+def _may_correlate(scope: Scope) -> bool:
+    # Subqueries and lateral sources may read enclosing scopes; CTEs and derived tables
+    # may not (their names would not be visible there).
+    return scope.parent is not None and not (scope.is_cte or scope.is_derived_table)
+
+
+def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:
+    node = _strip(node)
+    if isinstance(node, exp.And):
+        yield from _conjuncts(node.this)
+        yield from _conjuncts(node.expression)
+    else:
+        yield node
+
+
+def _joins_two_sources(condition: exp.Expr) -> bool:
+    """``a.id = b.id`` between two different sources is a join written in WHERE."""
+    if not isinstance(condition, exp.EQ):
+        return False
+    left, right = _strip(condition.this), _strip(condition.expression)
+    return (
+        isinstance(left, exp.Column)
+        and isinstance(right, exp.Column)
+        and bool(left.table)
+        and bool(right.table)
+        and left.table != right.table
+    )
