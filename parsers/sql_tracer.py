@@ -304,6 +304,9 @@ class _Tracer:
     # -- per output column -----------------------------------------------------------
 
     def field_lineage(self, scope: Scope, name: str) -> Edges:
+        # sqlglot builds a second Scope object for a recursive CTE's self-reference; use
+        # the one from the tree walk so memoisation and resolution see one scope per node.
+        scope = self._scope_of.get(id(scope.expression), scope)
         key = (id(scope), name)
         memo = self._field_memo.get(key)
         if memo is not None:
@@ -380,6 +383,9 @@ class _Tracer:
         if table:
             owner = _scope_with_source(scope, table)
             if owner is None:
+                pivoted = self._pivot_lineage(scope, table, name)
+                if pivoted is not None:
+                    return pivoted
                 self._warn(f"column {column.sql()!r} refers to an unknown source {table!r}", name)
                 return {}
             return self._column_in_source(owner, table, name)
@@ -445,6 +451,43 @@ class _Tracer:
             return edges
         return {}
 
+    def _pivot_lineage(self, scope: Scope, alias: str, name: str) -> Edges | None:
+        """Columns of ``src PIVOT (...) AS alias`` / ``UNPIVOT``; None if no such pivot.
+
+        PIVOT: a value column (``'jan'``) aggregates the measure for rows whose FOR column
+        matches, so measure -> AGGREGATION and FOR column -> CONDITIONAL. UNPIVOT: the value
+        column takes each IN column in turn; the name column holds only their names.
+        Any other column passes through from the pivoted source.
+        """
+        for source_name, (node, _source) in scope.selected_sources.items():
+            for pivot in node.args.get("pivots") or []:
+                if pivot.alias != alias:
+                    continue
+                edges: Edges = {}
+                fields = pivot.args.get("fields") or []
+                if pivot.args.get("unpivot"):
+                    values = {e.name for e in pivot.expressions}
+                    names = {f.this.name for f in fields if isinstance(f, exp.In)}
+                    if name in names:
+                        return edges
+                    if name in values:
+                        for field_in in fields:
+                            for column in field_in.expressions:
+                                if isinstance(column, exp.Column):
+                                    merge_edges(edges, self.column_lineage(scope, column))
+                        return edges
+                elif name in {c.name for c in pivot.args.get("columns") or []}:
+                    for measure in pivot.expressions:
+                        merge_edges(edges, self.expression_lineage(scope, measure),
+                                    Transformation.direct(Sub.AGGREGATION))
+                    for field_in in fields:
+                        if isinstance(field_in, exp.In):
+                            merge_edges(edges, self.expression_lineage(scope, field_in.this),
+                                        CONDITIONAL)
+                    return edges
+                return self._column_in_source(scope, source_name, name)
+        return None
+
     # -- what a source is known to contain ---------------------------------------------
 
     def _source_columns(self, scope: Scope, source_name: str) -> list[str] | None:
@@ -499,6 +542,7 @@ class _Tracer:
     # -- rows: dataset-level lineage ---------------------------------------------------
 
     def dataset_lineage(self, scope: Scope) -> Edges:
+        scope = self._scope_of.get(id(scope.expression), scope)
         memo = self._dataset_memo.get(id(scope))
         if memo is not None:
             return memo
