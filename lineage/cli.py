@@ -172,7 +172,8 @@ def _describe(transformation: Transformation) -> str:
 def main() -> None:
     """Entry point of the ``lineage`` console script."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns typer.Exit's code instead of exiting.
+        code = app(standalone_mode=False)
     except LineageError as exc:
         if _state["debug"]:
             raise
@@ -190,6 +191,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
