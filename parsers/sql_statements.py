@@ -182,6 +182,8 @@ class _Statement:
             if not table.args.get("db") and table.name in cte_names:
                 continue
             parts = table_parts(table, self.default_database, self.default_schema)
+            if table.this.args.get("temporary"):  # T-SQL #tmp keeps its # in the name
+                parts = [f"#{table.name}"]
             dataset = DatasetId(self.namespace, ".".join(parts))
             table.meta["dataset"] = dataset
             if table.this.args.get("temporary"):  # T-SQL #tmp
@@ -230,6 +232,7 @@ class _Statement:
         if isinstance(query, exp.Values) or not isinstance(query, exp.Query):
             return None
         schema = self._mapping_schema(query)
+        self._expand_qualified_stars_over_using(query)
         try:
             qualify_columns(
                 query,
@@ -272,6 +275,43 @@ class _Statement:
             for name, (_, edges) in zip(names, traced.columns, strict=True)
         )
         return ColumnLineage(output, fields, edges_to_input_fields(traced.dataset))
+
+    def _expand_qualified_stars_over_using(self, query: exp.Expr) -> None:
+        """Expand ``o.*`` ourselves where a JOIN ... USING is present.
+
+        sqlglot expands every star over a USING join to ``COALESCE(o.k, c.k)``, which is
+        right for ``*`` but not for ``o.*``: that is ``o``'s own ``k``.
+        """
+        for select in list(query.find_all(exp.Select)):
+            joins = select.args.get("joins") or []
+            if not any(j.args.get("using") for j in joins):
+                continue
+            tables = {
+                t.alias_or_name: t
+                for t in [
+                    select.args.get("from_") and select.args["from_"].this,
+                    *(j.this for j in joins),
+                ]
+                if isinstance(t, exp.Table)
+            }
+            projections: list[exp.Expr] = []
+            for projection in select.expressions:
+                table = (
+                    tables.get(projection.table)
+                    if (
+                        isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+                    )
+                    else None
+                )
+                dataset = table.meta.get("dataset") if table is not None else None
+                columns = self.state.columns_of(dataset) if isinstance(dataset, DatasetId) else None
+                if columns is None:
+                    projections.append(projection)
+                    continue
+                projections.extend(
+                    exp.alias_(exp.column(c, table=projection.table), c) for c in columns
+                )
+            select.set("expressions", projections)
 
     def _mapping_schema(self, query: exp.Expr) -> MappingSchema:
         mapping: dict[str, object] = {}
@@ -511,9 +551,9 @@ class _Statement:
     ) -> None:
         """Map synthetic projections back to target columns.
 
-        The target's own columns that only pick which of its rows change (MERGE's ON,
-        UPDATE's and DELETE's WHERE) are not lineage into it and are left out; a target
-        column read into a value (``SET n = t.n + s.n``) is kept, with the target as input.
+        The target's own columns that pick which of its rows change (MERGE's ON, UPDATE's
+        and DELETE's WHERE) stay in ``dataset``; the target is an input only when one of
+        its values is read into a column (``SET n = t.n + s.n``).
         """
         traced = self._trace(select, None)
         self.inputs.discard(target)
@@ -531,9 +571,8 @@ class _Statement:
                     )
             fields.append((column, edges_to_input_fields(edges)))
             self.inputs |= {d for (d, _f) in edges}
-        dataset = tuple(i for i in traced.dataset if i.dataset != target)
-        self.lineage.append(ColumnLineage(target, tuple(fields), dataset))
-        self.inputs |= {i.dataset for i in dataset}
+        self.lineage.append(ColumnLineage(target, tuple(fields), traced.dataset))
+        self.inputs |= {i.dataset for i in traced.dataset if i.dataset != target}
 
     def _copy(self) -> None:
         copy = self.expression

@@ -114,6 +114,16 @@ _MASKING_NODES: tuple[type[exp.Expr], ...] = tuple(
 )
 
 
+# Window functions that pick one row's value (LAG(x) is x from another row), not aggregate.
+_NAVIGATION_FUNCTIONS: tuple[type[exp.Expr], ...] = tuple(
+    cls
+    for cls in (
+        getattr(exp, n, None) for n in ("Lag", "Lead", "FirstValue", "LastValue", "NthValue")
+    )
+    if isinstance(cls, type)
+)
+
+
 @dataclass(frozen=True)
 class TempTable:
     """A temporary table created earlier in the script, resolved away by later readers."""
@@ -239,7 +249,7 @@ def classify(node: exp.Expr, root: exp.Expr) -> Transformation:
         elif isinstance(parent, (exp.In, exp.Exists, exp.Any, exp.All)):
             if isinstance(child, exp.Query) or key in ("query", "expressions"):
                 indirect = CONDITIONAL
-        elif isinstance(parent, exp.AggFunc):
+        elif isinstance(parent, exp.AggFunc) and not isinstance(parent, _NAVIGATION_FUNCTIONS):
             aggregated = True
         if _is_masking(parent):
             masking = True
@@ -264,6 +274,7 @@ class _Tracer:
         self._dataset_memo: dict[int, Edges] = {}
         self._in_progress: set[tuple[int, str]] = set()
         self._warned: set[tuple[str, str | None]] = set()
+        self._qualified_memo: dict[int, dict[str, set[str]]] = {}
         # Child scopes by the id of the node that starts them, to follow subqueries.
         self._scope_of: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
 
@@ -393,6 +404,12 @@ class _Tracer:
 
     def _unqualified(self, scope: Scope, column: exp.Column) -> Edges:
         name = column.name
+        select = scope.expression
+        if isinstance(select, exp.Select) and _in_clause(column, select, "order"):
+            # ORDER BY names an output column before an input one.
+            for projection in select.selects:
+                if isinstance(projection, exp.Alias) and projection.alias == name:
+                    return self.expression_lineage(scope, projection.this)
         current: Scope | None = scope
         while current is not None:
             sources = list(current.selected_sources) or list(current.sources)
@@ -439,7 +456,7 @@ class _Tracer:
             if isinstance(expression, (exp.Select, exp.SetOperation)):
                 return self.field_lineage(source, name)
             if isinstance(expression, exp.Lateral) and isinstance(expression.this, exp.Query):
-                inner = self._scope_of.get(id(expression.this))
+                inner = self._scope_of.get(id(_unwrap(expression.this)))
                 return self.field_lineage(inner, name) if inner else {}
             if isinstance(expression, exp.Values):
                 return {}
@@ -478,12 +495,16 @@ class _Tracer:
                         return edges
                 elif name in {c.name for c in pivot.args.get("columns") or []}:
                     for measure in pivot.expressions:
-                        merge_edges(edges, self.expression_lineage(scope, measure),
-                                    Transformation.direct(Sub.AGGREGATION))
+                        merge_edges(
+                            edges,
+                            self.expression_lineage(scope, measure),
+                            Transformation.direct(Sub.AGGREGATION),
+                        )
                     for field_in in fields:
                         if isinstance(field_in, exp.In):
-                            merge_edges(edges, self.expression_lineage(scope, field_in.this),
-                                        CONDITIONAL)
+                            merge_edges(
+                                edges, self.expression_lineage(scope, field_in.this), CONDITIONAL
+                            )
                     return edges
                 return self._column_in_source(scope, source_name, name)
         return None
@@ -532,7 +553,21 @@ class _Tracer:
 
     def _source_has(self, scope: Scope, source_name: str, name: str) -> bool:
         columns = self._source_columns(scope, source_name)
-        return columns is not None and name in columns
+        if columns is not None:
+            return name in columns
+        # Unknown schema, but the query itself names ``source.column`` somewhere: valid SQL
+        # then cannot have another source with that column unqualified.
+        return name in self._qualified_names(scope).get(source_name, ())
+
+    def _qualified_names(self, scope: Scope) -> dict[str, set[str]]:
+        memo = self._qualified_memo.get(id(scope))
+        if memo is None:
+            memo = {}
+            for column in scope.expression.find_all(exp.Column):
+                if column.table and not isinstance(column.this, exp.Star):
+                    memo.setdefault(column.table, set()).add(column.name)
+            self._qualified_memo[id(scope)] = memo
+        return memo
 
     def _star_sources(self, scope: Scope, projection: exp.Expr) -> list[str]:
         if isinstance(projection, exp.Column) and projection.table:
@@ -597,7 +632,7 @@ class _Tracer:
                 if isinstance(source.expression, exp.Lateral) and isinstance(
                     source.expression.this, exp.Query
                 ):
-                    inner = self._scope_of.get(id(source.expression.this), source)
+                    inner = self._scope_of.get(id(_unwrap(source.expression.this)), source)
                 merge_edges(edges, self.dataset_lineage(inner))
             elif isinstance(source, exp.Table):
                 dataset = self.tables.dataset_of(source)
@@ -625,10 +660,26 @@ class _Tracer:
             self.warnings.append(ParseWarning(message, column))
 
 
+def _unwrap(query: exp.Expr) -> exp.Expr:
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    return query
+
+
 def _is_star(projection: exp.Expr) -> bool:
     return isinstance(projection, exp.Star) or (
         isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
     )
+
+
+def _in_clause(node: exp.Expr, select: exp.Select, clause: str) -> bool:
+    target = select.args.get(clause)
+    parent = node.parent
+    while parent is not None and parent is not select:
+        if parent is target:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _scope_with_source(scope: Scope, name: str) -> Scope | None:

@@ -47,7 +47,9 @@ def test_json_is_exactly_one_document_with_every_statement(tmp_path: Path) -> No
 
 def test_stdin_and_schema_file(tmp_path: Path) -> None:
     schema = _write(tmp_path, "schema.yml", "bronze.c:\n  id: int\n  name: varchar(20)\n")
-    result = _run("scan", "-", "-d", "postgres", "--schema", str(schema), stdin="SELECT * FROM bronze.c")
+    result = _run(
+        "scan", "-", "-d", "postgres", "--schema", str(schema), stdin="SELECT * FROM bronze.c"
+    )
     assert result.returncode == 0, result.stderr
     (statement,) = json.loads(result.stdout)["statements"]
     assert statement["file"] == "<stdin>"
@@ -103,8 +105,11 @@ def test_bad_schema_file_names_the_file_and_line(tmp_path: Path) -> None:
 
 def test_parallel_scan_matches_serial(tmp_path: Path) -> None:
     for i in range(12):
-        _write(tmp_path, f"m{i:02}.sql",
-               f"INSERT INTO silver.t{i} SELECT a + {i} AS a, b FROM bronze.s{i} WHERE c > 0")
+        _write(
+            tmp_path,
+            f"m{i:02}.sql",
+            f"INSERT INTO silver.t{i} SELECT a + {i} AS a, b FROM bronze.s{i} WHERE c > 0",
+        )
     serial = runner.invoke(app, ["scan", str(tmp_path), "-d", "snowflake"])
     parallel = runner.invoke(app, ["scan", str(tmp_path), "-d", "snowflake", "-j", "2"])
     assert serial.exit_code == 0 and parallel.exit_code == 0
@@ -123,13 +128,21 @@ def test_table_format_shows_columns_and_warnings(tmp_path: Path) -> None:
 
 def test_readme_main_command_runs_the_erp_example() -> None:
     result = _run(
-        "scan", "examples/erp", "--dialect", "redshift", "--schema", "examples/erp/schema.yml",
-        "--format", "json", "--strict",
+        "scan",
+        "examples/erp",
+        "--dialect",
+        "redshift",
+        "--schema",
+        "examples/erp/schema.yml",
+        "--format",
+        "json",
+        "--strict",
     )
     assert result.returncode == 0, result.stderr
     statements = json.loads(result.stdout)["statements"]
     silver = next(
-        s for s in statements
+        s
+        for s in statements
         if s["kind"] == "INSERT" and s["outputs"][0]["name"] == "silver.erp_customers"
     )
     fields = silver["columnLineage"][0]["fields"]

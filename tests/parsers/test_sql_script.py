@@ -14,9 +14,7 @@ from parsers.sql import clear_cache, parse_sql
 
 def _fields(statement, output_index: int = 0) -> dict[str, set[tuple[str, str]]]:
     lineage = statement.column_lineage[output_index]
-    return {
-        name: {(i.dataset.name, i.field) for i in inputs} for name, inputs in lineage.fields
-    }
+    return {name: {(i.dataset.name, i.field) for i in inputs} for name, inputs in lineage.fields}
 
 
 def test_broken_statement_reports_position_and_keeps_the_rest() -> None:
@@ -106,7 +104,7 @@ def test_nested_schema_form_is_accepted() -> None:
 
 
 def test_bad_schema_and_dialect_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="bronze.c"):
+    with pytest.raises(ConfigError, match=r"bronze\.c"):
         parse_sql("SELECT 1", schema={"bronze.c": ["id"]})
     with pytest.raises(ConfigError, match="dialect"):
         parse_sql("SELECT 1", dialect="no-such-dialect")
@@ -137,11 +135,22 @@ def test_quoted_identifiers_keep_case_unquoted_are_lower() -> None:
 
 
 def test_to_dict_is_the_documented_json_shape() -> None:
-    doc = parse_sql("INSERT INTO t (a) SELECT md5(x) FROM s WHERE y > 0", dialect="duckdb").to_dict()
+    doc = parse_sql(
+        "INSERT INTO t (a) SELECT md5(x) FROM s WHERE y > 0", dialect="duckdb"
+    ).to_dict()
     (statement,) = doc["statements"]
     assert set(statement) >= {
-        "file", "index", "line", "kind", "dialect", "inputs", "outputs", "columnLineage",
-        "errors", "warnings", "confidence",
+        "file",
+        "index",
+        "line",
+        "kind",
+        "dialect",
+        "inputs",
+        "outputs",
+        "columnLineage",
+        "errors",
+        "warnings",
+        "confidence",
     }
     (lineage,) = statement["columnLineage"]
     assert lineage["output"] == {"namespace": "duckdb", "name": "t"}
