@@ -113,6 +113,7 @@ def scan(
             _stderr.print(
                 f"[yellow]{where}[/] statement {statement.index}: {issue.message}",
                 highlight=False,
+                soft_wrap=True,
             )
     if strict and failed:
         raise typer.Exit(1)
@@ -177,7 +178,7 @@ def main() -> None:
     except LineageError as exc:
         if _state["debug"]:
             raise
-        _stderr.print(f"[red]error:[/] {exc}", highlight=False)
+        _stderr.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
