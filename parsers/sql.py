@@ -99,7 +99,7 @@ def parse_sql(
         sqlglot_dialect = Dialect.get_or_raise(dialect)
     except ValueError as exc:
         raise ConfigError(f"unknown SQL dialect {dialect!r}") from exc
-    registry = schema if isinstance(schema, SchemaRegistry) else SchemaRegistry(schema)
+    registry = _registry_for(schema)
     namespace = namespace or default_namespace(dialect)
     state = ScriptState(registry)
     statements: list[StatementLineage] = []
@@ -125,6 +125,34 @@ def parse_sql(
         state.apply(result)
         statements.append(replace(result, index=index, file=file, line=piece.line, sql=piece.text))
     return ScriptLineage(tuple(statements))
+
+
+_registries: OrderedDict[int, tuple[Mapping[str, Any], SchemaRegistry]] = OrderedDict()
+
+
+def _registry_for(schema: Mapping[str, Any] | SchemaRegistry | None) -> SchemaRegistry:
+    """Normalise a schema once per mapping object, not once per call.
+
+    Query-log scans call ``parse_sql`` once per statement with the same schema dict;
+    rebuilding and hashing a warehouse-sized schema each time would dominate. A dict
+    passed again is taken as unchanged: after changing one in place, pass a new dict or
+    a ``SchemaRegistry``.
+    """
+    if isinstance(schema, SchemaRegistry):
+        return schema
+    if schema is None:
+        return _EMPTY_REGISTRY
+    hit = _registries.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    registry = SchemaRegistry(schema)
+    _registries[id(schema)] = (schema, registry)  # holding the mapping keeps its id unique
+    if len(_registries) > 8:
+        _registries.popitem(last=False)
+    return registry
+
+
+_EMPTY_REGISTRY = SchemaRegistry()
 
 
 def _fingerprint(piece: StatementText) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -229,6 +230,9 @@ class _Statement:
         rename: Sequence[str] | None = None,
     ) -> ColumnLineage | None:
         self.inputs |= self._tables_in(query)
+        # CREATE VIEW v AS (WITH ... SELECT ...): dbt wraps model bodies in parentheses.
+        while isinstance(query, exp.Subquery) and isinstance(query.this, exp.Query):
+            query = query.this
         if isinstance(query, exp.Values) or not isinstance(query, exp.Query):
             return None
         schema = self._mapping_schema(query)
@@ -688,7 +692,9 @@ def _declared_fields(target: exp.Expr, dialect: str | None) -> list[Field]:
     return fields
 
 
+@lru_cache(maxsize=8192)
 def _sqlglot_type(native: str | None) -> str:
+    """The native type if sqlglot can read it, else UNKNOWN (types repeat: cached)."""
     if not native:
         return "UNKNOWN"
     try:
