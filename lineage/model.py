@@ -13,11 +13,18 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "ColumnEdge",
     "ColumnId",
     "ColumnLineage",
+    "DataTest",
+    "Dataset",
     "DatasetId",
+    "DatasetKind",
     "Field",
+    "Freshness",
     "InputField",
+    "Job",
+    "LineageBatch",
     "ParseIssue",
     "ParseWarning",
     "Schema",
@@ -27,6 +34,7 @@ __all__ = [
     "Transformation",
     "TransformationSubtype",
     "TransformationType",
+    "statement_edges",
 ]
 
 
@@ -200,20 +208,28 @@ class ColumnLineage:
 
 @dataclass(frozen=True)
 class ParseIssue:
-    """A statement that could not be parsed: where, and the offending text."""
+    """Input that could not be read (a statement, a model, an event): where, and the text."""
 
     message: str
     line: int | None = None
     column: int | None = None
     text: str | None = None
+    file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "message": self.message,
             "line": self.line,
             "column": self.column,
             "text": self.text,
         }
+        if self.file is not None:
+            out["file"] = self.file
+        return out
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line, self.column) if p is not None)
+        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass(frozen=True)
@@ -317,3 +333,126 @@ class ScriptLineage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"statements": [s.to_dict() for s in self.statements]}
+
+
+# -- the catalog's vocabulary --------------------------------------------------------------
+
+
+class DatasetKind(str, Enum):
+    """What a dataset is; dbt models are tables or views with ``job`` set."""
+
+    TABLE = "table"
+    VIEW = "view"
+    MATERIALIZED_VIEW = "materialized_view"
+    SOURCE = "source"
+    SEED = "seed"
+    SNAPSHOT = "snapshot"
+    LOCATION = "location"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, order=True)
+class DataTest:
+    """A declared check on a dataset or one of its columns (dbt tests, contract rules).
+
+    ``name`` is ``not_null``, ``unique``, ``accepted_values``, ``relationships`` or any
+    other test name; ``arguments`` is its configuration as canonical JSON
+    (``json.dumps(..., sort_keys=True)``) so the value stays hashable.
+    """
+
+    name: str
+    column: str | None = None
+    arguments: str = "{}"
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh a source must be: dbt's ``freshness`` block (``warn_after: 24h``)."""
+
+    loaded_at_field: str | None = None
+    warn_after: str | None = None
+    error_after: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything known about one dataset, as one observer saw it."""
+
+    id: DatasetId
+    kind: DatasetKind = DatasetKind.TABLE
+    schema: Schema | None = None
+    description: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    meta: str = "{}"
+    tests: tuple[DataTest, ...] = ()
+    contract_enforced: bool = False
+    freshness: Freshness | None = None
+    source_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """Something that writes datasets: a SQL file, a dbt model, a decorated Python job."""
+
+    namespace: str
+    name: str
+    kind: str = "sql"
+    sql: str | None = None
+    source_file: str | None = None
+    owners: tuple[str, ...] = ()
+    description: str | None = None
+    inputs: tuple[DatasetId, ...] = ()
+    outputs: tuple[DatasetId, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class ColumnEdge:
+    """One input column flowing into an output column, or (``target_field`` None) into
+    every row of the output dataset, with how, and the job that does it."""
+
+    source: ColumnId
+    target: DatasetId
+    target_field: str | None
+    transformations: tuple[Transformation, ...]
+    job: str | None = None
+
+    @property
+    def is_direct(self) -> bool:
+        return any(t.is_direct for t in self.transformations)
+
+
+@dataclass(frozen=True)
+class LineageBatch:
+    """What one scan or ingest observed, ready to be written to the catalog in one go.
+
+    ``observed_by`` says where the schemas come from: ``parser``, ``warehouse``,
+    ``contract`` or ``openlineage`` (schema versions are kept per observer).
+    """
+
+    datasets: tuple[Dataset, ...] = ()
+    jobs: tuple[Job, ...] = ()
+    edges: tuple[ColumnEdge, ...] = ()
+    issues: tuple[ParseIssue, ...] = ()
+    observed_by: str = "parser"
+
+
+def statement_edges(statement: StatementLineage, job: str | None) -> tuple[ColumnEdge, ...]:
+    """The column edges of one statement, attributed to ``job``."""
+    edges: list[ColumnEdge] = []
+    for lineage in statement.column_lineage:
+        if lineage.output is None:
+            continue
+        for name, inputs in lineage.fields:
+            edges.extend(
+                ColumnEdge(
+                    ColumnId(i.dataset, i.field), lineage.output, name, i.transformations, job
+                )
+                for i in inputs
+            )
+        edges.extend(
+            ColumnEdge(ColumnId(i.dataset, i.field), lineage.output, None, i.transformations, job)
+            for i in lineage.dataset
+        )
+    return tuple(edges)
