@@ -1,0 +1,392 @@
+"""The lineage graph: datasets, columns and jobs on networkx, and the questions asked of it.
+
+One directed graph holds every flow the catalog knows::
+
+    column --(DIRECT/INDIRECT, job)--> column      a value computed from another
+    column --(INDIRECT, job)---------> dataset     a filter/join/group key shaping rows
+    dataset --(rows)-----------------> column      every column of a dataset depends on
+                                                    the rows it has
+
+so "what breaks if ``bronze.erp_cust_az12.cid`` changes" is one breadth-first walk, and a
+column used in a WHERE clause reaches every column of the dataset it filters.
+
+Queries take a depth limit and return entries with the path that reached them, whether
+every hop on it was DIRECT, the jobs that carry it and the owners to call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import networkx as nx
+
+from lineage.model import ColumnEdge, ColumnId, Dataset, DatasetId, Job, Transformation
+
+__all__ = ["Hop", "Impact", "ImpactEntry", "LineageGraph", "Node"]
+
+Node = ColumnId | DatasetId
+_ROWS = "ROWS"
+
+
+class _CatalogReader(Protocol):
+    def datasets(self) -> list[Dataset]: ...
+    def jobs(self) -> list[Job]: ...
+    def column_edges(self) -> list[ColumnEdge]: ...
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a path: from ``source`` to ``target``, DIRECT or INDIRECT, by ``job``."""
+
+    source: Node
+    target: Node
+    direct: bool
+    transformations: tuple[Transformation, ...] = ()
+    job: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": _label(self.source),
+            "to": _label(self.target),
+            "type": "DIRECT" if self.direct else "INDIRECT",
+            "transformations": [t.to_dict() for t in self.transformations],
+            "job": self.job,
+        }
+
+
+@dataclass(frozen=True)
+class ImpactEntry:
+    """A column or dataset reached from the root, and how."""
+
+    node: Node
+    distance: int
+    direct: bool
+    path: tuple[Hop, ...]
+    owners: tuple[str, ...] = ()
+
+    @property
+    def jobs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(h.job for h in self.path if h.job))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node": _label(self.node),
+            "namespace": _dataset_of(self.node).namespace,
+            "kind": "column" if isinstance(self.node, ColumnId) else "dataset",
+            "distance": self.distance,
+            "type": "DIRECT" if self.direct else "INDIRECT",
+            "jobs": list(self.jobs),
+            "owners": list(self.owners),
+            "path": [h.to_dict() for h in self.path],
+        }
+
+
+@dataclass(frozen=True)
+class Impact:
+    """The answer to "what is downstream (or upstream) of this column or dataset"."""
+
+    root: Node
+    upstream: bool
+    columns: tuple[ImpactEntry, ...] = ()
+    datasets: tuple[ImpactEntry, ...] = ()
+    owners: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def jobs(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for entry in (*self.columns, *self.datasets):
+            seen.update(dict.fromkeys(entry.jobs))
+        return tuple(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "root": _label(self.root),
+            "direction": "upstream" if self.upstream else "downstream",
+            "columns": [e.to_dict() for e in self.columns],
+            "datasets": [e.to_dict() for e in self.datasets],
+            "jobs": list(self.jobs),
+            "owners": list(self.owners),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_mermaid(self) -> str:
+        """A Mermaid flowchart of every hop (solid: DIRECT, dotted: INDIRECT)."""
+        ids: dict[str, str] = {}
+
+        def node_id(node: Node) -> str:
+            label = _label(node)
+            if label not in ids:
+                ids[label] = f"n{len(ids)}"
+            return ids[label]
+
+        lines = ["flowchart LR"]
+        node_id(self.root)
+        hops: dict[tuple[str, str], Hop] = {}
+        for entry in (*self.columns, *self.datasets):
+            for hop in entry.path:
+                hops.setdefault((_label(hop.source), _label(hop.target)), hop)
+        for hop in hops.values():
+            node_id(hop.source)
+            node_id(hop.target)
+        for label, nid in ids.items():
+            lines.append(f'    {nid}["{label}"]')
+        for hop in hops.values():
+            arrow = "-->" if hop.direct else "-.->"
+            text = hop.job or ("rows" if not hop.transformations else "")
+            edge = f"{arrow}|{text}|" if text else arrow
+            lines.append(f"    {node_id(hop.source)} {edge} {node_id(hop.target)}")
+        return "\n".join(lines) + "\n"
+
+
+class LineageGraph:
+    """Column-level lineage of everything in the catalog, queryable in memory."""
+
+    def __init__(self) -> None:
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self._datasets: dict[DatasetId, Dataset] = {}
+        self._columns: dict[DatasetId, list[ColumnId]] = {}
+        self._jobs: dict[str, Job] = {}
+        self._writers: dict[DatasetId, list[Job]] = {}
+        self._readers: dict[DatasetId, list[Job]] = {}
+        self._owners: dict[DatasetId, tuple[str, ...]] = {}
+
+    @classmethod
+    def from_catalog(cls, catalog: _CatalogReader) -> LineageGraph:
+        """Load every dataset, job and column edge of a catalog."""
+        return cls.build(catalog.datasets(), catalog.jobs(), catalog.column_edges())
+
+    @classmethod
+    def build(
+        cls, datasets: Iterable[Dataset], jobs: Iterable[Job], edges: Iterable[ColumnEdge]
+    ) -> LineageGraph:
+        graph = cls()
+        for dataset in datasets:
+            graph._add_dataset(dataset)
+        for job in jobs:
+            graph._jobs[job.name] = job
+            for output in job.outputs:
+                graph._writers.setdefault(output, []).append(job)
+                graph.graph.add_node(output)
+            for source in job.inputs:
+                graph._readers.setdefault(source, []).append(job)
+                graph.graph.add_node(source)
+        for edge in edges:
+            graph._add_edge(edge)
+        return graph
+
+    # -- building ----------------------------------------------------------------------
+
+    def _add_dataset(self, dataset: Dataset) -> None:
+        self._datasets[dataset.id] = dataset
+        self.graph.add_node(dataset.id)
+        if dataset.schema is not None:
+            for column_field in dataset.schema.fields:
+                self._add_column(ColumnId(dataset.id, column_field.name))
+
+    def _add_column(self, column: ColumnId) -> None:
+        if column in self.graph:
+            return
+        self.graph.add_node(column)
+        self.graph.add_node(column.dataset)
+        self._columns.setdefault(column.dataset, []).append(column)
+        # Every column of a dataset depends on which rows the dataset has.
+        self.graph.add_edge(
+            column.dataset, column, kind=_ROWS, direct=False, job=None, transformations=()
+        )
+
+    def _add_edge(self, edge: ColumnEdge) -> None:
+        self._add_column(edge.source)
+        if edge.target_field is None:
+            target: Node = edge.target
+            self.graph.add_node(target)
+        else:
+            target = ColumnId(edge.target, edge.target_field)
+            self._add_column(target)
+        existing = self.graph.get_edge_data(edge.source, target)
+        transformations = edge.transformations
+        if existing is not None:  # the same flow through two jobs or statements
+            transformations = tuple(sorted(set(existing["transformations"]) | set(transformations)))
+        self.graph.add_edge(
+            edge.source,
+            target,
+            kind="COLUMN",
+            direct=any(t.is_direct for t in transformations),
+            job=edge.job if existing is None else existing["job"] or edge.job,
+            transformations=transformations,
+        )
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.graph
+
+    @property
+    def datasets(self) -> list[DatasetId]:
+        return sorted(n for n in self.graph if isinstance(n, DatasetId))
+
+    def columns_of(self, dataset: DatasetId) -> list[ColumnId]:
+        return list(self._columns.get(dataset, ()))
+
+    def dataset_info(self, dataset: DatasetId) -> Dataset | None:
+        return self._datasets.get(dataset)
+
+    def job(self, name: str) -> Job | None:
+        return self._jobs.get(name)
+
+    def owners_of(self, node: Node) -> tuple[str, ...]:
+        """Owners of the node's dataset, then of the jobs that write it."""
+        dataset_id = _dataset_of(node)
+        cached = self._owners.get(dataset_id)
+        if cached is not None:
+            return cached
+        dataset = self._datasets.get(dataset_id)
+        owners: dict[str, None] = dict.fromkeys(dataset.owners if dataset else ())
+        for job in self._writers.get(dataset_id, ()):
+            owners.update(dict.fromkeys(job.owners))
+        self._owners[dataset_id] = tuple(owners)
+        return self._owners[dataset_id]
+
+    def writers_of(self, dataset: DatasetId) -> list[Job]:
+        """Jobs that write ``dataset``."""
+        return list(self._writers.get(dataset, ()))
+
+    def readers_of(self, dataset: DatasetId) -> list[Job]:
+        """Jobs that read ``dataset``."""
+        return list(self._readers.get(dataset, ()))
+
+    # -- queries -------------------------------------------------------------------------
+
+    def downstream(self, node: Node, depth: int | None = None) -> Impact:
+        """Everything computed from ``node`` (a column, or every column of a dataset)."""
+        return self._walk(node, depth, upstream=False)
+
+    def upstream(self, node: Node, depth: int | None = None) -> Impact:
+        """Everything ``node`` is computed from."""
+        return self._walk(node, depth, upstream=True)
+
+    def impact(self, node: Node, depth: int | None = None, upstream: bool = False) -> Impact:
+        """Downstream (or upstream) columns, datasets, jobs and owners of ``node``."""
+        return self._walk(node, depth, upstream)
+
+    def path(self, source: Node, target: Node) -> tuple[Hop, ...] | None:
+        """The shortest chain of hops from ``source`` to ``target``, or None."""
+        if source not in self.graph or target not in self.graph:
+            return None
+        try:
+            nodes = nx.shortest_path(self.graph, source, target)
+        except nx.NetworkXNoPath:
+            return None
+        return tuple(self._hop(a, b) for a, b in itertools.pairwise(nodes))
+
+    def cycles(self, limit: int = 100) -> list[list[DatasetId]]:
+        """Cycles between datasets (a model reading what it writes, directly or not)."""
+        dataset_graph: nx.DiGraph = nx.DiGraph()
+        for source, target in self.graph.edges():
+            if isinstance(source, ColumnId):
+                a, b = source.dataset, _dataset_of(target)
+                if a == b:
+                    continue
+                dataset_graph.add_edge(a, b)
+        found: list[list[DatasetId]] = []
+        for cycle in nx.simple_cycles(dataset_graph):
+            found.append(list(cycle))
+            if len(found) >= limit:
+                break
+        return found
+
+    def _walk(self, node: Node, depth: int | None, upstream: bool) -> Impact:
+        if node not in self.graph:
+            return Impact(node, upstream)
+        neighbours = self.graph.predecessors if upstream else self.graph.successors
+        # Breadth-first with parent pointers: shortest paths without storing each one.
+        parent: dict[Node, Node | None] = {node: None}
+        distance: dict[Node, int] = {node: 0}
+        queue: deque[Node] = deque([node])
+        while queue:
+            current = queue.popleft()
+            hops = distance[current]
+            if depth is not None and hops >= depth:
+                continue
+            for nxt in neighbours(current):
+                if nxt in parent:
+                    continue
+                parent[nxt] = current
+                edge = (nxt, current) if upstream else (current, nxt)
+                # Dataset -> its columns is a pass-through for rows, not a hop of its own.
+                is_rows = self.graph.edges[edge]["kind"] == _ROWS
+                distance[nxt] = hops if is_rows else hops + 1
+                queue.append(nxt)
+        columns: list[ImpactEntry] = []
+        datasets: dict[DatasetId, ImpactEntry] = {}
+        for reached in parent:
+            if reached == node:
+                continue
+            path = self._path_to(reached, parent, upstream)
+            entry = ImpactEntry(
+                node=reached,
+                distance=distance[reached],
+                direct=all(h.direct for h in path),
+                path=path,
+                owners=self.owners_of(reached),
+            )
+            if isinstance(reached, ColumnId):
+                columns.append(entry)
+            dataset = _dataset_of(reached)
+            known = datasets.get(dataset)
+            if (
+                known is None
+                or (entry.direct and not known.direct)
+                or (entry.direct == known.direct and entry.distance < known.distance)
+            ):
+                datasets[dataset] = ImpactEntry(
+                    dataset, entry.distance, entry.direct, entry.path, self.owners_of(dataset)
+                )
+        root_dataset = _dataset_of(node)
+        datasets.pop(root_dataset, None)
+        owners: dict[str, None] = {}
+        for entry in datasets.values():
+            owners.update(dict.fromkeys(entry.owners))
+        columns.sort(key=lambda e: (e.distance, _label(e.node)))
+        return Impact(
+            root=node,
+            upstream=upstream,
+            columns=tuple(c for c in columns if c.node != node),
+            datasets=tuple(sorted(datasets.values(), key=lambda e: (e.distance, _label(e.node)))),
+            owners=tuple(owners),
+        )
+
+    def _path_to(
+        self, reached: Node, parent: dict[Node, Node | None], upstream: bool
+    ) -> tuple[Hop, ...]:
+        hops: list[Hop] = []
+        current: Node | None = reached
+        while current is not None:
+            previous = parent[current]
+            if previous is None:
+                break
+            hops.append(self._hop(current, previous) if upstream else self._hop(previous, current))
+            current = previous
+        # Walked back from the reached node: put the hops in the order they were travelled.
+        hops.reverse()
+        return tuple(hops)
+
+    def _hop(self, source: Node, target: Node) -> Hop:
+        data = self.graph.edges[source, target]
+        return Hop(
+            source, target, bool(data["direct"]), tuple(data["transformations"]), data["job"]
+        )
+
+
+def _dataset_of(node: Node) -> DatasetId:
+    return node.dataset if isinstance(node, ColumnId) else node
+
+
+def _label(node: Node) -> str:
+    return f"{node.dataset.name}.{node.name}" if isinstance(node, ColumnId) else node.name
