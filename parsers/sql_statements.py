@@ -643,15 +643,46 @@ class _Statement:
         target = self._dataset(self.expression.this)
         if target is None:
             return
-        self.outputs.append(target)
-        added = [
-            Field(a.name, a.args["kind"].sql(self.dialect) if a.args.get("kind") else None)
-            for a in self.expression.args.get("actions") or []
-            if isinstance(a, exp.ColumnDef)
-        ]
+        actions = self.expression.args.get("actions") or []
         current = self.state.schema_of(target)
-        if added and current is not None:
-            self.schemas.append((target, Schema(current.fields + tuple(added))))
+        renamed_to = next(
+            (self._dataset(a.this) for a in actions if isinstance(a, exp.AlterRename)), None
+        )
+        if renamed_to is not None:  # ALTER TABLE a RENAME TO b: b is a's data
+            self.inputs.add(target)
+            self.outputs.append(renamed_to)
+            if current is not None:
+                self.schemas.append((renamed_to, current))
+            return
+        self.outputs.append(target)
+        if current is None:
+            return
+        fields = list(current.fields)
+        for action in actions:
+            if isinstance(action, exp.ColumnDef):
+                kind = action.args.get("kind")
+                fields.append(Field(action.name, kind.sql(self.dialect).lower() if kind else None))
+            elif isinstance(action, exp.RenameColumn) and action.args.get("to") is not None:
+                old, new = action.this.name, action.args["to"].name
+                fields = [Field(new, f.type, f.description) if f.name == old else f for f in fields]
+            elif isinstance(action, exp.Drop) and isinstance(action.this, exp.Column):
+                fields = [f for f in fields if f.name != action.this.name]
+        if tuple(fields) != current.fields:
+            self.schemas.append((target, Schema(tuple(fields))))
+
+    def _cache(self) -> None:
+        """Spark ``CACHE TABLE t AS SELECT``: a temporary view for the rest of the session."""
+        self.kind = Kind.CREATE_VIEW
+        self.temporary = True
+        target = self._dataset(self.expression.this)
+        query = self.expression.expression
+        if target is None or query is None:
+            return
+        self.outputs.append(target)
+        lineage = self._trace(query, target)
+        self._add(lineage)
+        if lineage is not None:
+            self.schemas.append((target, Schema(tuple(Field(n) for n, _ in lineage.fields))))
 
     def _is_temp(self, dataset: DatasetId) -> bool:
         return dataset in self.state.temp_tables
@@ -669,6 +700,7 @@ _HANDLERS = {
     exp.Drop: _Statement._drop,
     exp.TruncateTable: _Statement._truncate,
     exp.Alter: _Statement._alter,
+    exp.Cache: _Statement._cache,
 }
 
 

@@ -181,3 +181,31 @@ def test_column_lineage_validates_against_the_openlineage_facet_schema() -> None
     broken = dict(entry, fields={"x": {"inputFields": [{"namespace": "n"}]}})
     with pytest.raises(jsonschema.ValidationError):
         validate_column_lineage(broken)
+
+
+def test_alter_table_changes_the_schema_later_statements_see() -> None:
+    script = (
+        "CREATE TABLE s.a (x INT, y INT);\n"
+        "ALTER TABLE s.a RENAME COLUMN x TO z;\n"
+        "ALTER TABLE s.a DROP COLUMN y;\n"
+        "ALTER TABLE s.a ADD COLUMN w VARCHAR(10);\n"
+        "INSERT INTO s.b SELECT * FROM s.a;\n"
+        "ALTER TABLE s.a RENAME TO s.c;\n"
+        "SELECT * FROM s.c"
+    )
+    result = parse_sql(script, dialect="postgres")
+    assert all(s.ok for s in result.statements)
+    assert list(_fields(result.statements[4])) == ["z", "w"]
+    rename = result.statements[5]
+    assert [d.name for d in rename.inputs] == ["s.a"]
+    assert [d.name for d in rename.outputs] == ["s.c"]
+    assert _fields(result.statements[6]) == {"z": {("s.c", "z")}, "w": {("s.c", "w")}}
+
+
+def test_spark_cache_table_is_a_temporary_view_resolved_away() -> None:
+    script = "CACHE TABLE recent AS SELECT id, amount FROM sales.orders;\n" \
+        "INSERT INTO gold.t SELECT SUM(amount) AS total FROM recent"
+    cache, insert = parse_sql(script, dialect="spark").statements
+    assert cache.kind is StatementKind.CREATE_VIEW and cache.temporary
+    assert [d.name for d in insert.inputs] == ["sales.orders"]
+    assert _fields(insert) == {"total": {("sales.orders", "amount")}}
