@@ -605,15 +605,26 @@ class _Tracer:
             for condition in _conjuncts(where.this):
                 via = JOIN if _joins_two_sources(condition) else FILTER
                 merge_edges(edges, self._clause_lineage(scope, condition), via)
+        group_by = Transformation.indirect(Sub.GROUP_BY)
         for clause, via in (
             ("having", FILTER),
             ("qualify", FILTER),
-            ("group", Transformation.indirect(Sub.GROUP_BY)),
+            ("group", group_by),
             ("order", Transformation.indirect(Sub.SORT)),
         ):
             node = expression.args.get(clause)
             if node is not None:
                 merge_edges(edges, self._clause_lineage(scope, node), via)
+        group = expression.args.get("group")
+        if group is not None and group.args.get("all"):
+            # GROUP BY ALL groups by every projection that is not an aggregate.
+            for projection in expression.selects:
+                if not _is_star(projection) and not projection.find(exp.AggFunc):
+                    merge_edges(edges, self.expression_lineage(scope, projection), group_by)
+        distinct = expression.args.get("distinct")
+        if distinct is not None and distinct.args.get("on") is not None:
+            # DISTINCT ON (k) keeps one row per k: a grouping of the rows.
+            merge_edges(edges, self._clause_lineage(scope, distinct.args["on"]), group_by)
         for join in expression.args.get("joins") or []:
             on = join.args.get("on")
             if on is not None:
