@@ -52,6 +52,7 @@ SUPPORTED_DIALECTS = (
 
 _CACHE_SIZE = 50_000
 _cache: OrderedDict[tuple[str, ...], StatementLineage] = OrderedDict()
+_scripts: OrderedDict[tuple[str, ...], tuple[StatementLineage, ...]] = OrderedDict()
 
 
 class _CommandFallbackFilter(logging.Filter):
@@ -65,8 +66,9 @@ logging.getLogger("sqlglot").addFilter(_CommandFallbackFilter())
 
 
 def clear_cache() -> None:
-    """Forget every cached statement result."""
+    """Forget every cached statement and script result."""
     _cache.clear()
+    _scripts.clear()
 
 
 def parse_sql(
@@ -101,6 +103,19 @@ def parse_sql(
         raise ConfigError(f"unknown SQL dialect {dialect!r}") from exc
     registry = _registry_for(schema)
     namespace = namespace or default_namespace(dialect)
+    # A script seen before (query logs repeat verbatim) skips even tokenizing.
+    script_key = (
+        hashlib.blake2b(sql.encode(), digest_size=16).hexdigest(),
+        dialect or "",
+        namespace,
+        default_database or "",
+        default_schema or "",
+        registry.fingerprint,
+    )
+    seen = _scripts.get(script_key)
+    if seen is not None:
+        _scripts.move_to_end(script_key)
+        return ScriptLineage(tuple(replace(s, file=file) for s in seen))
     state = ScriptState(registry)
     statements: list[StatementLineage] = []
     for index, piece in enumerate(split_statements(sql, sqlglot_dialect)):
@@ -124,6 +139,10 @@ def parse_sql(
                     _cache.popitem(last=False)
         state.apply(result)
         statements.append(replace(result, index=index, file=file, line=piece.line, sql=piece.text))
+    if all(statement.ok for statement in statements):
+        _scripts[script_key] = tuple(statements)
+        if len(_scripts) > _CACHE_SIZE:
+            _scripts.popitem(last=False)
     return ScriptLineage(tuple(statements))
 
 
