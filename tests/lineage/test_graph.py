@@ -30,14 +30,20 @@ def col(dataset: DatasetId, name: str) -> ColumnId:
     return ColumnId(dataset, name)
 
 
-def edge(src: ColumnId, dst: DatasetId, field: str | None, t: Transformation, job: str) -> ColumnEdge:
+def edge(
+    src: ColumnId, dst: DatasetId, field: str | None, t: Transformation, job: str
+) -> ColumnEdge:
     return ColumnEdge(src, dst, field, (t,), job)
 
 
 def erp_graph() -> LineageGraph:
     datasets = [
-        Dataset(BRONZE, schema=Schema((Field("cid"), Field("bdate"), Field("gen"),
-                                       Field("_airbyte_extracted_at")))),
+        Dataset(
+            BRONZE,
+            schema=Schema(
+                (Field("cid"), Field("bdate"), Field("gen"), Field("_airbyte_extracted_at"))
+            ),
+        ),
         Dataset(SILVER, owners=("data-eng",)),
         Dataset(GOLD, owners=("analytics",)),
     ]
@@ -53,8 +59,13 @@ def erp_graph() -> LineageGraph:
         edge(col(BRONZE, "_airbyte_extracted_at"), STG, None, FILTER, "erp.stg_erp_cust_az12"),
         edge(col(STG, "cid"), SILVER, "customer_id", CAST, "erp.erp_customers"),
         edge(col(STG, "bdate"), SILVER, "birth_date", CAST, "erp.erp_customers"),
-        edge(col(STG, "gen"), SILVER, "gender", Transformation.indirect(
-            TransformationSubtype.CONDITIONAL), "erp.erp_customers"),
+        edge(
+            col(STG, "gen"),
+            SILVER,
+            "gender",
+            Transformation.indirect(TransformationSubtype.CONDITIONAL),
+            "erp.erp_customers",
+        ),
         edge(col(SILVER, "birth_date"), GOLD, "age_group", CAST, "erp.customer_age_groups"),
         edge(col(SILVER, "gender"), GOLD, "gender", IDENTITY, "erp.customer_age_groups"),
         edge(col(SILVER, "gender"), GOLD, "gender_groups", WINDOW, "erp.customer_age_groups"),
@@ -69,13 +80,16 @@ def labels(entries) -> set[str]:  # type: ignore[no-untyped-def]
 def test_impact_of_a_bronze_column_reaches_gold_with_path_jobs_and_owners() -> None:
     impact = erp_graph().impact(col(BRONZE, "bdate"))
     assert labels(impact.columns) == {
-        "staging.stg_erp_cust_az12.bdate", "silver.erp_customers.birth_date",
+        "staging.stg_erp_cust_az12.bdate",
+        "silver.erp_customers.birth_date",
         "gold.customer_age_groups.age_group",
     }
     gold = next(e for e in impact.columns if e.node == col(GOLD, "age_group"))
     assert gold.distance == 3 and gold.direct
     assert [h.job for h in gold.path] == [
-        "erp.stg_erp_cust_az12", "erp.erp_customers", "erp.customer_age_groups",
+        "erp.stg_erp_cust_az12",
+        "erp.erp_customers",
+        "erp.customer_age_groups",
     ]
     assert [d.node for d in impact.datasets] == [STG, SILVER, GOLD]
     assert set(impact.owners) == {"ingest", "data-eng", "analytics"}
@@ -105,7 +119,8 @@ def test_depth_limits_the_walk() -> None:
 def test_upstream_of_a_gold_column() -> None:
     impact = erp_graph().upstream(col(GOLD, "age_group"))
     assert labels(impact.columns) >= {
-        "silver.erp_customers.birth_date", "staging.stg_erp_cust_az12.bdate",
+        "silver.erp_customers.birth_date",
+        "staging.stg_erp_cust_az12.bdate",
         "bronze.erp_cust_az12.bdate",
     }
     # The staging filter shapes the rows every downstream column is computed from.
@@ -117,7 +132,10 @@ def test_dataset_impact_and_path_and_mermaid() -> None:
     impact = graph.impact(SILVER)
     assert {d.node for d in impact.datasets} == {GOLD}
     path = graph.path(col(BRONZE, "cid"), col(SILVER, "customer_id"))
-    assert path is not None and [h.job for h in path] == ["erp.stg_erp_cust_az12", "erp.erp_customers"]
+    assert path is not None and [h.job for h in path] == [
+        "erp.stg_erp_cust_az12",
+        "erp.erp_customers",
+    ]
     assert graph.path(col(GOLD, "gender"), col(BRONZE, "gen")) is None
     mermaid = graph.impact(col(BRONZE, "gen")).to_mermaid()
     assert mermaid.startswith("flowchart LR")

@@ -1,0 +1,284 @@
+"""The tables of the catalog store, its schema version and its migrations.
+
+One ``MetaData`` (SQLAlchemy Core) that works on SQLite and PostgreSQL. JSON values are
+stored as canonical JSON text (sorted keys), so stored values compare as strings and
+read back the same on every backend. Times are stored in UTC (``UTCDateTime``).
+
+Version 1 is the schema below. A later change adds a step to ``MIGRATIONS`` (from
+version N to N+1) and raises ``CURRENT_VERSION``; ``Catalog`` applies the missing steps
+in order, in one transaction, when it opens an older catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Connection,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+__all__ = [
+    "CURRENT_VERSION",
+    "MIGRATIONS",
+    "RUN_STATES",
+    "TERMINAL_RUN_STATES",
+    "UTCDateTime",
+    "catalog_version",
+    "check_results",
+    "column_edges",
+    "columns",
+    "datasets",
+    "job_io",
+    "jobs",
+    "metadata",
+    "metrics",
+    "runs",
+    "schema_versions",
+]
+
+#: The schema version of the tables below.
+CURRENT_VERSION = 1
+
+#: Migration steps: ``MIGRATIONS[n]`` upgrades a catalog from version n to n + 1. Each step
+#: runs inside the opening transaction; the version row is updated after it.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+#: OpenLineage run states; the last three end a run.
+RUN_STATES = ("START", "RUNNING", "OTHER", "COMPLETE", "FAIL", "ABORT")
+TERMINAL_RUN_STATES = frozenset({"COMPLETE", "FAIL", "ABORT"})
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC; naive values are taken to be UTC.
+
+    SQLite keeps no offset, so values go in as naive UTC and come back with UTC attached;
+    PostgreSQL uses ``timestamptz``. Reads always return aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # pragma: no cover - drivers return datetimes
+            value = datetime.fromisoformat(str(value))
+        moment: datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("id = 1", name="ck_catalog_version_one_row"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("description", Text),
+    Column("owners", Text, nullable=False, default="[]"),  # JSON list of str
+    Column("tags", Text, nullable=False, default="[]"),  # JSON list of str
+    Column("meta", Text, nullable=False, default="{}"),  # JSON object (as written)
+    Column("contract_enforced", Boolean, nullable=False, default=False),
+    Column("freshness", Text),  # JSON object or NULL
+    Column("source_file", Text),
+    Column("tests", Text, nullable=False, default="[]"),  # JSON list of DataTest objects
+    # Fingerprint of the fields in ``columns``; NULL while no schema was ever observed.
+    Column("schema_fingerprint", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("namespace", "name", name="uq_datasets_namespace_name"),
+)
+Index("ix_datasets_name", datasets.c.name)
+Index("ix_datasets_name_lower", func.lower(datasets.c.name))
+
+schema_versions = Table(
+    "schema_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("version", Integer, nullable=False),  # 1, 2, ... per (dataset, observed_by)
+    Column("fields", Text, nullable=False),  # JSON [{name, type, description}]
+    Column("fingerprint", Text, nullable=False),
+    Column("observed_by", Text, nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "dataset_id", "observed_by", "version", name="uq_schema_versions_dataset_observer"
+    ),
+)
+
+columns = Table(
+    "columns",
+    metadata,
+    Column(
+        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("ordinal", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", Text),
+    Column("description", Text),
+    PrimaryKeyConstraint("dataset_id", "ordinal", name="pk_columns"),
+)
+Index("ix_columns_name", columns.c.name)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("sql", Text),
+    Column("source_file", Text),
+    Column("owners", Text, nullable=False, default="[]"),
+    Column("description", Text),
+    Column("fingerprint", Text, nullable=False),  # fields + sorted edges, canonical JSON
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("namespace", "name", name="uq_jobs_namespace_name"),
+)
+Index("ix_jobs_name", jobs.c.name)
+
+job_io = Table(
+    "job_io",
+    metadata,
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("direction", Text, nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column(
+        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
+    ),
+    PrimaryKeyConstraint("job_id", "direction", "ordinal", name="pk_job_io"),
+    CheckConstraint("direction IN ('input', 'output')", name="ck_job_io_direction"),
+)
+Index("ix_job_io_dataset", job_io.c.dataset_id, job_io.c.direction)
+
+column_edges = Table(
+    "column_edges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE")),
+    Column(
+        "source_dataset_id",
+        Integer,
+        ForeignKey("datasets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("source_field", Text, nullable=False),
+    Column(
+        "target_dataset_id",
+        Integer,
+        ForeignKey("datasets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # '' for dataset-level edges (ColumnEdge.target_field None): NULLs defeat UNIQUE.
+    Column("target_field", Text, nullable=False),
+    Column("transformations", Text, nullable=False),  # JSON, canonical (sorted) order
+    # Leading job_id: this is also the index of "edges of a job".
+    UniqueConstraint(
+        "job_id",
+        "source_dataset_id",
+        "source_field",
+        "target_dataset_id",
+        "target_field",
+        name="uq_column_edges",
+    ),
+)
+Index("ix_column_edges_source", column_edges.c.source_dataset_id, column_edges.c.source_field)
+Index("ix_column_edges_target", column_edges.c.target_dataset_id, column_edges.c.target_field)
+# Edges without a job: UNIQUE above never fires on NULL job_id, so a partial index does.
+Index(
+    "uq_column_edges_no_job",
+    column_edges.c.source_dataset_id,
+    column_edges.c.source_field,
+    column_edges.c.target_dataset_id,
+    column_edges.c.target_field,
+    unique=True,
+    sqlite_where=column_edges.c.job_id.is_(None),
+    postgresql_where=column_edges.c.job_id.is_(None),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Text, nullable=False),
+    Column("job_name", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("started_at", UTCDateTime),  # time of the START event
+    Column("ended_at", UTCDateTime),  # time of the COMPLETE / FAIL / ABORT event
+    Column("first_event_at", UTCDateTime, nullable=False),  # orders runs, newest first
+    Column("last_event_at", UTCDateTime, nullable=False),
+    Column("error", Text),
+    Column("facets", Text, nullable=False, default="{}"),  # JSON object, merged per event
+    UniqueConstraint("run_id", name="uq_runs_run_id"),
+)
+Index("ix_runs_job_time", runs.c.job_name, runs.c.first_event_at)
+Index("ix_runs_time", runs.c.first_event_at)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", Text, nullable=False),
+    Column("column_name", Text),
+    Column("value", Double, nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("run_id", Text),
+)
+Index("ix_metrics_dataset_name_time", metrics.c.dataset_id, metrics.c.name, metrics.c.observed_at)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("check_name", Text, nullable=False),
+    Column("column_name", Text),
+    Column("status", Text, nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("run_id", Text),
+    Column("details", Text, nullable=False, default="{}"),  # JSON object
+)
+Index("ix_check_results_dataset_time", check_results.c.dataset_id, check_results.c.observed_at)

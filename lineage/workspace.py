@@ -1,0 +1,247 @@
+"""The facade the CLI calls: a project's configuration, its catalog, scans and queries.
+
+It wires the spokes together (the SQL parser, the dbt loader, the catalog, the graph) so
+each CLI command stays a few lines, and a Python user can do the same in three::
+
+    workspace = Workspace.open()            # lineage.yml, catalog URL, defaults
+    report = workspace.scan(["models/"])    # SQL files and dbt projects -> catalog
+    impact = workspace.graph().impact(workspace.resolve("silver.erp_customers.customer_id"))
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lineage.catalog import Catalog, WriteSummary, mask_url
+from lineage.config import ProjectConfig, load_config
+from lineage.errors import InputError
+from lineage.graph import LineageGraph, Node
+from lineage.model import (
+    ColumnEdge,
+    ColumnId,
+    Dataset,
+    DatasetId,
+    DatasetKind,
+    Job,
+    LineageBatch,
+    ParseIssue,
+    ScriptLineage,
+    StatementKind,
+    statement_edges,
+)
+from lineage.scan import STDIN, ScanOptions, load_schema_file, scan_sql
+
+__all__ = ["ScanReport", "Workspace", "sql_batch"]
+
+_KIND_OF_STATEMENT = {
+    StatementKind.CREATE_VIEW: DatasetKind.VIEW,
+    StatementKind.CREATE_MATERIALIZED_VIEW: DatasetKind.MATERIALIZED_VIEW,
+}
+
+
+@dataclass
+class ScanReport:
+    """What a scan read and what it changed in the catalog."""
+
+    scripts: ScriptLineage = field(default_factory=ScriptLineage)
+    batches: list[LineageBatch] = field(default_factory=list)
+    summaries: list[WriteSummary] = field(default_factory=list)
+
+    @property
+    def issues(self) -> list[ParseIssue]:
+        found = [issue for batch in self.batches for issue in batch.issues]
+        for statement in self.scripts.statements:
+            found.extend(replace(e, file=e.file or statement.file) for e in statement.errors)
+        return found
+
+
+class Workspace:
+    """One project: its configuration and its catalog."""
+
+    def __init__(self, config: ProjectConfig, catalog_url: str | None = None) -> None:
+        self.config = config
+        # Precedence: the command line, then LINEAGE_CATALOG_URL, then lineage.yml.
+        self.catalog_url = (
+            catalog_url or os.environ.get("LINEAGE_CATALOG_URL") or config.catalog_url
+        )
+        self._catalog: Catalog | None = None
+
+    @classmethod
+    def open(cls, start: str | Path | None = None, catalog_url: str | None = None) -> Workspace:
+        return cls(load_config(start), catalog_url)
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            url = self.catalog_url
+            if url is None:
+                # The default SQLite file lives at the project root, not wherever we run.
+                url = f"sqlite:///{self.config.root / '.lineage' / 'catalog.db'}"
+            self._catalog = Catalog(url)
+        return self._catalog
+
+    @property
+    def catalog_url_display(self) -> str:
+        """The catalog URL with any password masked, for messages and reports."""
+        url = self.catalog_url or f"sqlite:///{self.config.root / '.lineage' / 'catalog.db'}"
+        return mask_url(url)
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
+
+    def scan_options(self, **overrides: str | None) -> ScanOptions:
+        """Scan options from the configuration, with command-line values winning."""
+        schema_file = overrides.pop("schema_file", None) or self.config.schema_file
+        values = {
+            "dialect": self.config.dialect,
+            "default_database": self.config.default_database,
+            "default_schema": self.config.default_schema,
+            "namespace": self.config.namespace,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return ScanOptions(schema=load_schema_file(schema_file) if schema_file else None, **values)
+
+    def scan(
+        self,
+        paths: Sequence[str] = (),
+        options: ScanOptions | None = None,
+        *,
+        jobs: int = 1,
+        write: bool = True,
+        on_file_done: Callable[[str], None] | None = None,
+        stdin_text: str | None = None,
+    ) -> ScanReport:
+        """Scan SQL files and dbt projects and (unless ``write`` is False) record them.
+
+        With no ``paths``, scans the SQL paths and dbt project named in ``lineage.yml``.
+        """
+        options = options or self.scan_options()
+        targets = list(paths) or [str(p) for p in self.config.sql_paths]
+        dbt_projects = [Path(t) for t in targets if t != STDIN and _is_dbt_project(Path(t))]
+        if not paths and self.config.dbt_project is not None:
+            dbt_projects.append(self.config.dbt_project)
+        sql_targets = [t for t in targets if t == STDIN or Path(t) not in dbt_projects]
+        if not sql_targets and not dbt_projects:
+            raise InputError(
+                "nothing to scan: give SQL files, folders or a dbt project, "
+                "or set sql.paths / dbt.project in lineage.yml"
+            )
+        report = ScanReport()
+        if sql_targets:
+            report.scripts = scan_sql(
+                sql_targets, options, jobs=jobs, on_file_done=on_file_done, stdin_text=stdin_text
+            )
+            report.batches.append(sql_batch(report.scripts, self.config.root))
+        for project in dbt_projects:
+            report.batches.append(self._load_dbt(project, options, jobs))
+            if on_file_done:
+                on_file_done(str(project))
+        if write:
+            for batch in report.batches:
+                report.summaries.append(self.catalog.write(batch))
+        return report
+
+    def _load_dbt(self, project: Path, options: ScanOptions, jobs: int) -> LineageBatch:
+        from parsers.dbt import load_dbt_project
+
+        return load_dbt_project(
+            project,
+            dialect=options.dialect,
+            namespace=options.namespace,
+            target=self.config.dbt_target,
+            vars=self.config.dbt_vars,
+            jobs=jobs,
+        )
+
+    def graph(self) -> LineageGraph:
+        return LineageGraph.from_catalog(self.catalog)
+
+    def resolve(self, text: str) -> Node:
+        """``DATASET`` or ``DATASET.COLUMN`` (names may be suffixes: ``erp_customers.cid``).
+
+        Raises:
+            InputError: nothing matches, or several datasets do.
+        """
+        datasets = self.catalog.find_datasets(text)
+        if len(datasets) == 1:
+            return datasets[0].id
+        if len(datasets) > 1:
+            raise InputError(_ambiguous(text, datasets))
+        if "." in text:
+            dataset_name, column = text.rsplit(".", 1)
+            candidates = self.catalog.find_datasets(dataset_name)
+            if len(candidates) > 1:
+                raise InputError(_ambiguous(dataset_name, candidates))
+            if candidates:
+                return ColumnId(candidates[0].id, column)
+        raise InputError(f"no dataset or column {text!r} in the catalog {self.catalog.masked_url}")
+
+
+def sql_batch(scripts: ScriptLineage, root: Path | None = None) -> LineageBatch:
+    """A catalog batch from scanned SQL: one job per file, its statements' column edges.
+
+    Temporary tables are left out (their lineage is already resolved into the statements
+    that read them); output schemas declared or created by the script are recorded.
+    """
+    by_file: dict[str, list[int]] = {}
+    for position, statement in enumerate(scripts.statements):
+        if statement.file and statement.file != "<stdin>":
+            by_file.setdefault(statement.file, []).append(position)
+    datasets: dict[DatasetId, Dataset] = {}
+    jobs: list[Job] = []
+    edges: list[ColumnEdge] = []
+    for file, positions in by_file.items():
+        name = _job_name(file, root)
+        statements = [scripts.statements[i] for i in positions if scripts.statements[i].ok]
+        inputs: dict[DatasetId, None] = {}
+        outputs: dict[DatasetId, None] = {}
+        for statement in statements:
+            if statement.temporary:
+                continue
+            inputs.update(dict.fromkeys(statement.inputs))
+            outputs.update(dict.fromkeys(statement.outputs))
+            edges.extend(statement_edges(statement, name))
+            for dataset, schema in statement.output_schemas:
+                datasets[dataset] = Dataset(
+                    dataset,
+                    kind=_KIND_OF_STATEMENT.get(statement.kind, DatasetKind.TABLE),
+                    schema=schema,
+                    source_file=file,
+                )
+        jobs.append(
+            Job(
+                namespace=next(iter(outputs), next(iter(inputs), DatasetId("sql", ""))).namespace,
+                name=name,
+                kind="sql",
+                sql=";\n".join(s.sql for s in statements),
+                source_file=file,
+                inputs=tuple(inputs),
+                outputs=tuple(outputs),
+            )
+        )
+    issues = tuple(replace(e, file=e.file or s.file) for s in scripts.statements for e in s.errors)
+    return LineageBatch(tuple(datasets.values()), tuple(jobs), tuple(edges), issues)
+
+
+def _job_name(file: str, root: Path | None) -> str:
+    path = Path(file).resolve()
+    if root is not None:
+        try:
+            return path.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return Path(file).as_posix()
+
+
+def _is_dbt_project(path: Path) -> bool:
+    return path.is_dir() and (path / "dbt_project.yml").is_file()
+
+
+def _ambiguous(text: str, datasets: Sequence[Dataset]) -> str:
+    names = ", ".join(f"{d.id.namespace}/{d.id.name}" for d in datasets[:10])
+    return f"{text!r} matches several datasets: {names}; give more of the name"
