@@ -38,7 +38,12 @@ def describe_dataset(
                 "type": column_field.type if column_field else None,
                 "description": column_field.description if column_field else None,
                 "tests": tests_by_column.get(name, []),
-                "upstream": [e.to_dict()["node"] for e in (upstream.columns if upstream else ())],
+                # Only the column's own inputs; row filters show once, for the dataset.
+                "upstream": [
+                    e.to_dict()["node"]
+                    for e in (upstream.columns if upstream else ())
+                    if len(e.path) == 1
+                ],
             }
         )
     downstream = graph.impact(dataset_id, depth=1).datasets if dataset_id in graph else ()

@@ -131,6 +131,8 @@ class Workspace:
                 "nothing to scan: give SQL files, folders or a dbt project, "
                 "or set sql.paths / dbt.project in lineage.yml"
             )
+        if write:
+            options = self._with_catalog_schemas(options)
         report = ScanReport()
         if sql_targets:
             report.scripts = scan_sql(
@@ -145,6 +147,21 @@ class Workspace:
             for batch in report.batches:
                 report.summaries.append(self.catalog.write(batch))
         return report
+
+    def _with_catalog_schemas(self, options: ScanOptions) -> ScanOptions:
+        """Schemas the catalog already knows fill in what ``--schema`` does not give.
+
+        So ``SELECT *`` over a table another file (or a warehouse scan) described expands,
+        and unqualified columns over it resolve, without repeating its schema by hand.
+        """
+        known: dict[str, dict[str, str | None]] = {}
+        for dataset in self.catalog.datasets():
+            if dataset.schema is not None and dataset.schema.fields:
+                known[dataset.id.name] = {f.name: f.type for f in dataset.schema.fields}
+        if not known:
+            return options
+        known.update(options.schema or {})
+        return replace(options, schema=known)
 
     def _load_dbt(self, project: Path, options: ScanOptions, jobs: int) -> LineageBatch:
         from parsers.dbt import load_dbt_project
