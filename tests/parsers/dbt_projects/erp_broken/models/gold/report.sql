@@ -1,0 +1,3 @@
+SELECT gender, COUNT(*) AS customers
+FROM {{ ref('customers') }}
+GROUP BY gender

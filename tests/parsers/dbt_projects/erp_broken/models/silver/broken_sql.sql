@@ -1,0 +1,4 @@
+SELECT
+    cid,
+    (gen AS gender
+FROM {{ ref('stg_customers') }}

@@ -1,0 +1,3 @@
+SELECT cid
+FROM {{ ref('stg_customers') }}
+WHERE bdate >= '{{ var("start_date") }}'

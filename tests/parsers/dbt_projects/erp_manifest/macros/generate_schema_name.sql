@@ -1,0 +1,9 @@
+{#- Readable schemas: `+schema: silver` builds into `silver`, not dbt's default
+    `<target schema>_silver`. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

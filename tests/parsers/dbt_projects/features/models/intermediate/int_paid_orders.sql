@@ -1,0 +1,3 @@
+select *
+from {{ ref('int_orders_union') }}
+where status = '{{ var("paid_status") }}'
