@@ -110,3 +110,50 @@ def test_unknown_and_ambiguous_names_are_clear_errors(erp_catalog: str, tmp_path
     # SELECT * expanded from the schema the catalog learned from the ERP scan.
     assert [c["name"] for c in exact["columns"]][:2] == ["customer_id", "birth_date"]
     assert exact["columns"][0]["upstream"] == ["silver.erp_customers.customer_id"]
+
+
+DBT_ERP = REPO / "tests" / "parsers" / "dbt_projects" / "erp"
+
+
+def test_scan_a_dbt_project_into_the_catalog_and_query_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINEAGE_CATALOG_URL", f"sqlite:///{tmp_path / 'catalog.db'}")
+    first = runner.invoke(app, ["scan", str(DBT_ERP), "--strict"])
+    assert first.exit_code == 0, first.output
+    doc = json.loads(first.stdout)
+    assert doc["dbt"][0]["issues"] == []
+    assert doc["catalog"]["writes"][0]["jobs_added"] == doc["dbt"][0]["jobs"]
+    again = json.loads(runner.invoke(app, ["scan", str(DBT_ERP)]).stdout)
+    assert again["catalog"]["writes"][0]["jobs_unchanged"] == doc["dbt"][0]["jobs"]
+    impact = json.loads(
+        runner.invoke(app, ["impact", "spectrum.erp_cust_az12.cid", "-f", "json"]).stdout
+    )
+    reached = {c["node"]: c for c in impact["columns"]}
+    assert reached["dev.silver.erp_customers.customer_id"]["type"] == "DIRECT"
+    assert "silver-team@example.com" in impact["owners"]
+    info = json.loads(runner.invoke(app, ["show", "silver.erp_customers", "-f", "json"]).stdout)
+    assert info["description"]
+    gender = next(c for c in info["columns"] if c["name"] == "gender")
+    assert any(t.startswith("accepted_values") for t in gender["tests"])
+
+
+def test_lineage_yml_drives_a_bare_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "examples" / "erp", project / "sql")
+    (project / "lineage.yml").write_text(
+        "dialect: redshift\nnamespace: redshift://dwh:5439\n"
+        "sql:\n  paths: [sql]\n  schema: sql/schema.yml\n"
+        f"catalog:\n  url: sqlite:///{tmp_path / 'from-config.db'}\n"
+    )
+    monkeypatch.delenv("LINEAGE_CATALOG_URL")
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["scan"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["catalog"]["url"].endswith("from-config.db")
+    assert {s["dialect"] for s in doc["statements"]} == {"redshift"}
+    assert doc["statements"][0]["inputs"][0]["namespace"] == "redshift://dwh:5439"
+    assert (tmp_path / "from-config.db").exists()
