@@ -21,7 +21,7 @@ import yaml
 
 from lineage.errors import ConfigError, InputError
 from lineage.model import ParseIssue, ScriptLineage, StatementKind, StatementLineage
-from parsers.sql import parse_sql
+from parsers.sql import lookup_script, parse_sql, store_script
 from parsers.sql_schema import SchemaRegistry
 
 __all__ = ["ScanOptions", "collect_sql_files", "load_schema_file", "scan_sql"]
@@ -112,17 +112,48 @@ def scan_sql(
         results[name] = _scan_one(name, options, registry, stdin_text)
         if on_file_done:
             on_file_done(name)
-    if remote:
-        workers = max(1, min(jobs, len(remote), os.cpu_count() or 1))
+    misses: list[tuple[str, str]] = []
+    for name in remote:
+        text = _read(name)
+        if isinstance(text, ScriptLineage):
+            results[name] = text
+        else:
+            cached = lookup_script(
+                text,
+                options.dialect,
+                registry,
+                options.default_database,
+                options.default_schema,
+                options.namespace,
+                name,
+            )
+            if cached is None:
+                misses.append((name, text))
+                continue
+            results[name] = cached
+        if on_file_done:
+            on_file_done(name)
+    if misses:
+        workers = max(1, min(jobs, len(misses), os.cpu_count() or 1))
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_init_worker, initargs=(options, registry)
         ) as pool:
-            # Each file is its own task so one huge file does not hold back the rest.
-            chunk = max(1, len(remote) // (workers * 8))
-            for name, result in zip(
-                remote, pool.map(_scan_in_worker, remote, chunksize=chunk), strict=True
+            # Small chunks so one huge file does not hold back the rest.
+            chunk = max(1, len(misses) // (workers * 8))
+            for (name, text), result in zip(
+                misses, pool.map(_scan_in_worker, misses, chunksize=chunk), strict=True
             ):
                 results[name] = result
+                # Remember what the workers parsed, so a persisted cache covers it.
+                store_script(
+                    result,
+                    text,
+                    options.dialect,
+                    registry,
+                    options.default_database,
+                    options.default_schema,
+                    options.namespace,
+                )
                 if on_file_done:
                     on_file_done(name)
     combined = ScriptLineage()
@@ -131,30 +162,39 @@ def scan_sql(
     return combined
 
 
-def _scan_one(
-    name: str, options: ScanOptions, registry: SchemaRegistry, stdin_text: str | None = None
-) -> ScriptLineage:
+def _read(name: str, stdin_text: str | None = None) -> str | ScriptLineage:
+    """The file's text, or a one-statement result that says why it cannot be read."""
     label = "<stdin>" if name == STDIN else name
     try:
         if name == STDIN:
-            text = stdin_text if stdin_text is not None else sys.stdin.read()
-        else:
-            text = Path(name).read_text(encoding="utf-8")
+            return stdin_text if stdin_text is not None else sys.stdin.read()
+        return Path(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason})"
-        issue = ParseIssue(f"cannot read file: {reason}", None, None, None)
-        return ScriptLineage(
-            (
-                StatementLineage(
-                    index=0,
-                    kind=StatementKind.UNKNOWN,
-                    dialect=options.dialect,
-                    confidence=0.0,
-                    errors=(issue,),
-                    file=label,
-                ),
-            )
+        issue = ParseIssue(f"cannot read file: {reason}", file=label)
+        failed = StatementLineage(
+            index=0,
+            kind=StatementKind.UNKNOWN,
+            dialect=None,
+            confidence=0.0,
+            errors=(issue,),
+            file=label,
         )
+        return ScriptLineage((failed,))
+
+
+def _scan_one(
+    name: str,
+    options: ScanOptions,
+    registry: SchemaRegistry,
+    stdin_text: str | None = None,
+    text: str | None = None,
+) -> ScriptLineage:
+    if text is None:
+        read = _read(name, stdin_text)
+        if isinstance(read, ScriptLineage):
+            return read
+        text = read
     return parse_sql(
         text,
         dialect=options.dialect,
@@ -162,7 +202,7 @@ def _scan_one(
         default_database=options.default_database,
         default_schema=options.default_schema,
         namespace=options.namespace,
-        file=label,
+        file="<stdin>" if name == STDIN else name,
     )
 
 
@@ -174,7 +214,8 @@ def _init_worker(options: ScanOptions, registry: SchemaRegistry) -> None:
     _worker_state = (options, registry)
 
 
-def _scan_in_worker(name: str) -> ScriptLineage:
+def _scan_in_worker(work: tuple[str, str]) -> ScriptLineage:
     assert _worker_state is not None, "worker used before its initializer ran"
     options, registry = _worker_state
-    return _scan_one(name, options, registry)
+    name, text = work
+    return _scan_one(name, options, registry, text=text)

@@ -32,6 +32,7 @@ from lineage.model import (
     StatementKind,
     statement_edges,
 )
+from lineage.parse_cache import ParseCache
 from lineage.scan import STDIN, ScanOptions, load_schema_file, scan_sql
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
@@ -133,6 +134,8 @@ class Workspace:
             )
         if write:
             options = self._with_catalog_schemas(options)
+        cache = ParseCache(self.config.root / ".lineage" / "cache")
+        cache.load()
         report = ScanReport()
         if sql_targets:
             report.scripts = scan_sql(
@@ -143,6 +146,7 @@ class Workspace:
             report.batches.append(self._load_dbt(project, options, jobs))
             if on_file_done:
                 on_file_done(str(project))
+        cache.save()
         if write:
             for batch in report.batches:
                 report.summaries.append(self.catalog.write(batch))

@@ -43,7 +43,7 @@ from lineage.model import (
 from parsers.dbt_project import canonical_json, owners_of
 from parsers.dbt_relation import Column, Relation
 from parsers.jinja import RenderError
-from parsers.sql import parse_sql
+from parsers.sql import lookup_script, parse_sql, store_script
 
 __all__ = [
     "CTE_PREFIX",
@@ -229,7 +229,17 @@ class _Builder:
                     for node, sql, schema in work
                 ]
                 if pool is not None and len(args) >= _PARALLEL_MIN:
-                    results = list(pool.map(_parse, args, chunksize=4))
+                    # Only cache misses go to the workers; their results are remembered here
+                    # so a persisted cache makes the next scan cheap.
+                    cached = [lookup_script(*a) for a in args]
+                    misses = [a for a, hit in zip(args, cached, strict=True) if hit is None]
+                    fresh = iter(list(pool.map(_parse, misses, chunksize=4)))
+                    results = []
+                    for a, hit in zip(args, cached, strict=True):
+                        if hit is None:
+                            hit = next(fresh)
+                            store_script(hit, *a[:6])
+                        results.append(hit)
                 else:
                     results = [_parse(a) for a in args]
                 for (node, _sql, _schema), script in zip(work, results, strict=True):

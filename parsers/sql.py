@@ -33,7 +33,15 @@ from parsers.sql_schema import SchemaRegistry
 from parsers.sql_split import StatementText, split_statements
 from parsers.sql_statements import ScriptState, analyze_statement
 
-__all__ = ["SUPPORTED_DIALECTS", "clear_cache", "parse_sql"]
+__all__ = [
+    "SUPPORTED_DIALECTS",
+    "clear_cache",
+    "export_cache",
+    "import_cache",
+    "lookup_script",
+    "parse_sql",
+    "store_script",
+]
 
 # Dialects the test suite proves; any other sqlglot dialect name is accepted too.
 SUPPORTED_DIALECTS = (
@@ -104,14 +112,7 @@ def parse_sql(
     registry = _registry_for(schema)
     namespace = namespace or default_namespace(dialect)
     # A script seen before (query logs repeat verbatim) skips even tokenizing.
-    script_key = (
-        hashlib.blake2b(sql.encode(), digest_size=16).hexdigest(),
-        dialect or "",
-        namespace,
-        default_database or "",
-        default_schema or "",
-        registry.fingerprint,
-    )
+    script_key = _script_key(sql, dialect, namespace, default_database, default_schema, registry)
     seen = _scripts.get(script_key)
     if seen is not None:
         _scripts.move_to_end(script_key)
@@ -144,6 +145,85 @@ def parse_sql(
         if len(_scripts) > _CACHE_SIZE:
             _scripts.popitem(last=False)
     return ScriptLineage(tuple(statements))
+
+
+def _script_key(
+    sql: str,
+    dialect: str | None,
+    namespace: str,
+    default_database: str | None,
+    default_schema: str | None,
+    registry: SchemaRegistry,
+) -> tuple[str, ...]:
+    return (
+        hashlib.blake2b(sql.encode(), digest_size=16).hexdigest(),
+        dialect or "",
+        namespace,
+        default_database or "",
+        default_schema or "",
+        registry.fingerprint,
+    )
+
+
+def lookup_script(
+    sql: str,
+    dialect: str | None = None,
+    schema: Mapping[str, Any] | SchemaRegistry | None = None,
+    default_database: str | None = None,
+    default_schema: str | None = None,
+    namespace: str | None = None,
+    file: str | None = None,
+) -> ScriptLineage | None:
+    """``parse_sql``'s cached result for these arguments, or None without parsing.
+
+    Lets a caller that fans out over processes send only the misses to its workers.
+    """
+    key = _script_key(sql, dialect, namespace or default_namespace(dialect), default_database,
+                      default_schema, _registry_for(schema))
+    seen = _scripts.get(key)
+    if seen is None:
+        return None
+    return ScriptLineage(tuple(replace(s, file=file) for s in seen))
+
+
+def store_script(
+    result: ScriptLineage,
+    sql: str,
+    dialect: str | None = None,
+    schema: Mapping[str, Any] | SchemaRegistry | None = None,
+    default_database: str | None = None,
+    default_schema: str | None = None,
+    namespace: str | None = None,
+) -> None:
+    """Remember a result a worker process computed with ``parse_sql`` for these arguments."""
+    if not all(statement.ok for statement in result.statements):
+        return
+    key = _script_key(sql, dialect, namespace or default_namespace(dialect), default_database,
+                      default_schema, _registry_for(schema))
+    _scripts[key] = tuple(replace(s, file=None) for s in result.statements)
+    if len(_scripts) > _CACHE_SIZE:
+        _scripts.popitem(last=False)
+
+
+def export_cache() -> dict[tuple[str, ...], tuple[StatementLineage, ...]]:
+    """The script-level cache, to persist between runs (see ``import_cache``)."""
+    return dict(_scripts)
+
+
+def import_cache(entries: Mapping[tuple[str, ...], tuple[StatementLineage, ...]]) -> int:
+    """Add results saved by ``export_cache`` (same Silverline and sqlglot versions only).
+
+    Returns the number of entries added. A re-scan of an unchanged project then costs a
+    hash per file instead of a parse.
+    """
+    added = 0
+    for key, statements in entries.items():
+        if key not in _scripts:
+            _scripts[key] = statements
+            added += 1
+    while len(_scripts) > _CACHE_SIZE:
+        _scripts.popitem(last=False)
+    return added
 
 
 _registries: OrderedDict[int, tuple[Mapping[str, Any], SchemaRegistry]] = OrderedDict()
