@@ -429,13 +429,19 @@ class Catalog:
             _insert_ignore(
                 conn,
                 runs,
-                [{"run_id": run_id, "job_name": job_name, "state": state,
-                  "first_event_at": when, "last_event_at": when, "facets": "{}"}],
+                [
+                    {
+                        "run_id": run_id,
+                        "job_name": job_name,
+                        "state": state,
+                        "first_event_at": when,
+                        "last_event_at": when,
+                        "facets": "{}",
+                    }
+                ],
                 ["run_id"],
             )
-            row = conn.execute(
-                select(runs).where(runs.c.run_id == run_id).with_for_update()
-            ).one()
+            row = conn.execute(select(runs).where(runs.c.run_id == run_id).with_for_update()).one()
             values = _run_update(row, job_name, state, when, facets or {})
             conn.execute(update(runs).where(runs.c.id == row.id).values(**values))
 
@@ -480,14 +486,21 @@ class Catalog:
         """
         number = float(value)
         if not math.isfinite(number):
-            raise CatalogError(f"metric {name!r} must be a finite number, got {value!r}",
-                               obj=str(dataset))
+            raise CatalogError(
+                f"metric {name!r} must be a finite number, got {value!r}", obj=str(dataset)
+            )
         with self._transaction("record a metric", write=True) as conn:
             ids = _ensure_datasets(conn, {dataset}, {}, _utc(observed_at)).ids
             conn.execute(
                 cs.metrics.insert(),
-                {"dataset_id": ids[dataset], "name": name, "column_name": column,
-                 "value": number, "observed_at": _utc(observed_at), "run_id": run_id},
+                {
+                    "dataset_id": ids[dataset],
+                    "name": name,
+                    "column_name": column,
+                    "value": number,
+                    "observed_at": _utc(observed_at),
+                    "run_id": run_id,
+                },
             )
 
     def metrics(
@@ -508,8 +521,14 @@ class Catalog:
             query = query.where(m.c.observed_at >= _utc(since))
         with self._transaction("read metrics") as conn:
             return [
-                {"dataset": dataset, "name": row.name, "column": row.column_name,
-                 "value": row.value, "observed_at": row.observed_at, "run_id": row.run_id}
+                {
+                    "dataset": dataset,
+                    "name": row.name,
+                    "column": row.column_name,
+                    "value": row.value,
+                    "observed_at": row.observed_at,
+                    "run_id": row.run_id,
+                }
                 for row in conn.execute(query)
             ]
 
@@ -531,9 +550,15 @@ class Catalog:
             ids = _ensure_datasets(conn, {dataset}, {}, _utc(observed_at)).ids
             conn.execute(
                 cs.check_results.insert(),
-                {"dataset_id": ids[dataset], "check_name": check, "column_name": column,
-                 "status": status, "observed_at": _utc(observed_at), "run_id": run_id,
-                 "details": _json(details or {})},
+                {
+                    "dataset_id": ids[dataset],
+                    "check_name": check,
+                    "column_name": column,
+                    "status": status,
+                    "observed_at": _utc(observed_at),
+                    "run_id": run_id,
+                    "details": _json(details or {}),
+                },
             )
 
     def check_results(self, dataset: DatasetId | None = None) -> list[dict[str, Any]]:
@@ -549,10 +574,15 @@ class Catalog:
             query = query.where(*_dataset_is(dataset))
         with self._transaction("read check results") as conn:
             return [
-                {"dataset": DatasetId(row.namespace, row.name), "check": row.check_name,
-                 "column": row.column_name, "status": row.status,
-                 "observed_at": row.observed_at, "run_id": row.run_id,
-                 "details": json.loads(row.details)}
+                {
+                    "dataset": DatasetId(row.namespace, row.name),
+                    "check": row.check_name,
+                    "column": row.column_name,
+                    "status": row.status,
+                    "observed_at": row.observed_at,
+                    "run_id": row.run_id,
+                    "details": json.loads(row.details),
+                }
                 for row in conn.execute(query)
             ]
 
@@ -682,8 +712,9 @@ def _transformations_from_json(raw: str) -> tuple[Transformation, ...]:
     return found
 
 
-def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]],
-                   keys: list[str]) -> None:
+def _insert_ignore(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
     """Insert rows, skipping those that collide on ``keys`` (a concurrent writer's)."""
     if not rows:
         return
@@ -712,9 +743,10 @@ def _fast_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
         names = ", ".join(quote(k) for k in keys)
         raw = conn.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(
-            f"COPY {quote(table.name)} ({names}) FROM STDIN"
-        ) as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row([row[k] for k in keys])
         return
@@ -780,8 +812,10 @@ class _Plan:
             if edge.job is not None:
                 keys = by_name.get(edge.job, ())
                 if len(keys) != 1:
-                    problem = "is not in the batch" if not keys else "is ambiguous: " + ", ".join(
-                        f"{ns}/{name}" for ns, name in keys
+                    problem = (
+                        "is not in the batch"
+                        if not keys
+                        else "is ambiguous: " + ", ".join(f"{ns}/{name}" for ns, name in keys)
                     )
                     raise CatalogError(
                         f"column edge {edge.source} -> {edge.target.name}."
@@ -789,8 +823,14 @@ class _Plan:
                     )
                 owner = keys[0]
             source, target = edge.source.dataset, edge.target
-            key = (source.namespace, source.name, edge.source.name, target.namespace,
-                   target.name, edge.target_field or "")
+            key = (
+                source.namespace,
+                source.name,
+                edge.source.name,
+                target.namespace,
+                target.name,
+                edge.target_field or "",
+            )
             bucket = merged.get(owner)
             if bucket is None:
                 bucket = merged[owner] = {}
@@ -868,8 +908,13 @@ def _ensure_datasets(
             listed_dataset = listed.get(dataset_id)
             values = _dataset_values(listed_dataset) if listed_dataset else unknown
             new_rows.append(
-                {"namespace": dataset_id.namespace, "name": dataset_id.name, **values,
-                 "schema_fingerprint": None, "updated_at": now}
+                {
+                    "namespace": dataset_id.namespace,
+                    "name": dataset_id.name,
+                    **values,
+                    "schema_fingerprint": None,
+                    "updated_at": now,
+                }
             )
         _insert_ignore(conn, cs.datasets, new_rows, ["namespace", "name"])
         rows.update(_select_datasets(conn, missing))
@@ -892,7 +937,8 @@ class _Writer:
         existing = self._existing_jobs()
         new = [key for key in plan.jobs if key not in existing]
         changed = [
-            key for key in plan.jobs
+            key
+            for key in plan.jobs
             if key in existing and existing[key][1] != plan.fingerprints[key]
         ]
         self.counts["jobs_added"] = len(new)
@@ -982,16 +1028,25 @@ class _Writer:
             if previous == fingerprint:
                 continue
             versions.append(
-                {"dataset_id": dataset_pk, "version": version + 1,
-                 "fields": _json(_fields_doc(schema)),
-                 "fingerprint": fingerprint, "observed_by": self.observer,
-                 "observed_at": self.now}
+                {
+                    "dataset_id": dataset_pk,
+                    "version": version + 1,
+                    "fields": _json(_fields_doc(schema)),
+                    "fingerprint": fingerprint,
+                    "observed_by": self.observer,
+                    "observed_at": self.now,
+                }
             )
             if resolved.rows[dataset_id].schema_fingerprint != fingerprint:
                 current.append({"b_id": dataset_pk, "schema_fingerprint": fingerprint})
                 column_rows.extend(
-                    {"dataset_id": dataset_pk, "ordinal": i, "name": f.name, "type": f.type,
-                     "description": f.description}
+                    {
+                        "dataset_id": dataset_pk,
+                        "ordinal": i,
+                        "name": f.name,
+                        "type": f.type,
+                        "description": f.description,
+                    }
                     for i, f in enumerate(schema.fields)
                 )
             self.updated.add(dataset_id)
@@ -1027,8 +1082,10 @@ class _Writer:
         if new:
             self.conn.execute(
                 t.insert(),
-                [{"namespace": ns, "name": name, **self._job_values((ns, name))}
-                 for ns, name in new],
+                [
+                    {"namespace": ns, "name": name, **self._job_values((ns, name))}
+                    for ns, name in new
+                ],
             )
             wanted = set(new)
             for chunk in _chunks(sorted({name for _, name in new})):
@@ -1053,8 +1110,12 @@ class _Writer:
             job = self.plan.jobs[key]
             for direction, datasets in (("input", job.inputs), ("output", job.outputs)):
                 rows.extend(
-                    {"job_id": job_id, "direction": direction, "ordinal": i,
-                     "dataset_id": dataset_ids[d]}
+                    {
+                        "job_id": job_id,
+                        "direction": direction,
+                        "ordinal": i,
+                        "dataset_id": dataset_ids[d],
+                    }
                     for i, d in enumerate(datasets)
                 )
         if rows:
@@ -1071,12 +1132,22 @@ class _Writer:
         stale: list[int] = []
         for chunk in _chunks(changed):
             query = select(
-                e.c.id, e.c.job_id, e.c.source_dataset_id, e.c.source_field,
-                e.c.target_dataset_id, e.c.target_field, e.c.transformations,
+                e.c.id,
+                e.c.job_id,
+                e.c.source_dataset_id,
+                e.c.source_field,
+                e.c.target_dataset_id,
+                e.c.target_field,
+                e.c.transformations,
             ).where(e.c.job_id.in_(chunk))
             for row in self.conn.execute(query):
-                edge_key = (row.job_id, row.source_dataset_id, row.source_field,
-                            row.target_dataset_id, row.target_field)
+                edge_key = (
+                    row.job_id,
+                    row.source_dataset_id,
+                    row.source_field,
+                    row.target_dataset_id,
+                    row.target_field,
+                )
                 if wanted.get(edge_key) == row.transformations:
                     del wanted[edge_key]  # already stored as is
                 else:
@@ -1098,12 +1169,21 @@ class _Writer:
         targets = sorted({key[3] for key in wanted})
         for chunk in _chunks(targets):
             query = select(
-                e.c.id, e.c.source_dataset_id, e.c.source_field, e.c.target_dataset_id,
-                e.c.target_field, e.c.transformations,
+                e.c.id,
+                e.c.source_dataset_id,
+                e.c.source_field,
+                e.c.target_dataset_id,
+                e.c.target_field,
+                e.c.transformations,
             ).where(e.c.job_id.is_(None), e.c.target_dataset_id.in_(chunk))
             for row in self.conn.execute(query):
-                edge_key = (None, row.source_dataset_id, row.source_field,
-                            row.target_dataset_id, row.target_field)
+                edge_key = (
+                    None,
+                    row.source_dataset_id,
+                    row.source_field,
+                    row.target_dataset_id,
+                    row.target_field,
+                )
                 if edge_key not in wanted:
                     continue  # another observation's edge: kept
                 if wanted[edge_key] == row.transformations:
@@ -1122,8 +1202,14 @@ class _Writer:
             self.conn,
             cs.column_edges,
             [
-                {"job_id": job_id, "source_dataset_id": s, "source_field": sf,
-                 "target_dataset_id": t, "target_field": tf, "transformations": ts}
+                {
+                    "job_id": job_id,
+                    "source_dataset_id": s,
+                    "source_field": sf,
+                    "target_dataset_id": t,
+                    "target_field": tf,
+                    "transformations": ts,
+                }
                 for (job_id, s, sf, t, tf), ts in edges.items()
             ],
         )
@@ -1225,8 +1311,12 @@ def _build_jobs(conn: Connection, rows: Sequence[Row[Any]], *, all_io: bool = Fa
 def _read_edges(conn: Connection, job_name: str | None = None) -> list[ColumnEdge]:
     e, j = cs.column_edges, cs.jobs
     query = select(
-        e.c.source_dataset_id, e.c.source_field, e.c.target_dataset_id, e.c.target_field,
-        e.c.transformations, j.c.name.label("job_name"),
+        e.c.source_dataset_id,
+        e.c.source_field,
+        e.c.target_dataset_id,
+        e.c.target_field,
+        e.c.transformations,
+        j.c.name.label("job_name"),
     ).select_from(e.outerjoin(j, j.c.id == e.c.job_id))
     if job_name is not None:
         query = query.where(j.c.name == job_name)
@@ -1238,14 +1328,27 @@ def _read_edges(conn: Connection, job_name: str | None = None) -> list[ColumnEdg
     decorated: list[tuple[tuple[str, ...], ColumnEdge]] = []
     for source_pk, source_field, target_pk, target_field, transformations, job in rows:
         source, target = names[source_pk], names[target_pk]
-        key = (source.namespace, source.name, source_field, target.namespace, target.name,
-               target_field, job or "", transformations)
-        decorated.append((key, ColumnEdge(
-            ColumnId(source, source_field),
-            target,
-            target_field or None,
-            _transformations_from_json(transformations),
-            job,
-        )))
+        key = (
+            source.namespace,
+            source.name,
+            source_field,
+            target.namespace,
+            target.name,
+            target_field,
+            job or "",
+            transformations,
+        )
+        decorated.append(
+            (
+                key,
+                ColumnEdge(
+                    ColumnId(source, source_field),
+                    target,
+                    target_field or None,
+                    _transformations_from_json(transformations),
+                    job,
+                ),
+            )
+        )
     decorated.sort(key=itemgetter(0))
     return [edge for _, edge in decorated]

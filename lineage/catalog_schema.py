@@ -131,9 +131,7 @@ schema_versions = Table(
     "schema_versions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     Column("version", Integer, nullable=False),  # 1, 2, ... per (dataset, observed_by)
     Column("fields", Text, nullable=False),  # JSON [{name, type, description}]
     Column("fingerprint", Text, nullable=False),
@@ -147,9 +145,7 @@ schema_versions = Table(
 columns = Table(
     "columns",
     metadata,
-    Column(
-        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     Column("ordinal", Integer, nullable=False),
     Column("name", Text, nullable=False),
     Column("type", Text),
@@ -181,9 +177,7 @@ job_io = Table(
     Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
     Column("direction", Text, nullable=False),
     Column("ordinal", Integer, nullable=False),
-    Column(
-        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     PrimaryKeyConstraint("job_id", "direction", "ordinal", name="pk_job_io"),
     CheckConstraint("direction IN ('input', 'output')", name="ck_job_io_direction"),
 )
@@ -256,9 +250,7 @@ metrics = Table(
     "metrics",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     Column("name", Text, nullable=False),
     Column("column_name", Text),
     Column("value", Double, nullable=False),
@@ -271,9 +263,7 @@ check_results = Table(
     "check_results",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     Column("check_name", Text, nullable=False),
     Column("column_name", Text),
     Column("status", Text, nullable=False),

@@ -1,23 +1,27 @@
 """Parse results kept between runs, so re-scanning an unchanged project costs hashes.
 
 The SQL parser already caches scripts in memory by (text, dialect, defaults, schema); this
-saves that cache under ``.lineage/cache/`` and loads it at the next scan. The file is
+saves that cache under ``.lineage/cache/`` and loads it at the next scan. A dbt project's
+whole batch is kept too, keyed by a fingerprint of every file it reads. The files are
 private to this machine's Silverline and sqlglot versions: any other version, or a file
 that cannot be read, is ignored and rebuilt (it is a cache, never the truth).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import re
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
 import lineage
+from lineage.model import LineageBatch
 from parsers.sql import export_cache, import_cache
 
-__all__ = ["ParseCache"]
+__all__ = ["BatchCache", "ParseCache", "project_fingerprint"]
 
 _FORMAT = 1
 
@@ -28,9 +32,13 @@ class ParseCache:
     def __init__(self, folder: Path) -> None:
         self.path = folder / f"sql-lineage-{lineage.__version__}-sqlglot-{version('sqlglot')}.pkl"
         self._loaded = 0
+        self._done = False
 
     def load(self) -> int:
         """Add the saved results to the in-memory cache; returns how many were added."""
+        if self._done:
+            return self._loaded
+        self._done = True
         try:
             with self.path.open("rb") as handle:
                 # Written by this same code into the project's own .lineage/ folder.
@@ -45,15 +53,74 @@ class ParseCache:
     def save(self) -> None:
         """Write the in-memory cache back, atomically; failures only cost speed."""
         entries = export_cache()
-        if len(entries) <= self._loaded:  # nothing new since load: keep the file as is
+        # Never loaded (nothing was parsed) or nothing new: keep the file as it is.
+        if not self._done or len(entries) <= self._loaded:
             return
+        _atomic_pickle(self.path, {"format": _FORMAT, "entries": entries})
+
+
+_ENV_VAR = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
+_SKIPPED_DIRS = {".git", ".lineage", "logs", "__pycache__", ".venv", "node_modules"}
+_TARGET_FILES = {"manifest.json", "catalog.json"}
+
+
+def project_fingerprint(project: Path, settings: str) -> str:
+    """A hash of everything a dbt project's lineage can depend on.
+
+    Every file under the project (models, macros, YAML, packages, profiles), dbt's
+    ``target/manifest.json`` and ``catalog.json``, the values of the environment variables
+    the project reads with ``env_var()``, and ``settings`` (the loader's options).
+    """
+    digest = hashlib.blake2b(settings.encode(), digest_size=20)
+    names: set[bytes] = set()
+    for folder, dirs, files in os.walk(project):
+        relative = Path(folder).relative_to(project)
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        in_target = relative.parts[:1] == ("target",)
+        for name in sorted(files):
+            if in_target and (len(relative.parts) > 1 or name not in _TARGET_FILES):
+                continue
+            path = Path(folder) / name
+            try:
+                content = path.read_bytes()
+            except OSError:
+                continue
+            digest.update(str(relative / name).encode() + b"\0" + content + b"\0")
+            names.update(_ENV_VAR.findall(content))
+    for env_name in sorted(names):
+        value = os.environ.get(env_name.decode(errors="replace"))
+        digest.update(env_name + b"=" + (value or "\0unset").encode() + b"\0")
+    return digest.hexdigest()
+
+
+class BatchCache:
+    """The last batch built from one dbt project, reused while its fingerprint holds."""
+
+    def __init__(self, folder: Path, project: Path) -> None:
+        key = hashlib.blake2b(str(project.resolve()).encode(), digest_size=8).hexdigest()
+        self.path = folder / f"dbt-{key}-{lineage.__version__}.pkl"
+
+    def load(self, fingerprint: str) -> LineageBatch | None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(
-                    {"format": _FORMAT, "entries": entries}, out, protocol=pickle.HIGHEST_PROTOCOL
-                )
-            os.replace(temporary, self.path)
-        except OSError:
-            return
+            with self.path.open("rb") as handle:
+                document = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        if not isinstance(document, dict) or document.get("fingerprint") != fingerprint:
+            return None
+        batch = document.get("batch")
+        return batch if isinstance(batch, LineageBatch) else None
+
+    def save(self, fingerprint: str, batch: LineageBatch) -> None:
+        _atomic_pickle(self.path, {"fingerprint": fingerprint, "batch": batch})
+
+
+def _atomic_pickle(path: Path, document: object) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(document, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        return

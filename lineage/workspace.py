@@ -32,7 +32,7 @@ from lineage.model import (
     StatementKind,
     statement_edges,
 )
-from lineage.parse_cache import ParseCache
+from lineage.parse_cache import BatchCache, ParseCache, project_fingerprint
 from lineage.scan import STDIN, ScanOptions, load_schema_file, scan_sql
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
@@ -69,6 +69,7 @@ class Workspace:
             catalog_url or os.environ.get("LINEAGE_CATALOG_URL") or config.catalog_url
         )
         self._catalog: Catalog | None = None
+        self._parse_cache = ParseCache(config.root / ".lineage" / "cache")
 
     @classmethod
     def open(cls, start: str | Path | None = None, catalog_url: str | None = None) -> Workspace:
@@ -132,21 +133,25 @@ class Workspace:
                 "nothing to scan: give SQL files, folders or a dbt project, "
                 "or set sql.paths / dbt.project in lineage.yml"
             )
-        if write:
-            options = self._with_catalog_schemas(options)
-        cache = ParseCache(self.config.root / ".lineage" / "cache")
-        cache.load()
+        self._parse_cache = ParseCache(self.config.root / ".lineage" / "cache")
         report = ScanReport()
         if sql_targets:
+            self._parse_cache.load()
+            # dbt projects know their own upstream schemas; plain SQL borrows the catalog's.
+            sql_options = self._with_catalog_schemas(options) if write else options
             report.scripts = scan_sql(
-                sql_targets, options, jobs=jobs, on_file_done=on_file_done, stdin_text=stdin_text
+                sql_targets,
+                sql_options,
+                jobs=jobs,
+                on_file_done=on_file_done,
+                stdin_text=stdin_text,
             )
             report.batches.append(sql_batch(report.scripts, self.config.root))
         for project in dbt_projects:
             report.batches.append(self._load_dbt(project, options, jobs))
             if on_file_done:
                 on_file_done(str(project))
-        cache.save()
+        self._parse_cache.save()
         if write:
             for batch in report.batches:
                 report.summaries.append(self.catalog.write(batch))
@@ -170,7 +175,21 @@ class Workspace:
     def _load_dbt(self, project: Path, options: ScanOptions, jobs: int) -> LineageBatch:
         from parsers.dbt import load_dbt_project
 
-        return load_dbt_project(
+        settings = repr(
+            (
+                options.dialect,
+                options.namespace,
+                self.config.dbt_target,
+                sorted(self.config.dbt_vars.items()),
+            )
+        )
+        fingerprint = project_fingerprint(project, settings)
+        cache = BatchCache(self.config.root / ".lineage" / "cache", project)
+        cached = cache.load(fingerprint)
+        if cached is not None:
+            return cached
+        self._parse_cache.load()  # only parsing needs the saved parse results
+        batch = load_dbt_project(
             project,
             dialect=options.dialect,
             namespace=options.namespace,
@@ -178,6 +197,8 @@ class Workspace:
             vars=self.config.dbt_vars,
             jobs=jobs,
         )
+        cache.save(fingerprint, batch)
+        return batch
 
     def graph(self) -> LineageGraph:
         return LineageGraph.from_catalog(self.catalog)

@@ -50,3 +50,41 @@ def test_a_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
     report = workspace.scan([str(project)], workspace.scan_options(dialect="redshift"), write=False)
     workspace.close()
     assert report.scripts.statements and not report.issues
+
+
+DBT_ERP = REPO / "tests" / "parsers" / "dbt_projects" / "erp"
+
+
+def test_unchanged_dbt_project_is_not_rendered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import parsers.dbt
+
+    project = tmp_path / "erp"
+    shutil.copytree(DBT_ERP, project)
+    workspace = Workspace.open(tmp_path)
+    first = workspace.scan([str(project)], write=False).batches[0]
+    calls = 0
+    real = parsers.dbt.load_dbt_project
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parsers.dbt, "load_dbt_project", counting)
+    assert workspace.scan([str(project)], write=False).batches[0] == first
+    assert calls == 0
+    model = next(project.rglob("erp_customers.sql"))
+    model.write_text(model.read_text() + "\n-- touched\n")
+    workspace.scan([str(project)], write=False)
+    assert calls == 1
+    # A variable the project reads with env_var() is part of the fingerprint too.
+    (project / "models" / "env_probe.sql").write_text(
+        "select '{{ env_var(\"SILVERLINE_PROBE\", \"x\") }}' as probe"
+    )
+    workspace.scan([str(project)], write=False)
+    monkeypatch.setenv("SILVERLINE_PROBE", "changed")
+    workspace.scan([str(project)], write=False)
+    assert calls == 3
+    workspace.close()
