@@ -134,7 +134,8 @@ def impact_time(project: Path, catalog_url: str, chains: int) -> tuple[float, fl
 
 
 def dbt_parse_time(project: Path) -> float | None:
-    dbt = shutil.which("dbt")
+    beside = Path(sys.executable).with_name("dbt")  # the venv's own dbt, if installed
+    dbt = str(beside) if beside.exists() else shutil.which("dbt")
     if dbt is None:
         return None
     target = project / "target"
