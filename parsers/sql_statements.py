@@ -178,6 +178,12 @@ class _Statement:
     def _bind_tables(self, expression: exp.Expr) -> None:
         cte_names = {cte.alias_or_name for cte in expression.find_all(exp.CTE)}
         for table in list(expression.find_all(exp.Table)):
+            dynamic = table.this
+            if isinstance(dynamic, exp.DynamicIdentifier) and isinstance(dynamic.this, exp.Literal):
+                # Snowflake IDENTIFIER('db.schema.table') names a table by a string.
+                named = exp.to_table(dynamic.this.name)
+                for part in ("this", "db", "catalog"):
+                    table.set(part, named.args.get(part))
             if not isinstance(table.this, exp.Identifier) or "dataset" in table.meta:
                 continue
             if not table.args.get("db") and table.name in cte_names:

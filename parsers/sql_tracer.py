@@ -397,12 +397,21 @@ class _Tracer:
                 pivoted = self._pivot_lineage(scope, table, name)
                 if pivoted is not None:
                     return pivoted
+                root = column.parts[0].name
+                if _scope_with_source(scope, root) is None:
+                    # ``payload.x`` where no source is called ``payload``: field ``x`` of a
+                    # struct/JSON column ``payload`` (Trino, Spark, BigQuery without schema).
+                    struct = exp.column(root)
+                    struct.parent = column.parent
+                    found = self._unqualified(scope, struct, quiet=True)
+                    if found:
+                        return {k: {t.then(TRANSFORMATION) for t in v} for k, v in found.items()}
                 self._warn(f"column {column.sql()!r} refers to an unknown source {table!r}", name)
                 return {}
             return self._column_in_source(owner, table, name)
         return self._unqualified(scope, column)
 
-    def _unqualified(self, scope: Scope, column: exp.Column) -> Edges:
+    def _unqualified(self, scope: Scope, column: exp.Column, quiet: bool = False) -> Edges:
         name = column.name
         select = scope.expression
         if isinstance(select, exp.Select) and _in_clause(column, select, "order"):
@@ -433,7 +442,8 @@ class _Tracer:
                     if isinstance(projection, exp.Alias) and projection.alias == name:
                         return self.expression_lineage(current, projection)
             current = current.parent if _may_correlate(current) else None
-        self._warn(f"column {name!r} could not be resolved to any source", name)
+        if not quiet:
+            self._warn(f"column {name!r} could not be resolved to any source", name)
         return {}
 
     def _column_in_source(self, scope: Scope, source_name: str, name: str) -> Edges:

@@ -209,3 +209,19 @@ def test_spark_cache_table_is_a_temporary_view_resolved_away() -> None:
     assert cache.kind is StatementKind.CREATE_VIEW and cache.temporary
     assert [d.name for d in insert.inputs] == ["sales.orders"]
     assert _fields(insert) == {"total": {("sales.orders", "amount")}}
+
+
+def test_snowflake_identifier_function_names_a_table() -> None:
+    result = parse_sql("SELECT a FROM IDENTIFIER('db.s.t')", dialect="snowflake")
+    assert _fields(result.statements[0]) == {"a": {("db.s.t", "a")}}
+
+
+def test_struct_field_without_schema_is_a_field_of_the_column() -> None:
+    result = parse_sql("SELECT payload.customer.id AS cid, payload.x FROM raw.events",
+                       dialect="trino")
+    statement = result.statements[0]
+    assert _fields(statement) == {
+        "cid": {("raw.events", "payload")},
+        "x": {("raw.events", "payload")},
+    }
+    assert not statement.warnings
