@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lineage.cli_events import register as register_event_commands
 from lineage.errors import LineageError
 from lineage.graph import Impact
 from lineage.model import ColumnId, LineageBatch, ScriptLineage, StatementLineage, Transformation
@@ -35,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register_event_commands(app)
 _stderr = Console(stderr=True)
 _state = {"debug": False}
 
