@@ -22,7 +22,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -585,6 +585,56 @@ class Catalog:
                 }
                 for row in conn.execute(query)
             ]
+
+    # -- push state (what each DataHub target last received) -----------------------------
+
+    def push_state(self, target: str) -> dict[tuple[str, str], str]:
+        """The hash of every ``(urn, aspect)`` last sent to ``target`` (``"lite:/path"``,
+        ``"rest:http://gms:8080"``, ...); empty for a target never pushed to."""
+        p = cs.push_state
+        query = select(p.c.urn, p.c.aspect, p.c.hash).where(p.c.target == target)
+        with self._transaction("read the push state") as conn:
+            rows = conn.execute(query).all()  # fetchall: ~3x faster than row by row
+            return {(urn, aspect): digest for urn, aspect, digest in rows}
+
+    def record_push(
+        self,
+        target: str,
+        hashes: Mapping[tuple[str, str], str],
+        *,
+        pushed_at: datetime | None = None,
+    ) -> None:
+        """Record that ``target`` now holds these ``(urn, aspect) -> hash`` (others kept).
+
+        Raises:
+            CatalogError: the database fails.
+        """
+        if not hashes:
+            return
+        when = _utc(pushed_at) if pushed_at is not None else datetime.now(timezone.utc)
+        rows = [
+            {"target": target, "urn": urn, "aspect": aspect, "hash": digest, "pushed_at": when}
+            for (urn, aspect), digest in hashes.items()
+        ]
+        p = cs.push_state
+        with self._transaction("record a push", write=True) as conn:
+            dialect = conn.dialect.name
+            if dialect in ("sqlite", "postgresql"):
+                insert = sqlite_insert(p) if dialect == "sqlite" else pg_insert(p)
+                statement = insert.on_conflict_do_update(
+                    index_elements=["target", "urn", "aspect"],
+                    set_={"hash": insert.excluded.hash, "pushed_at": insert.excluded.pushed_at},
+                )
+                for start in range(0, len(rows), 5000):
+                    conn.execute(statement, rows[start : start + 5000])
+            else:  # pragma: no cover - other backends: replace row by row
+                for row in rows:
+                    conn.execute(
+                        p.delete().where(
+                            p.c.target == target, p.c.urn == row["urn"], p.c.aspect == row["aspect"]
+                        )
+                    )
+                conn.execute(p.insert(), rows)
 
 
 # -- engines -----------------------------------------------------------------------------

@@ -4,9 +4,10 @@ One ``MetaData`` (SQLAlchemy Core) that works on SQLite and PostgreSQL. JSON val
 stored as canonical JSON text (sorted keys), so stored values compare as strings and
 read back the same on every backend. Times are stored in UTC (``UTCDateTime``).
 
-Version 1 is the schema below. A later change adds a step to ``MIGRATIONS`` (from
-version N to N+1) and raises ``CURRENT_VERSION``; ``Catalog`` applies the missing steps
-in order, in one transaction, when it opens an older catalog.
+Version 1 is the schema below without ``push_state``; version 2 adds ``push_state``
+(what was last sent to each DataHub target). A later change adds a step to
+``MIGRATIONS`` (from version N to N+1) and raises ``CURRENT_VERSION``; ``Catalog``
+applies the missing steps in order, in one transaction, when it opens an older catalog.
 """
 
 from __future__ import annotations
@@ -49,12 +50,13 @@ __all__ = [
     "jobs",
     "metadata",
     "metrics",
+    "push_state",
     "runs",
     "schema_versions",
 ]
 
 #: The schema version of the tables below.
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a catalog from version n to n + 1. Each step
 #: runs inside the opening transaction; the version row is updated after it.
@@ -272,3 +274,24 @@ check_results = Table(
     Column("details", Text, nullable=False, default="{}"),  # JSON object
 )
 Index("ix_check_results_dataset_time", check_results.c.dataset_id, check_results.c.observed_at)
+
+# What each push target last received: one row per (target, URN, aspect key), holding the
+# hash of the aspect sent; a push sends only aspects whose hash differs (connectors/datahub).
+push_state = Table(
+    "push_state",
+    metadata,
+    Column("target", Text, nullable=False),  # "rest:http://gms:8080", "lite:/abs/path", ...
+    Column("urn", Text, nullable=False),
+    Column("aspect", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("pushed_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("target", "urn", "aspect", name="pk_push_state"),
+)
+
+
+def _add_push_state(conn: Connection) -> None:
+    """Version 1 -> 2: the push_state table (already there if created at version 2)."""
+    push_state.create(conn, checkfirst=True)
+
+
+MIGRATIONS[1] = _add_push_state

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lineage.cli_events import register as register_event_commands
+from lineage.cli_push import register as register_push_commands
 from lineage.errors import LineageError
 from lineage.graph import Impact
 from lineage.model import ColumnId, LineageBatch, ScriptLineage, StatementLineage, Transformation
@@ -37,6 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_event_commands(app)
+register_push_commands(app)
 _stderr = Console(stderr=True)
 _state = {"debug": False}
 
