@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from importlib.metadata import version
 from pathlib import Path
 
+import lineage
 from lineage.catalog import Catalog, WriteSummary, mask_url
 from lineage.config import ProjectConfig, load_config
 from lineage.errors import InputError
@@ -147,15 +149,33 @@ class Workspace:
                 stdin_text=stdin_text,
             )
             report.batches.append(sql_batch(report.scripts, self.config.root))
+        scanned: dict[int, tuple[str, str]] = {}  # batch -> (scan state key, fingerprint)
         for project in dbt_projects:
-            report.batches.append(self._load_dbt(project, options, jobs))
+            batch, fingerprint = self._load_dbt(project, options, jobs)
+            scanned[id(batch)] = (f"scan:dbt:{project.resolve()}", fingerprint)
+            report.batches.append(batch)
             if on_file_done:
                 on_file_done(str(project))
         self._parse_cache.save()
         if write:
             for batch in report.batches:
-                report.summaries.append(self.catalog.write(batch))
+                report.summaries.append(self._write(batch, scanned.get(id(batch))))
         return report
+
+    def _write(self, batch: LineageBatch, scan: tuple[str, str] | None) -> WriteSummary:
+        """Write a batch, unless the catalog already holds exactly this project scan.
+
+        The catalog remembers the fingerprint of the last scan of each project it was
+        given; an unchanged project then costs one lookup instead of comparing every job.
+        """
+        if scan is None:
+            return self.catalog.write(batch)
+        key, fingerprint = scan
+        if self.catalog.push_state(key).get(("project", "batch")) == fingerprint:
+            return WriteSummary(jobs_unchanged=len(batch.jobs))
+        summary = self.catalog.write(batch)
+        self.catalog.record_push(key, {("project", "batch"): fingerprint})
+        return summary
 
     def _with_catalog_schemas(self, options: ScanOptions) -> ScanOptions:
         """Schemas the catalog already knows fill in what ``--schema`` does not give.
@@ -172,11 +192,14 @@ class Workspace:
         known.update(options.schema or {})
         return replace(options, schema=known)
 
-    def _load_dbt(self, project: Path, options: ScanOptions, jobs: int) -> LineageBatch:
+    def _load_dbt(self, project: Path, options: ScanOptions, jobs: int) -> tuple[LineageBatch, str]:
         from parsers.dbt import load_dbt_project
 
+        # Our own version is part of it: an upgraded parser must re-derive the lineage.
         settings = repr(
             (
+                lineage.__version__,
+                version("sqlglot"),
                 options.dialect,
                 options.namespace,
                 self.config.dbt_target,
@@ -187,7 +210,7 @@ class Workspace:
         cache = BatchCache(self.config.root / ".lineage" / "cache", project)
         cached = cache.load(fingerprint)
         if cached is not None:
-            return cached
+            return cached, fingerprint
         self._parse_cache.load()  # only parsing needs the saved parse results
         batch = load_dbt_project(
             project,
@@ -198,7 +221,7 @@ class Workspace:
             jobs=jobs,
         )
         cache.save(fingerprint, batch)
-        return batch
+        return batch, fingerprint
 
     def graph(self) -> LineageGraph:
         return LineageGraph.from_catalog(self.catalog)

@@ -88,3 +88,28 @@ def test_unchanged_dbt_project_is_not_rendered_again(
     workspace.scan([str(project)], write=False)
     assert calls == 3
     workspace.close()
+
+
+def test_unchanged_dbt_project_skips_the_catalog_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lineage.catalog import Catalog
+
+    project = tmp_path / "erp"
+    shutil.copytree(DBT_ERP, project)
+    workspace = Workspace.open(tmp_path, catalog_url=f"sqlite:///{tmp_path / 'c.db'}")
+    first = workspace.scan([str(project)]).summaries[0]
+    assert first.jobs_added > 0
+
+    def no_write(self: Catalog, batch: object, **kwargs: object) -> None:
+        raise AssertionError("wrote although the project did not change")
+
+    monkeypatch.setattr(Catalog, "write", no_write)
+    again = workspace.scan([str(project)]).summaries[0]
+    assert again.jobs_unchanged == first.jobs_added and again.jobs_added == 0
+    monkeypatch.undo()
+    model = next(project.rglob("erp_customers.sql"))
+    model.write_text(model.read_text() + "\n-- touched\n")
+    changed = workspace.scan([str(project)]).summaries[0]
+    assert changed.jobs_added == 0 and changed.jobs_changed == 1
+    workspace.close()
