@@ -150,7 +150,7 @@ def scan(
             }
         dbt_batches = report.batches[1:] if report.scripts.statements else report.batches
         if dbt_batches:
-            doc["dbt"] = [_batch_summary(b) for b in dbt_batches]
+            doc["dbt"] = [_batch_summary(report, b) for b in dbt_batches]
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
     else:
         _print_table(report.scripts)
@@ -264,11 +264,12 @@ def _is_dbt_dir(target: str) -> bool:
     return target != STDIN and path.is_dir() and (path / "dbt_project.yml").is_file()
 
 
-def _batch_summary(batch: LineageBatch) -> dict[str, object]:
+def _batch_summary(report: ScanReport, batch: LineageBatch) -> dict[str, object]:
+    datasets, jobs, edges = report.size(batch)
     return {
-        "datasets": len(batch.datasets),
-        "jobs": len(batch.jobs),
-        "edges": len(batch.edges),
+        "datasets": datasets,
+        "jobs": jobs,
+        "edges": edges,
         "issues": [issue.to_dict() for issue in batch.issues],
     }
 
@@ -276,8 +277,9 @@ def _batch_summary(batch: LineageBatch) -> dict[str, object]:
 def _print_summaries(report: ScanReport) -> None:
     console = Console()
     for batch, summary in zip(report.batches, report.summaries, strict=False):
+        datasets, jobs, edges = report.size(batch)
         console.print(
-            f"{len(batch.jobs)} jobs, {len(batch.datasets)} datasets, {len(batch.edges)} column "
+            f"{jobs} jobs, {datasets} datasets, {edges} column "
             f"edges; catalog: +{summary.jobs_added} jobs, {summary.jobs_changed} changed, "
             f"{summary.jobs_unchanged} unchanged, +{summary.edges_added}/-{summary.edges_removed} "
             f"edges, +{summary.schema_versions_added} schema versions",

@@ -18,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import lineage
-from lineage.model import LineageBatch
+from lineage.model import LineageBatch, ParseIssue
 from parsers.sql import export_cache, import_cache
 
 __all__ = ["BatchCache", "ParseCache", "project_fingerprint"]
@@ -99,6 +99,7 @@ class BatchCache:
     def __init__(self, folder: Path, project: Path) -> None:
         key = hashlib.blake2b(str(project.resolve()).encode(), digest_size=8).hexdigest()
         self.path = folder / f"dbt-{key}-{lineage.__version__}.pkl"
+        self.summary_path = self.path.with_suffix(".summary.pkl")
 
     def load(self, fingerprint: str) -> LineageBatch | None:
         try:
@@ -113,6 +114,27 @@ class BatchCache:
 
     def save(self, fingerprint: str, batch: LineageBatch) -> None:
         _atomic_pickle(self.path, {"fingerprint": fingerprint, "batch": batch})
+        # A small summary beside it, so a scan the catalog already holds loads nothing big.
+        counts = (len(batch.datasets), len(batch.jobs), len(batch.edges))
+        _atomic_pickle(
+            self.summary_path,
+            {"fingerprint": fingerprint, "counts": counts, "issues": batch.issues},
+        )
+
+    def summary(
+        self, fingerprint: str
+    ) -> tuple[tuple[int, int, int], tuple[ParseIssue, ...]] | None:
+        """(datasets, jobs, edges) counts and issues of the saved batch, if it is current."""
+        try:
+            with self.summary_path.open("rb") as handle:
+                document = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        if not isinstance(document, dict) or document.get("fingerprint") != fingerprint:
+            return None
+        if not self.path.exists():
+            return None
+        return tuple(document["counts"]), tuple(document["issues"])
 
 
 def _atomic_pickle(path: Path, document: object) -> None:

@@ -52,6 +52,16 @@ class ScanReport:
     scripts: ScriptLineage = field(default_factory=ScriptLineage)
     batches: list[LineageBatch] = field(default_factory=list)
     summaries: list[WriteSummary] = field(default_factory=list)
+    # Sizes of batches reported without being loaded (the catalog already held them).
+    counts: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+
+    def size(self, batch: LineageBatch) -> tuple[int, int, int]:
+        """(datasets, jobs, column edges) of a batch of this report."""
+        return self.counts.get(id(batch)) or (
+            len(batch.datasets),
+            len(batch.jobs),
+            len(batch.edges),
+        )
 
     @property
     def issues(self) -> list[ParseIssue]:
@@ -150,28 +160,47 @@ class Workspace:
             )
             report.batches.append(sql_batch(report.scripts, self.config.root))
         scanned: dict[int, tuple[str, str]] = {}  # batch -> (scan state key, fingerprint)
+        held: set[int] = set()  # batches the catalog already holds exactly
         for project in dbt_projects:
-            batch, fingerprint = self._load_dbt(project, options, jobs)
-            scanned[id(batch)] = (f"scan:dbt:{project.resolve()}", fingerprint)
+            fingerprint = self._dbt_fingerprint(project, options)
+            key = f"scan:dbt:{project.resolve()}"
+            summary = BatchCache(self.config.root / ".lineage" / "cache", project).summary(
+                fingerprint
+            )
+            if write and summary is not None and self._holds(key, fingerprint):
+                # The catalog has exactly this scan: report it without loading it again.
+                counts, issues = summary
+                batch = LineageBatch(issues=issues)
+                report.counts[id(batch)] = counts
+                held.add(id(batch))
+            else:
+                batch = self._load_dbt(project, options, jobs, fingerprint)
+            scanned[id(batch)] = (key, fingerprint)
             report.batches.append(batch)
             if on_file_done:
                 on_file_done(str(project))
         self._parse_cache.save()
         if write:
             for batch in report.batches:
-                report.summaries.append(self._write(batch, scanned.get(id(batch))))
+                if id(batch) in held:
+                    report.summaries.append(WriteSummary(jobs_unchanged=report.size(batch)[1]))
+                else:
+                    report.summaries.append(self._write(batch, scanned.get(id(batch))))
         return report
 
-    def _write(self, batch: LineageBatch, scan: tuple[str, str] | None) -> WriteSummary:
-        """Write a batch, unless the catalog already holds exactly this project scan.
+    def _holds(self, key: str, fingerprint: str) -> bool:
+        return self.catalog.push_state(key).get(("project", "batch")) == fingerprint
 
-        The catalog remembers the fingerprint of the last scan of each project it was
-        given; an unchanged project then costs one lookup instead of comparing every job.
+    def _write(self, batch: LineageBatch, scan: tuple[str, str] | None) -> WriteSummary:
+        """Write a batch, and remember which project scan the catalog now holds.
+
+        The catalog keeps the fingerprint of the last scan of each project it was given;
+        an unchanged project then costs one lookup instead of comparing every job.
         """
         if scan is None:
             return self.catalog.write(batch)
         key, fingerprint = scan
-        if self.catalog.push_state(key).get(("project", "batch")) == fingerprint:
+        if self._holds(key, fingerprint):
             return WriteSummary(jobs_unchanged=len(batch.jobs))
         summary = self.catalog.write(batch)
         self.catalog.record_push(key, {("project", "batch"): fingerprint})
@@ -192,9 +221,7 @@ class Workspace:
         known.update(options.schema or {})
         return replace(options, schema=known)
 
-    def _load_dbt(self, project: Path, options: ScanOptions, jobs: int) -> tuple[LineageBatch, str]:
-        from parsers.dbt import load_dbt_project
-
+    def _dbt_fingerprint(self, project: Path, options: ScanOptions) -> str:
         # Our own version is part of it: an upgraded parser must re-derive the lineage.
         settings = repr(
             (
@@ -206,11 +233,17 @@ class Workspace:
                 sorted(self.config.dbt_vars.items()),
             )
         )
-        fingerprint = project_fingerprint(project, settings)
+        return project_fingerprint(project, settings)
+
+    def _load_dbt(
+        self, project: Path, options: ScanOptions, jobs: int, fingerprint: str
+    ) -> LineageBatch:
+        from parsers.dbt import load_dbt_project
+
         cache = BatchCache(self.config.root / ".lineage" / "cache", project)
         cached = cache.load(fingerprint)
         if cached is not None:
-            return cached, fingerprint
+            return cached
         self._parse_cache.load()  # only parsing needs the saved parse results
         batch = load_dbt_project(
             project,
@@ -221,7 +254,7 @@ class Workspace:
             jobs=jobs,
         )
         cache.save(fingerprint, batch)
-        return batch, fingerprint
+        return batch
 
     def graph(self) -> LineageGraph:
         return LineageGraph.from_catalog(self.catalog)

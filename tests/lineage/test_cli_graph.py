@@ -126,6 +126,7 @@ def test_scan_a_dbt_project_into_the_catalog_and_query_it(
     assert doc["catalog"]["writes"][0]["jobs_added"] == doc["dbt"][0]["jobs"]
     again = json.loads(runner.invoke(app, ["scan", str(DBT_ERP)]).stdout)
     assert again["catalog"]["writes"][0]["jobs_unchanged"] == doc["dbt"][0]["jobs"]
+    assert again["dbt"] == doc["dbt"]  # same counts and issues, without re-loading
     impact = json.loads(
         runner.invoke(app, ["impact", "spectrum.erp_cust_az12.cid", "-f", "json"]).stdout
     )
