@@ -16,6 +16,7 @@ import re
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import lineage
 from lineage.model import LineageBatch, ParseIssue
@@ -39,12 +40,7 @@ class ParseCache:
         if self._done:
             return self._loaded
         self._done = True
-        try:
-            with self.path.open("rb") as handle:
-                # Written by this same code into the project's own .lineage/ folder.
-                document = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return 0
+        document = _read_pickle(self.path)
         if not isinstance(document, dict) or document.get("format") != _FORMAT:
             return 0
         self._loaded = import_cache(document.get("entries", {}))
@@ -102,11 +98,7 @@ class BatchCache:
         self.summary_path = self.path.with_suffix(".summary.pkl")
 
     def load(self, fingerprint: str) -> LineageBatch | None:
-        try:
-            with self.path.open("rb") as handle:
-                document = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None
+        document = _read_pickle(self.path)
         if not isinstance(document, dict) or document.get("fingerprint") != fingerprint:
             return None
         batch = document.get("batch")
@@ -125,16 +117,24 @@ class BatchCache:
         self, fingerprint: str
     ) -> tuple[tuple[int, int, int], tuple[ParseIssue, ...]] | None:
         """(datasets, jobs, edges) counts and issues of the saved batch, if it is current."""
-        try:
-            with self.summary_path.open("rb") as handle:
-                document = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None
+        document = _read_pickle(self.summary_path)
         if not isinstance(document, dict) or document.get("fingerprint") != fingerprint:
             return None
         if not self.path.exists():
             return None
         return tuple(document["counts"]), tuple(document["issues"])
+
+
+def _read_pickle(path: Path) -> Any:
+    """A cache file's content, or None when it is missing or unreadable (rebuilt then).
+
+    Only ever files this module wrote into the project's own ``.lineage/`` folder.
+    """
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
 
 
 def _atomic_pickle(path: Path, document: object) -> None:

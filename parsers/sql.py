@@ -113,10 +113,9 @@ def parse_sql(
     namespace = namespace or default_namespace(dialect)
     # A script seen before (query logs repeat verbatim) skips even tokenizing.
     script_key = _script_key(sql, dialect, namespace, default_database, default_schema, registry)
-    seen = _scripts.get(script_key)
+    seen = _cached_script(script_key, file)
     if seen is not None:
-        _scripts.move_to_end(script_key)
-        return ScriptLineage(tuple(replace(s, file=file) for s in seen))
+        return seen
     state = ScriptState(registry)
     statements: list[StatementLineage] = []
     for index, piece in enumerate(split_statements(sql, sqlglot_dialect)):
@@ -140,11 +139,26 @@ def parse_sql(
                     _cache.popitem(last=False)
         state.apply(result)
         statements.append(replace(result, index=index, file=file, line=piece.line, sql=piece.text))
-    if all(statement.ok for statement in statements):
-        _scripts[script_key] = tuple(statements)
-        if len(_scripts) > _CACHE_SIZE:
-            _scripts.popitem(last=False)
-    return ScriptLineage(tuple(statements))
+    script = ScriptLineage(tuple(statements))
+    _remember_script(script_key, script)
+    return script
+
+
+def _cached_script(key: tuple[str, ...], file: str | None) -> ScriptLineage | None:
+    seen = _scripts.get(key)
+    if seen is None:
+        return None
+    _scripts.move_to_end(key)
+    return ScriptLineage(tuple(replace(s, file=file) for s in seen))
+
+
+def _remember_script(key: tuple[str, ...], result: ScriptLineage) -> None:
+    # Only scripts that parsed completely: an error's position belongs to one occurrence.
+    if not all(statement.ok for statement in result.statements):
+        return
+    _scripts[key] = tuple(replace(s, file=None) for s in result.statements)
+    if len(_scripts) > _CACHE_SIZE:
+        _scripts.popitem(last=False)
 
 
 def _script_key(
@@ -178,12 +192,15 @@ def lookup_script(
 
     Lets a caller that fans out over processes send only the misses to its workers.
     """
-    key = _script_key(sql, dialect, namespace or default_namespace(dialect), default_database,
-                      default_schema, _registry_for(schema))
-    seen = _scripts.get(key)
-    if seen is None:
-        return None
-    return ScriptLineage(tuple(replace(s, file=file) for s in seen))
+    key = _script_key(
+        sql,
+        dialect,
+        namespace or default_namespace(dialect),
+        default_database,
+        default_schema,
+        _registry_for(schema),
+    )
+    return _cached_script(key, file)
 
 
 def store_script(
@@ -196,13 +213,15 @@ def store_script(
     namespace: str | None = None,
 ) -> None:
     """Remember a result a worker process computed with ``parse_sql`` for these arguments."""
-    if not all(statement.ok for statement in result.statements):
-        return
-    key = _script_key(sql, dialect, namespace or default_namespace(dialect), default_database,
-                      default_schema, _registry_for(schema))
-    _scripts[key] = tuple(replace(s, file=None) for s in result.statements)
-    if len(_scripts) > _CACHE_SIZE:
-        _scripts.popitem(last=False)
+    key = _script_key(
+        sql,
+        dialect,
+        namespace or default_namespace(dialect),
+        default_database,
+        default_schema,
+        _registry_for(schema),
+    )
+    _remember_script(key, result)
 
 
 def export_cache() -> dict[tuple[str, ...], tuple[StatementLineage, ...]]:
