@@ -29,7 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from connectors import datahub_mcps  # noqa: E402
 from connectors.datahub import (  # noqa: E402
     DataHubSettings,
     PushReport,
@@ -38,6 +37,7 @@ from connectors.datahub import (  # noqa: E402
     aspect_key,
     push,
 )
+from connectors.datahub import mcps as datahub_mcps  # noqa: E402
 from lineage.catalog import Catalog  # noqa: E402
 from lineage.model import (  # noqa: E402
     ColumnEdge,

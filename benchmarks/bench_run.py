@@ -74,7 +74,7 @@ def _noop() -> None:
 
 
 def bench_decorated(folder: Path, count: int, *, sinks: str) -> list[float]:
-    from connectors.openlineage_sinks import ClientSink
+    from connectors.openlineage.sinks import ClientSink
 
     folder.mkdir(parents=True, exist_ok=True)
     config = ProjectConfig(root=folder)

@@ -206,9 +206,9 @@ def _worker_silverline(
         schema = corpus.schema
     elif schema_mode == "registry":
         try:
-            from parsers.sql_schema import SchemaRegistry
+            from parsers.sql.schema import SchemaRegistry
         except Exception as exc:
-            raise Unavailable(f"parsers.sql_schema.SchemaRegistry not importable: {exc}") from exc
+            raise Unavailable(f"parsers.sql.schema.SchemaRegistry not importable: {exc}") from exc
         schema = SchemaRegistry(corpus.schema)
     db, sch = corpus.default_database, corpus.default_schema
 

@@ -1,12 +1,20 @@
 """Silverline: metadata, column-level lineage and catalog for data pipelines.
 
 ``lineage.job`` (a decorator) and ``lineage.run`` (a context manager) wrap pipeline runs
-and emit OpenLineage events; the rest of the API lives in the submodules.
+and emit OpenLineage events; the rest of the API lives in the submodules. Both load on
+first use, so ``import lineage.model`` (or any core module) loads no connector.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from lineage.errors import LineageError
 from lineage.model import ColumnId, DatasetId, ScriptLineage, StatementLineage
-from lineage.run import job, run
+from lineage.version import __version__
+
+if TYPE_CHECKING:
+    from lineage.run.decorator import job, run
 
 __all__ = [
     "ColumnId",
@@ -14,7 +22,20 @@ __all__ = [
     "LineageError",
     "ScriptLineage",
     "StatementLineage",
+    "__version__",
     "job",
     "run",
 ]
-__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # ``lineage.run`` is both the subpackage and the context manager: the subpackage is
+    # callable (``lineage.run("job")`` calls ``lineage.run.run``), so whichever import
+    # binds the attribute first, both uses work.
+    if name in ("job", "run"):
+        import lineage.run as run_package
+
+        value = run_package if name == "run" else run_package.job
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lineage' has no attribute {name!r}")

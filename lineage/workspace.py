@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import lineage
-from lineage.catalog import Catalog, WriteSummary, mask_url
+from lineage.catalog.store import Catalog, WriteSummary, mask_url
 from lineage.config import ProjectConfig, load_config
 from lineage.errors import InputError
 from lineage.graph import LineageGraph, Node
@@ -34,8 +34,8 @@ from lineage.model import (
     StatementKind,
     statement_edges,
 )
-from lineage.parse_cache import BatchCache, ParseCache, project_fingerprint
-from lineage.scan import STDIN, ScanOptions, load_schema_file, scan_sql
+from parsers.sql.cache import BatchCache, ParseCache, project_fingerprint
+from parsers.sql.files import STDIN, ScanOptions, load_schema_file, scan_sql
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
 
@@ -238,7 +238,7 @@ class Workspace:
     def _load_dbt(
         self, project: Path, options: ScanOptions, jobs: int, fingerprint: str
     ) -> LineageBatch:
-        from parsers.dbt import load_dbt_project
+        from parsers.dbt.load import load_dbt_project
 
         cache = BatchCache(self.config.root / ".lineage" / "cache", project)
         cached = cache.load(fingerprint)

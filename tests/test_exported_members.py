@@ -16,7 +16,7 @@ def _modules() -> list[str]:
     for package in PACKAGES:
         module = importlib.import_module(package)
         names.append(package)
-        for info in pkgutil.iter_modules(module.__path__, prefix=f"{package}."):
+        for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
             names.append(info.name)
     return names
 

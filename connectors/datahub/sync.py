@@ -1,0 +1,535 @@
+"""Push the catalog to DataHub: datasets, column lineage, jobs, runs and checks, incrementally.
+
+The catalog's datasets, jobs, column edges, runs and check results become DataHub
+metadata change proposals (MCPs, built in ``connectors.datahub.mcps``) and go to one of
+three targets (``connectors.datahub.sinks``)::
+
+    PushTarget.rest("http://datahub-gms:8080", token_env="DATAHUB_GMS_TOKEN")
+    PushTarget.file("mcps.json")             # an MCP file for `datahub ingest` / `check`
+    PushTarget.lite(".lineage/datahub-lite.db")   # embedded DataHub Lite (the default)
+
+Only aspects whose content changed since the last push to the same target are sent: the
+catalog keeps a hash of every (URN, aspect, aspect JSON) it sent per target
+(``Catalog.push_state`` / ``Catalog.record_push``), so pushing twice sends nothing the
+second time. ``full=True`` resends everything. Aspects that disappear from the catalog
+are retracted: lineage, owners, tags and job IO are sent empty; flows, jobs, queries and
+assertions that no longer exist are soft-deleted (``status.removed``). Datasets are
+never soft-deleted, since DataHub's own warehouse ingestion may own them too.
+
+The DataHub SDK is imported only when a push or a build runs: importing this module
+costs nothing (the CLI imports it at start-up)::
+
+    with Catalog() as catalog:
+        report = push(catalog, PushTarget.lite(".lineage/datahub-lite.db"))
+        print(report.sent, "aspects sent,", report.unchanged, "unchanged")
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from connectors.datahub.naming import CasePolicy, platform_for
+from lineage.catalog.store import Catalog
+from lineage.errors import ConfigError, ConnectorError
+
+if TYPE_CHECKING:
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+__all__ = [
+    "CONFIG_KEYS",
+    "DEFAULT_LITE_PATH",
+    "DEFAULT_TOKEN_ENV",
+    "FABRIC_TYPES",
+    "AspectKey",
+    "CasePolicy",
+    "DataHubConfig",
+    "DataHubSettings",
+    "PushReport",
+    "PushTarget",
+    "aspect_hash",
+    "aspect_key",
+    "build_mcps",
+    "load_datahub_config",
+    "platform_for",
+    "push",
+    "resolve_target",
+]
+
+#: Where DataHub Lite lives when no target is configured, relative to the project root.
+DEFAULT_LITE_PATH = ".lineage/datahub-lite.db"
+#: The variable the DataHub CLI itself reads the token from; used when set.
+DEFAULT_TOKEN_ENV = "DATAHUB_GMS_TOKEN"
+#: Keys of the ``datahub:`` section of lineage.yml.
+CONFIG_KEYS = frozenset(
+    {
+        "server",
+        "token_env",
+        "file",
+        "lite",
+        "env",
+        "platform_instance",
+        "case",
+        "platforms",
+        "retries",
+        "timeout",
+    }
+)
+#: DataHub's environments (FabricType); a test keeps this equal to the SDK's.
+FABRIC_TYPES = (
+    "DEV", "TEST", "QA", "UAT", "EI", "PRE", "STG", "NON_PROD", "PROD", "CORP", "RVW",
+    "PRD", "TST", "SIT", "SBX", "SANDBOX", "CERT",
+)  # fmt: skip
+
+#: ``(urn, aspect)``; timeseries aspects add ``@timestampMillis[:status]`` to the name.
+AspectKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class DataHubSettings:
+    """How the catalog maps onto DataHub, and how the REST target behaves.
+
+    Args:
+        env: DataHub environment (``PROD``, ``DEV``, ... a FabricType), in every dataset URN.
+        platform_instance: prefixes dataset names (``instance.db.schema.table``) when the
+            same platform runs several instances; must match DataHub's own ingestion.
+        case: ``lower`` (default: dataset names and columns of SQL platforms lower-cased,
+            as DataHub's Snowflake/Postgres/Redshift sources emit them) or ``preserve``
+            (BigQuery, or a source configured to keep case).
+        platforms: namespace (or scheme) -> DataHub platform, overriding the built-in map.
+        max_runs: the newest runs sent as DataHub process instances.
+        retries: REST retries of a failed request (429, 500, 502, 503, 504, timeouts),
+            with the SDK's exponential back-off.
+        timeout: seconds per REST request.
+        batch_size: MCPs per REST request (``ingestProposalBatch``).
+    """
+
+    env: str = "PROD"
+    platform_instance: str | None = None
+    case: CasePolicy = CasePolicy.LOWER
+    platforms: Mapping[str, str] = field(default_factory=dict)
+    max_runs: int = 1000
+    retries: int = 3
+    timeout: float = 30.0
+    batch_size: int = 100
+
+    def __post_init__(self) -> None:
+        env = self.env.strip().upper()
+        if env not in FABRIC_TYPES:
+            raise ConfigError(
+                f"unknown DataHub env {self.env!r}; expected one of {', '.join(FABRIC_TYPES)}"
+            )
+        object.__setattr__(self, "env", env)
+        try:
+            object.__setattr__(self, "case", CasePolicy(self.case))
+        except ValueError as exc:
+            raise ConfigError(
+                f"unknown case policy {self.case!r}; expected lower or preserve"
+            ) from exc
+        if self.platform_instance is not None and not self.platform_instance.strip():
+            object.__setattr__(self, "platform_instance", None)
+        if self.retries < 0 or self.timeout <= 0 or self.batch_size < 1 or self.max_runs < 0:
+            raise ConfigError("retries, timeout, batch_size and max_runs must be positive")
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    """Where a push goes: ``rest`` (a GMS URL), ``file`` or ``lite`` (absolute paths)."""
+
+    kind: str
+    location: str
+    token_env: str | None = None
+
+    @classmethod
+    def rest(cls, server: str, token_env: str | None = None) -> PushTarget:
+        url = server.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"DataHub server must be an http(s) URL, got {server!r}")
+        return cls("rest", url, token_env)
+
+    @classmethod
+    def file(cls, path: str | Path) -> PushTarget:
+        return cls("file", str(Path(path).expanduser().resolve()))
+
+    @classmethod
+    def lite(cls, path: str | Path) -> PushTarget:
+        return cls("lite", str(Path(path).expanduser().resolve()))
+
+    @property
+    def canonical(self) -> str:
+        """The key of this target's push state: ``rest:URL``, ``file:PATH``, ``lite:PATH``."""
+        return f"{self.kind}:{self.location}"
+
+    def __str__(self) -> str:
+        return self.canonical
+
+
+@dataclass(frozen=True)
+class DataHubConfig:
+    """The ``datahub:`` section of lineage.yml, read and checked."""
+
+    settings: DataHubSettings = field(default_factory=DataHubSettings)
+    server: str | None = None
+    token_env: str | None = None
+    file: Path | None = None
+    lite: Path | None = None
+
+
+@dataclass(frozen=True)
+class PushReport:
+    """What one push built, sent and left alone."""
+
+    target: str
+    built: int
+    sent: int
+    unchanged: int
+    retracted: int
+    full: bool
+    dry_run: bool
+    seconds: float
+    by_aspect: Mapping[str, int] = field(default_factory=dict)
+    keys: tuple[AspectKey, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "built": self.built,
+            "sent": self.sent,
+            "unchanged": self.unchanged,
+            "retracted": self.retracted,
+            "full": self.full,
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 3),
+            "by_aspect": dict(sorted(self.by_aspect.items())),
+            "aspects": [list(key) for key in self.keys],
+            "warnings": list(self.warnings),
+        }
+
+
+def load_datahub_config(
+    section: Mapping[str, Any] | None, root: Path, source: Path | None = None
+) -> DataHubConfig:
+    """Read lineage.yml's ``datahub:`` section (``ProjectConfig.extra["datahub"]``).
+
+    Paths are relative to ``root`` (the folder of lineage.yml).
+
+    Raises:
+        ConfigError: unknown keys, wrong types, or more than one of server/file/lite.
+    """
+    where = str(source) if source else None
+    if section is None:
+        return DataHubConfig()
+    if not isinstance(section, Mapping):
+        raise ConfigError("'datahub' must be a mapping", file=where)
+    unknown = set(section) - CONFIG_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(f'datahub.{k}' for k in sorted(unknown))}; "
+            f"known: {', '.join(sorted(CONFIG_KEYS))}",
+            file=where,
+        )
+    targets = [k for k in ("server", "file", "lite") if section.get(k)]
+    if len(targets) > 1:
+        raise ConfigError(
+            f"set only one of datahub.server, datahub.file, datahub.lite (got {targets})",
+            file=where,
+        )
+
+    def text(key: str) -> str | None:
+        value = section.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ConfigError(f"datahub.{key} must be text", file=where)
+        return str(value)
+
+    platforms = section.get("platforms") or {}
+    if not isinstance(platforms, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in platforms.items()
+    ):
+        raise ConfigError("datahub.platforms must map namespaces to platform ids", file=where)
+    options: dict[str, Any] = {"platforms": dict(platforms)}
+    for key in ("env", "platform_instance", "case"):
+        if text(key) is not None:
+            options[key] = text(key)
+    try:
+        if section.get("retries") is not None:
+            options["retries"] = int(section["retries"])
+        if section.get("timeout") is not None:
+            options["timeout"] = float(section["timeout"])
+        settings = DataHubSettings(**options)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"datahub.retries/timeout must be numbers: {exc}", file=where) from exc
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file=where) from exc
+    file_path, lite_path = text("file"), text("lite")
+    return DataHubConfig(
+        settings=settings,
+        server=text("server"),
+        token_env=text("token_env"),
+        file=root / file_path if file_path else None,
+        lite=root / lite_path if lite_path else None,
+    )
+
+
+def resolve_target(
+    config: DataHubConfig,
+    root: Path,
+    *,
+    server: str | None = None,
+    token_env: str | None = None,
+    file: str | Path | None = None,
+    lite: str | Path | None = None,
+) -> PushTarget:
+    """The target of a push: the command line's, else lineage.yml's, else DataHub Lite at
+    ``root/.lineage/datahub-lite.db``.
+
+    Raises:
+        ConfigError: more than one of server, file and lite given, or a bad server URL.
+    """
+    given = [name for name, value in (("server", server), ("file", file), ("lite", lite)) if value]
+    if len(given) > 1:
+        raise ConfigError(f"give only one of --server, --file, --lite (got {', '.join(given)})")
+    token_env = token_env or config.token_env
+    if server:
+        return PushTarget.rest(server, token_env)
+    if file:
+        return PushTarget.file(file)
+    if lite:
+        return PushTarget.lite(lite)
+    if config.server:
+        return PushTarget.rest(config.server, token_env)
+    if config.file:
+        return PushTarget.file(config.file)
+    return PushTarget.lite(config.lite or root / DEFAULT_LITE_PATH)
+
+
+def aspect_key(mcp: MetadataChangeProposalWrapper) -> AspectKey:
+    """``(urn, aspect)`` of an MCP; a timeseries aspect (run events) adds its timestamp
+    and status, since DataHub keeps every event rather than one latest value."""
+    name = mcp.aspectName or ""
+    aspect = mcp.aspect
+    if aspect is not None and getattr(aspect, "ASPECT_TYPE", "") == "timeseries":
+        name = f"{name}@{getattr(aspect, 'timestampMillis', '')}"
+        status = getattr(aspect, "status", None)
+        if isinstance(status, str):
+            name = f"{name}:{status}"
+    return (mcp.entityUrn or "", name)
+
+
+def aspect_hash(mcp: MetadataChangeProposalWrapper, key: AspectKey | None = None) -> str:
+    """The SHA-256 of (URN, aspect key, aspect content): what decides whether to resend.
+
+    The content is read straight from the aspect's fields by the C JSON encoder (each
+    record as ``[class name, fields]``, so a String and a Number type never look alike):
+    the SDK's ``to_obj()`` validates every union and is several times slower, which would
+    dominate a push that finds little changed.
+    """
+    urn, name = key or aspect_key(mcp)
+    text = json.dumps(
+        [urn, name, mcp.aspect],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_record_fields,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _record_fields(value: Any) -> Any:
+    inner = getattr(value, "_inner_dict", None)  # avrogen's DictWrapper keeps fields here
+    if isinstance(inner, dict):
+        return [type(value).__name__, inner]
+    to_obj = getattr(value, "to_obj", None)
+    if to_obj is not None:
+        return to_obj()
+    return str(value)
+
+
+def build_mcps(
+    catalog: Catalog, settings: DataHubSettings | None = None
+) -> list[MetadataChangeProposalWrapper]:
+    """Every MCP the catalog amounts to, in a stable order (deterministic content)."""
+    from connectors.datahub import mcps as datahub_mcps
+
+    settings = settings or DataHubSettings()
+    with _collector_paused():
+        snapshot = datahub_mcps.read_catalog(catalog, settings.max_runs)
+        return datahub_mcps.build(snapshot, settings).mcps
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a push builds and compares its records.
+
+    A 2,000-model build makes millions of small acyclic objects; while they are alive
+    each full collection walks all of them again, which about doubles the time of the
+    build and of reading the push state. The collector runs as usual afterwards (and
+    was paused only if it was running).
+    """
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
+
+
+def push(
+    catalog: Catalog,
+    target: PushTarget,
+    settings: DataHubSettings | None = None,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    on_sent: Callable[[int, int], None] | None = None,
+) -> PushReport:
+    """Send what changed in the catalog since the last push to ``target``.
+
+    Args:
+        catalog: the catalog to read, and where the push state is kept.
+        target: where to send.
+        settings: URN and transport settings (default ``DataHubSettings()``).
+        full: resend every aspect, changed or not.
+        dry_run: build and compare only; send and record nothing.
+        on_sent: called with (sent so far, to send) after each batch (progress).
+
+    Returns:
+        A ``PushReport``. Aspects that reached the target are recorded even when a later
+        batch fails, so running again sends only the rest.
+
+    Raises:
+        ConnectorError: the target refused an aspect (the message names its URN and
+            aspect) or could not be reached after the retries.
+        ConfigError: the token variable named by the target is not set.
+    """
+    from connectors.datahub import mcps as datahub_mcps
+
+    settings = settings or DataHubSettings()
+    started = time.perf_counter()
+    warnings: list[str] = []
+    if target.kind == "lite" and not Path(target.location).exists() and not full:
+        # A deleted Lite file holds nothing, whatever the push state says.
+        full = True
+        warnings.append(f"{target.location} does not exist: sending everything")
+    current: dict[AspectKey, tuple[str, MetadataChangeProposalWrapper]] = {}
+    with _collector_paused():
+        snapshot = datahub_mcps.read_catalog(catalog, settings.max_runs)
+        built = datahub_mcps.build(snapshot, settings)
+        for mcp in built.mcps:
+            key = aspect_key(mcp)
+            current[key] = (aspect_hash(mcp, key), mcp)
+        previous = catalog.push_state(target.canonical)
+        retractions = _retractions(previous, current)
+    warnings.extend(built.warnings)
+    outgoing: list[tuple[AspectKey, str, MetadataChangeProposalWrapper]] = [
+        (key, digest, mcp)
+        for key, (digest, mcp) in current.items()
+        if full or previous.get(key) != digest
+    ]
+    outgoing.extend(retractions)
+    report = PushReport(
+        target=target.canonical,
+        built=len(current),
+        sent=len(outgoing),
+        unchanged=len(current) - (len(outgoing) - len(retractions)),
+        retracted=len(retractions),
+        full=full,
+        dry_run=dry_run,
+        seconds=0.0,
+        by_aspect=dict(Counter(key[1].split("@")[0] for key, _, _ in outgoing)),
+        keys=tuple(key for key, _, _ in outgoing),
+        warnings=tuple(warnings),
+    )
+    # Nothing to send: a file still gets its (empty) delta; Lite and GMS are left alone.
+    if not dry_run and (outgoing or target.kind == "file"):
+        _send(catalog, target, settings, outgoing, on_sent)
+    return replace(report, seconds=time.perf_counter() - started)
+
+
+def _retractions(
+    previous: Mapping[AspectKey, str],
+    current: Mapping[AspectKey, tuple[str, MetadataChangeProposalWrapper]],
+) -> list[tuple[AspectKey, str, MetadataChangeProposalWrapper]]:
+    """MCPs undoing what an earlier push sent and the catalog no longer has."""
+    from connectors.datahub import mcps as datahub_mcps
+
+    live_urns = {urn for urn, _ in current}
+    out: dict[AspectKey, tuple[str, MetadataChangeProposalWrapper]] = {}
+    for urn, name in sorted(previous.keys() - current.keys()):
+        if "@" in name:
+            continue  # a past event stays history
+        mcp = datahub_mcps.retraction(urn, name, entity_gone=urn not in live_urns)
+        if mcp is None:
+            continue
+        key = aspect_key(mcp)
+        digest = aspect_hash(mcp, key)
+        if previous.get(key) != digest and key not in current:
+            out[key] = (digest, mcp)
+    return [(key, digest, mcp) for key, (digest, mcp) in out.items()]
+
+
+def _send(
+    catalog: Catalog,
+    target: PushTarget,
+    settings: DataHubSettings,
+    outgoing: Sequence[tuple[AspectKey, str, MetadataChangeProposalWrapper]],
+    on_sent: Callable[[int, int], None] | None,
+) -> None:
+    from connectors.datahub import sinks as datahub_sinks
+
+    token = _token(target)
+    done: dict[AspectKey, str] = {}
+    sink = datahub_sinks.open_sink(target, settings, token)
+    # REST batches are what one request carries; the others only bound progress steps.
+    size = settings.batch_size if target.kind == "rest" else 1000
+    try:
+        for start in range(0, len(outgoing), size):
+            chunk = outgoing[start : start + size]
+            try:
+                sink.send([mcp for _, _, mcp in chunk])
+            except ConnectorError as exc:
+                for index in getattr(exc, "delivered", ()):
+                    key, digest, _ = chunk[index]
+                    done[key] = digest
+                raise
+            done.update((key, digest) for key, digest, _ in chunk)
+            if on_sent:
+                on_sent(len(done), len(outgoing))
+        sink.finish()
+    except BaseException as exc:  # Ctrl-C too: what got through is recorded
+        if target.kind == "file":
+            done.clear()  # the file is written whole or not at all
+        if done:
+            catalog.record_push(target.canonical, done)
+        if isinstance(exc, ConnectorError):
+            raise ConnectorError(
+                f"{exc.message} ({len(done)} of {len(outgoing)} aspects reached the target "
+                "and were recorded; push again to send the rest)",
+                obj=exc.obj or target.canonical,
+            ) from exc
+        raise
+    finally:
+        sink.close()
+    catalog.record_push(target.canonical, done)
+
+
+def _token(target: PushTarget) -> str | None:
+    if target.kind != "rest":
+        return None
+    name = target.token_env or DEFAULT_TOKEN_ENV
+    token = os.environ.get(name)
+    if target.token_env and not token:
+        raise ConfigError(f"the token variable ${name} is not set (--token-env {name})")
+    return token or None

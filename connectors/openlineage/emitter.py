@@ -1,0 +1,349 @@
+"""The emitter: a bounded queue and one daemon worker between jobs and event sinks.
+
+The caller's thread only enqueues (``emit`` costs a ``put_nowait``); one worker thread
+delivers to the sinks. Nothing on this path raises into the caller, and a slow or dead
+backend never slows the caller down:
+
+- a full queue: the event is spooled to disk right away (``EventSpool``, fsync'd);
+- a sink that fails or times out: the event is spooled for that sink, and the sink's
+  circuit opens for ``cooldown`` seconds, during which its events go straight to the spool
+  instead of each waiting for a timeout again;
+- ``flush(timeout)`` waits a bounded time for the queue to drain; ``close`` (run at exit)
+  flushes, then spools whatever is left. An event whose send is still in flight when the
+  time is up may or may not have arrived: it goes to the spool's *uncertain* file rather
+  than being sent twice.
+
+``lineage events replay`` (``EventSpool.replay``) delivers spooled events later.
+
+After ``fork()`` the child starts with an empty queue and its own worker (the parent's
+queued events stay the parent's to deliver), and sinks drop inherited connections.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.openlineage.sinks import EventSink
+from connectors.openlineage.spool import EventSpool
+from lineage.errors import ConnectorError
+
+__all__ = ["Emitter", "EmitterStats"]
+
+log = logging.getLogger("connectors.openlineage")
+
+_STOP = object()  # tells the worker to exit
+_SPOOL_BATCH = 512  # events moved to the spool in one fsync'd append while circuits are open
+
+
+@dataclass(frozen=True)
+class EmitterStats:
+    """Counts since the emitter started (events x sinks for ``delivered``)."""
+
+    delivered: int
+    spooled: int
+    quarantined: int
+    dropped: int
+    queued: int
+
+
+class Emitter:
+    """Delivers events to ``sinks`` from a background thread, spooling what fails."""
+
+    def __init__(
+        self,
+        sinks: Sequence[EventSink],
+        spool: EventSpool | None = None,
+        *,
+        queue_size: int = 10_000,
+        cooldown: float = 5.0,
+        exit_timeout: float = 5.0,
+        register_atexit: bool = True,
+    ) -> None:
+        """
+        Args:
+            sinks: where events go, in order (each event is sent to each sink).
+            spool: where undeliverable events wait; None drops them (logged).
+            queue_size: events held in memory before the caller's thread spools instead.
+            cooldown: seconds a failed sink is skipped (its events spooled) before a retry.
+            exit_timeout: how long ``close`` at interpreter exit waits for the queue.
+            register_atexit: close (flush, then spool leftovers) at interpreter exit.
+        """
+        self.sinks = list(sinks)
+        self.spool = spool
+        self.queue_size = queue_size
+        self.cooldown = cooldown
+        self.exit_timeout = exit_timeout
+        self._counts = {"delivered": 0, "spooled": 0, "quarantined": 0, "dropped": 0}
+        self._registered = register_atexit
+        self._reset()
+        _instances.add(self)
+        if register_atexit:
+            atexit.register(self._at_exit)
+
+    def _reset(self) -> None:
+        """Fresh queue, locks and worker state (at start and in a forked child)."""
+        self._pid = os.getpid()
+        self._queue: queue.Queue[Any] = queue.Queue(self.queue_size)
+        self._start_lock = threading.Lock()
+        # Guards the hand-over between the worker and close(): which event is in flight,
+        # to which sink, and whether close() has taken over the rest.
+        self._state_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._current: tuple[Mapping[str, Any], list[str], list[str], str | None] | None = None
+        self._abandoned = False
+        self._closed = False
+        self._open_until: dict[str, float] = {}
+        self._count_lock = threading.Lock()
+
+    # -- the hot path --------------------------------------------------------------------
+
+    def emit(self, event: Mapping[str, Any]) -> None:
+        """Queue ``event`` for delivery; never raises, never blocks on a backend."""
+        if self._pid != os.getpid():
+            self._after_fork()
+        if self._closed:
+            self._spool([(event, self._sink_names())])
+            return
+        if self._worker is None:
+            self._start()
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            # The backend is slower than the jobs: keep the event on disk, not in memory.
+            self._spool([(event, self._sink_names())])
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._worker is None:
+                worker = threading.Thread(
+                    target=self._work, name="silverline-openlineage", daemon=True
+                )
+                worker.start()
+                self._worker = worker
+
+    def _after_fork(self) -> None:
+        self._reset()
+        for sink in self.sinks:
+            hook = getattr(sink, "after_fork", None)
+            if callable(hook):
+                try:
+                    hook()
+                except Exception:  # never let a sink's clean-up hurt the child
+                    log.debug("after_fork of sink %s failed", sink.name, exc_info=True)
+
+    # -- the worker ----------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is _STOP:
+                self._queue.task_done()
+                return
+            try:
+                if self._all_open():
+                    self._spool_backlog(event)
+                else:
+                    self._deliver(event)
+            except Exception:  # the worker must survive anything a sink does
+                log.exception("OpenLineage event delivery failed unexpectedly")
+            finally:
+                self._queue.task_done()
+
+    def _deliver(self, event: Mapping[str, Any]) -> None:
+        done: list[str] = []
+        failed: list[str] = []
+        for sink in self.sinks:
+            with self._state_lock:
+                if self._abandoned:
+                    return
+                if self._open_until.get(sink.name, 0.0) > time.monotonic():
+                    failed.append(sink.name)
+                    continue
+                self._current = (event, done, failed, sink.name)
+            try:
+                sink.send(event)
+                ok = True
+                self._open_until.pop(sink.name, None)
+            except Exception as exc:
+                ok = False
+                self._opened(sink.name, exc)
+            with self._state_lock:
+                if self._abandoned:
+                    return  # close() has already accounted for this event
+                (done if ok else failed).append(sink.name)
+                self._current = (event, done, failed, None)
+        with self._state_lock:
+            if self._abandoned:
+                return
+            self._count("delivered", len(done))
+            if failed:
+                self._spool([(event, failed)])
+            self._current = None
+
+    def _spool_backlog(self, first: Mapping[str, Any]) -> None:
+        """Every sink is cooling down: move queued events to the spool in one append."""
+        names = self._sink_names()
+        with self._state_lock:
+            if self._abandoned:
+                return
+            items: list[tuple[Mapping[str, Any], list[str]]] = [(first, names)]
+            stop = False
+            while len(items) < _SPOOL_BATCH:
+                try:
+                    event = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if event is _STOP:
+                    stop = True
+                    break
+                items.append((event, names))
+            self._spool(items)
+            for _ in items[1:]:
+                self._queue.task_done()
+            if stop:
+                self._queue.put_nowait(_STOP)
+                self._queue.task_done()
+
+    def _all_open(self) -> bool:
+        now = time.monotonic()
+        return bool(self.sinks) and all(
+            self._open_until.get(sink.name, 0.0) > now for sink in self.sinks
+        )
+
+    def _opened(self, name: str, exc: Exception) -> None:
+        was_open = name in self._open_until
+        self._open_until[name] = time.monotonic() + self.cooldown
+        if not was_open:  # one warning per outage, not one per event
+            log.warning(
+                "OpenLineage sink %s failed (%s); events are spooled for `lineage events "
+                "replay`, retrying the sink in %.0f s",
+                name,
+                exc,
+                self.cooldown,
+            )
+
+    def _sink_names(self) -> list[str]:
+        return [sink.name for sink in self.sinks]
+
+    def _spool(self, items: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> None:
+        if self.spool is None:
+            self._count("dropped", len(items))
+            log.error("OpenLineage: %d event(s) lost: no spool configured", len(items))
+            return
+        try:
+            self.spool.append(items)
+            self._count("spooled", len(items))
+        except ConnectorError as exc:
+            self._count("dropped", len(items))
+            log.error("OpenLineage: %d event(s) lost: %s", len(items), exc)
+
+    def _count(self, name: str, value: int) -> None:
+        with self._count_lock:
+            self._counts[name] += value
+
+    # -- flushing and closing ------------------------------------------------------------
+
+    @property
+    def stats(self) -> EmitterStats:
+        with self._count_lock:
+            return EmitterStats(queued=self._queue.qsize(), **self._counts)
+
+    def flush(self, timeout: float | None = 5.0) -> bool:
+        """Wait until every queued event is delivered or spooled; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        done = self._queue.all_tasks_done
+        with done:
+            while self._queue.unfinished_tasks:
+                if deadline is None:
+                    done.wait()
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                done.wait(remaining)
+        return True
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Flush for at most ``timeout`` s, spool what is left, stop the worker.
+
+        Returns True when everything was delivered or spooled without abandoning a send.
+        Events emitted afterwards go straight to the spool.
+        """
+        if self._closed:
+            return True
+        flushed = self.flush(timeout)
+        with self._state_lock:
+            self._abandoned = True
+            self._closed = True
+            leftovers: list[tuple[Mapping[str, Any], Sequence[str]]] = []
+            while True:
+                try:
+                    event = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._queue.task_done()
+                if event is not _STOP:
+                    leftovers.append((event, self._sink_names()))
+            uncertain: list[tuple[Mapping[str, Any], str, str]] = []
+            if self._current is not None:
+                event, done, failed, sending = self._current
+                owed = [*failed]
+                for sink in self.sinks:
+                    if sink.name not in done and sink.name not in failed and sink.name != sending:
+                        owed.append(sink.name)
+                if owed:
+                    leftovers.insert(0, (event, owed))
+                if sending is not None:
+                    uncertain.append((event, sending, "still being sent when the process exited"))
+                self._current = None
+            if leftovers:
+                self._spool(leftovers)
+            if uncertain and self.spool is not None:
+                try:
+                    self.spool.quarantine(uncertain)
+                    self._count("quarantined", len(uncertain))
+                except (ConnectorError, OSError) as exc:
+                    log.error("OpenLineage: in-flight event not kept: %s", exc)
+        if self._worker is not None and self._worker.is_alive():
+            self._queue.put_nowait(_STOP)
+            if not uncertain:
+                self._worker.join(timeout=1.0)
+        if not uncertain:  # a sink still busy in the worker is not closed under it
+            for sink in self.sinks:
+                try:
+                    sink.close()
+                except Exception:
+                    log.debug("closing sink %s failed", sink.name, exc_info=True)
+        if self._registered:
+            atexit.unregister(self._at_exit)
+            self._registered = False
+        return flushed and not uncertain
+
+    def _at_exit(self) -> None:
+        try:
+            self.close(self.exit_timeout)
+        except Exception:  # nothing may fail at interpreter exit
+            log.debug("closing the OpenLineage emitter failed", exc_info=True)
+
+
+# Right after fork() the child resets every emitter: its copy of the queue holds the
+# parent's events (the parent delivers those) and its worker thread does not exist.
+_instances: weakref.WeakSet[Emitter] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for emitter in list(_instances):
+        emitter._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

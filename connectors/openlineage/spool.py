@@ -1,0 +1,530 @@
+"""The spool: events that could not be delivered, kept on disk until ``replay``.
+
+Layout of the spool folder (``.lineage/spool/`` by default)::
+
+    events.jsonl     {"seq": 17, "sinks": ["openlineage"], "spooled_at": ..., "event": {...}}
+    state.json       {"delivered": 16, "current": {"seq": 17, "done": [], "sending": "..."}}
+    uncertain.jsonl  deliveries interrupted by a crash: maybe delivered, never re-sent silently
+    corrupt.jsonl    lines that could not be read back (a crash mid-append), kept for forensics
+    append.lock      held (``fcntl.flock``) while appending or compacting: short
+    replay.lock      held for a whole replay: one replayer at a time, across processes
+
+Guarantees:
+
+- An append is one ``write`` of whole lines, ``fsync``'d before it returns; sequence
+  numbers grow across processes (taken under ``append.lock``) and never go back, even after
+  compaction, because ``state.json`` keeps the last delivered one.
+- Replay delivers records in sequence order, stops at the first failure (order is kept),
+  and records progress in ``state.json`` (written to a temporary file, ``fsync``'d, renamed)
+  *before* and *after* each send. A crash between the two leaves ``sending`` set: the next
+  replay cannot know whether the receiver got that event, so it moves it to
+  ``uncertain.jsonl`` instead of sending it twice (``replay(include_uncertain=True)``
+  sends those explicitly). Everything else is delivered exactly once.
+- A record lists the sinks still owed the event (the default sink pair writes the catalog
+  and a file; if only the catalog failed, only the catalog gets it on replay).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from lineage.errors import ConnectorError
+
+__all__ = ["EventSpool", "ReplayReport", "Sender", "SpoolStatus"]
+
+_EVENTS = "events.jsonl"
+_STATE = "state.json"
+_UNCERTAIN = "uncertain.jsonl"
+_CORRUPT = "corrupt.jsonl"
+_TAIL = 1 << 20  # bytes read back from the end of the spool to find the last sequence number
+
+
+class Sender(Protocol):
+    """What replay delivers through: one sink (see ``connectors.openlineage.sinks``)."""
+
+    name: str
+
+    def send(self, event: Mapping[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class SpoolStatus:
+    """What waits in the spool."""
+
+    pending: int
+    pending_bytes: int
+    uncertain: int
+    corrupt: int
+    oldest: str | None
+    delivered_seq: int
+    by_sink: Mapping[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pending": self.pending,
+            "pending_bytes": self.pending_bytes,
+            "uncertain": self.uncertain,
+            "corrupt": self.corrupt,
+            "oldest": self.oldest,
+            "delivered_seq": self.delivered_seq,
+            "by_sink": dict(self.by_sink),
+        }
+
+
+@dataclass
+class ReplayReport:
+    """What one ``replay`` did; ``error`` says why it stopped early (events stay spooled)."""
+
+    delivered: int = 0
+    remaining: int = 0
+    quarantined: int = 0
+    corrupt: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "delivered": self.delivered,
+            "remaining": self.remaining,
+            "quarantined": self.quarantined,
+            "corrupt": self.corrupt,
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Record:
+    seq: int
+    sinks: list[str]
+    event: Mapping[str, Any]
+    spooled_at: str | None
+    size: int
+
+
+class EventSpool:
+    """A process-safe, crash-safe on-disk queue of undelivered events."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        # flock() is per open file: every acquisition opens its own descriptor, so threads
+        # of one process exclude each other too; this lock just keeps them from queueing
+        # up on the kernel.
+        self._thread_lock = threading.Lock()
+
+    # -- appending -----------------------------------------------------------------------
+
+    def append(self, items: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> list[int]:
+        """Spool ``(event, sinks still owed it)`` pairs; their sequence numbers.
+
+        Raises:
+            ConnectorError: the spool folder cannot be written (disk full, permissions).
+        """
+        if not items:
+            return []
+        try:
+            with self._thread_lock, self._locked("append.lock"):
+                path = self.folder / _EVENTS
+                seq = max(self._last_seq(path), self._read_state()["delivered"])
+                now = datetime.now(timezone.utc).isoformat()
+                lines: list[str] = []
+                numbers: list[int] = []
+                for event, sinks in items:
+                    seq += 1
+                    numbers.append(seq)
+                    record = {"seq": seq, "sinks": list(sinks), "spooled_at": now, "event": event}
+                    lines.append(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+                self._append_lines(path, "".join(lines))
+                return numbers
+        except OSError as exc:
+            raise ConnectorError(
+                f"cannot spool events: {exc.strerror or exc}", file=str(self.folder)
+            ) from exc
+
+    def _append_lines(self, path: Path, text: str) -> None:
+        created = not path.exists()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size and _last_byte(path) != b"\n":
+                text = "\n" + text  # a crash left half a line: end it, replay reports it
+            data = text.encode("utf-8")
+            while data:
+                written = os.write(fd, data)
+                data = data[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_dir(self.folder)
+
+    def _last_seq(self, path: Path) -> int:
+        """The highest sequence number in the spool file (0 when empty)."""
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return 0
+        start = max(0, size - _TAIL)
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            chunk = handle.read()
+        lines = chunk.split(b"\n")
+        if start:
+            lines = lines[1:]  # the first line of a tail read is partial
+        for raw in reversed(lines):
+            record = _load(raw)
+            if record is not None:
+                return record.seq
+        return 0 if not start else self._scan_last_seq(path)
+
+    def _scan_last_seq(self, path: Path) -> int:
+        last = 0
+        for record, _ in self._records(path):
+            if record is not None:
+                last = record.seq
+        return last
+
+    # -- reading -------------------------------------------------------------------------
+
+    def status(self) -> SpoolStatus:
+        """How many events wait, for which sinks, and how many are uncertain or corrupt."""
+        state = self._read_state()
+        pending = 0
+        pending_bytes = 0
+        oldest: str | None = None
+        corrupt = 0
+        by_sink: dict[str, int] = {}
+        for record, _ in self._records(self.folder / _EVENTS):
+            if record is None:
+                corrupt += 1
+                continue
+            if record.seq <= state["delivered"]:
+                continue
+            pending += 1
+            pending_bytes += record.size
+            oldest = oldest or record.spooled_at
+            for sink in record.sinks:
+                by_sink[sink] = by_sink.get(sink, 0) + 1
+        return SpoolStatus(
+            pending=pending,
+            pending_bytes=pending_bytes,
+            uncertain=_count_lines(self.folder / _UNCERTAIN),
+            corrupt=corrupt + _count_lines(self.folder / _CORRUPT),
+            oldest=oldest,
+            delivered_seq=state["delivered"],
+            by_sink=by_sink,
+        )
+
+    def pending_events(self) -> list[tuple[int, list[str], Mapping[str, Any]]]:
+        """``(seq, sinks, event)`` of every event not yet delivered, in order."""
+        delivered = self._read_state()["delivered"]
+        return [
+            (r.seq, r.sinks, r.event)
+            for r, _ in self._records(self.folder / _EVENTS)
+            if r is not None and r.seq > delivered
+        ]
+
+    def uncertain_events(self) -> list[Mapping[str, Any]]:
+        """The quarantined deliveries: ``{seq, sink, reason, event}``."""
+        found: list[Mapping[str, Any]] = []
+        path = self.folder / _UNCERTAIN
+        if path.exists():
+            for raw in path.read_bytes().split(b"\n"):
+                try:
+                    found.append(json.loads(raw))
+                except ValueError:
+                    continue
+        return found
+
+    def _records(self, path: Path) -> Iterator[tuple[_Record | None, bytes]]:
+        """Complete lines only: a line still being appended has no newline yet."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n")
+        if end < 0:
+            return
+        for raw in data[: end + 1].split(b"\n")[:-1]:
+            if raw.strip():
+                yield _load(raw), raw
+
+    # -- replaying -----------------------------------------------------------------------
+
+    def replay(
+        self,
+        sinks: Mapping[str, Sender],
+        *,
+        include_uncertain: bool = False,
+        limit: int | None = None,
+        on_delivered: Callable[[int], None] | None = None,
+    ) -> ReplayReport:
+        """Deliver spooled events in order, each exactly once; stop at the first failure.
+
+        Args:
+            sinks: the configured sinks by name; a record owed to a sink missing here stops
+                the replay (configure the same OpenLineage transport as the jobs had).
+            include_uncertain: first re-send the quarantined deliveries (they may arrive
+                twice: the receiver may have got them before the crash).
+            limit: deliver at most this many events.
+            on_delivered: called with each delivered sequence number (progress output).
+        """
+        report = ReplayReport()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._locked("replay.lock"):
+            state = self._read_state()
+            report.quarantined += self._settle_interrupted(state)
+            if include_uncertain:
+                error = self._resend_uncertain(sinks)
+                if error is not None:
+                    report.error = error
+                    report.remaining = self.status().pending
+                    return report
+            while report.error is None and (limit is None or report.delivered < limit):
+                progressed = self._replay_pass(sinks, state, report, limit, on_delivered)
+                if not progressed:
+                    break
+            self._compact(state["delivered"], report)
+        report.remaining = self.status().pending
+        return report
+
+    def _replay_pass(
+        self,
+        sinks: Mapping[str, Sender],
+        state: dict[str, Any],
+        report: ReplayReport,
+        limit: int | None,
+        on_delivered: Callable[[int], None] | None,
+    ) -> bool:
+        progressed = False
+        for record, _ in self._records(self.folder / _EVENTS):
+            if record is None or record.seq <= state["delivered"]:
+                continue
+            if limit is not None and report.delivered >= limit:
+                return False
+            current = state.get("current") or {}
+            done = list(current.get("done", [])) if current.get("seq") == record.seq else []
+            sent = False
+            for sink_name in record.sinks:
+                if sink_name in done:
+                    continue
+                sink = sinks.get(sink_name)
+                if sink is None:
+                    report.error = (
+                        f"event {record.seq} is owed to sink {sink_name!r}, which is not "
+                        f"configured here (configured: {', '.join(sorted(sinks)) or 'none'})"
+                    )
+                    return False
+                # Before the send: a crash from here until the next write quarantines it.
+                state["current"] = {"seq": record.seq, "done": done, "sending": sink_name}
+                self._write_state(state)
+                try:
+                    sink.send(record.event)
+                except Exception as exc:
+                    state["current"] = {"seq": record.seq, "done": done, "sending": None}
+                    self._write_state(state)
+                    report.error = f"event {record.seq} to {sink_name}: {_describe(exc)}"
+                    return False
+                done.append(sink_name)
+                sent = True
+            state["delivered"] = record.seq
+            state["current"] = None
+            self._write_state(state)
+            report.delivered += int(sent)  # not one finished by an earlier (crashed) replay
+            progressed = True
+            if on_delivered is not None:
+                on_delivered(record.seq)
+        return progressed
+
+    def _settle_interrupted(self, state: dict[str, Any]) -> int:
+        """A send interrupted by a crash: quarantine it rather than risk sending twice."""
+        current = state.get("current") or {}
+        sink_name = current.get("sending")
+        if not sink_name:
+            return 0
+        event: Mapping[str, Any] | None = None
+        for record, _ in self._records(self.folder / _EVENTS):
+            if record is not None and record.seq == current["seq"]:
+                event = record.event
+                break
+        entry = {
+            "seq": current["seq"],
+            "sink": sink_name,
+            "reason": "replay was interrupted while sending: the receiver may have it",
+            "event": event,
+        }
+        self._append_plain(self.folder / _UNCERTAIN, [entry])
+        current["done"] = [*current.get("done", []), sink_name]
+        current["sending"] = None
+        state["current"] = current
+        self._write_state(state)
+        return 1
+
+    def quarantine(self, items: Sequence[tuple[Mapping[str, Any], str, str]]) -> None:
+        """Put ``(event, sink, reason)`` straight into the uncertain file (an in-flight send
+        abandoned at exit: it may or may not have arrived)."""
+        with self._thread_lock, self._locked("append.lock"):
+            entries = [
+                {"seq": None, "sink": sink, "reason": reason, "event": event}
+                for event, sink, reason in items
+            ]
+            self._append_plain(self.folder / _UNCERTAIN, entries)
+
+    def _resend_uncertain(self, sinks: Mapping[str, Sender]) -> str | None:
+        path = self.folder / _UNCERTAIN
+        entries = self.uncertain_events()
+        for index, entry in enumerate(entries):
+            sink = sinks.get(str(entry.get("sink")))
+            if sink is None or entry.get("event") is None:
+                continue
+            try:
+                sink.send(entry["event"])
+            except Exception as exc:
+                skipped = [e for e in entries[:index] if sinks.get(str(e.get("sink"))) is None]
+                self._rewrite(path, [*skipped, *entries[index:]])
+                return f"uncertain event to {entry.get('sink')}: {_describe(exc)}"
+        self._rewrite(path, [e for e in entries if sinks.get(str(e.get("sink"))) is None])
+        return None
+
+    def _compact(self, delivered: int, report: ReplayReport) -> None:
+        """Drop delivered records (under the append lock: no append is half-way through)."""
+        with self._thread_lock, self._locked("append.lock"):
+            path = self.folder / _EVENTS
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                return
+            keep: list[bytes] = []
+            corrupt: list[bytes] = []
+            end = data.rfind(b"\n")
+            for raw in data[: end + 1].split(b"\n")[:-1] if end >= 0 else []:
+                if not raw.strip():
+                    continue
+                record = _load(raw)
+                if record is None:
+                    corrupt.append(raw)
+                elif record.seq > delivered:
+                    keep.append(raw)
+            tail = data[end + 1 :] if end >= 0 else data
+            if tail.strip():
+                corrupt.append(tail)  # under the append lock a partial line is a dead one
+            if corrupt:
+                self._append_bytes(self.folder / _CORRUPT, corrupt)
+                report.corrupt += len(corrupt)
+            _atomic_write(path, b"".join(line + b"\n" for line in keep))
+
+    # -- files ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self, name: str) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder / name, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            state = json.loads((self.folder / _STATE).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {"delivered": 0, "current": None}
+        if not isinstance(state, dict) or not isinstance(state.get("delivered"), int):
+            return {"delivered": 0, "current": None}
+        return state
+
+    def _write_state(self, state: Mapping[str, Any]) -> None:
+        _atomic_write(self.folder / _STATE, json.dumps(state).encode("utf-8"))
+
+    def _append_plain(self, path: Path, entries: Sequence[Mapping[str, Any]]) -> None:
+        self._append_bytes(
+            path, [json.dumps(e, separators=(",", ":"), default=str).encode() for e in entries]
+        )
+
+    def _append_bytes(self, path: Path, lines: Sequence[bytes]) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, b"".join(line + b"\n" for line in lines))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _rewrite(self, path: Path, entries: Sequence[Mapping[str, Any]]) -> None:
+        lines = [json.dumps(e, separators=(",", ":"), default=str) + "\n" for e in entries]
+        _atomic_write(path, "".join(lines).encode("utf-8"))
+
+
+def _load(raw: bytes) -> _Record | None:
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None
+    if (
+        not isinstance(document, dict)
+        or not isinstance(document.get("seq"), int)
+        or not isinstance(document.get("event"), dict)
+    ):
+        return None
+    sinks = document.get("sinks")
+    return _Record(
+        seq=document["seq"],
+        sinks=[str(s) for s in sinks] if isinstance(sinks, list) else [],
+        event=document["event"],
+        spooled_at=document.get("spooled_at"),
+        size=len(raw) + 1,
+    )
+
+
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        return sum(1 for raw in path.read_bytes().split(b"\n") if raw.strip())
+    except FileNotFoundError:
+        return 0
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: readers see the old or the new file, never a mix."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # A rename or a new file is durable only once its folder's entry is on disk.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

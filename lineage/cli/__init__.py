@@ -1,0 +1,7 @@
+"""The ``lineage`` command: one module per command group over ``lineage.workspace``."""
+
+from __future__ import annotations
+
+from lineage.cli.app import app, main
+
+__all__ = ["app", "main"]

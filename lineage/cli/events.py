@@ -1,0 +1,156 @@
+"""CLI commands for OpenLineage events: ``lineage ingest`` and ``lineage events ...``.
+
+``register(app)`` adds them to the ``lineage`` application (``lineage/cli.py`` calls it):
+
+- ``lineage ingest PATH ...``: load events of any producer (Airflow, Spark, dbt-ol, our
+  decorated jobs) into the catalog; bad lines are reported with file and line, the rest
+  still loads (``--strict``: exit 1 if any line was bad);
+- ``lineage events replay``: deliver the spooled events, in order, exactly once;
+- ``lineage events status``: what waits in the spool.
+
+Errors are ``LineageError``s, turned into one red line by ``lineage.cli.main``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["register"]
+
+_stderr = Console(stderr=True)
+
+
+class _Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ingest`` and the ``events`` group (``replay``, ``status``) to ``app``."""
+    app.command("ingest", epilog="Example: lineage ingest airflow-events.jsonl .lineage/events/")(
+        ingest
+    )
+    events = typer.Typer(
+        name="events",
+        help="The spool of OpenLineage events that could not be delivered.",
+        no_args_is_help=True,
+    )
+    events.command("replay", epilog="Example: lineage events replay --limit 1000")(replay)
+    events.command("status", epilog="Example: lineage events status --format json")(status)
+    app.add_typer(events, name="events")
+
+
+def ingest(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="JSON-lines / JSON files of OpenLineage events, or folders of them."),
+    ],
+    catalog: Annotated[str | None, typer.Option("--catalog", help="Catalog URL.")] = None,
+    output_format: Annotated[
+        _Format, typer.Option("--format", "-f", help="table or json.")
+    ] = _Format.table,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any line could not be loaded.")
+    ] = False,
+) -> None:
+    """Load OpenLineage events (Airflow, Spark, dbt-ol, Silverline jobs) into the catalog:
+    runs, jobs, datasets and schemas, column lineage and metrics."""
+    from connectors.openlineage.ingest import IngestReport, ingest_events
+    from lineage.workspace import Workspace
+
+    workspace = Workspace.open(catalog_url=catalog)
+    total = IngestReport()
+    try:
+        for path in paths:
+            report = ingest_events(path, workspace.catalog)
+            total.events += report.events
+            total.runs |= report.runs
+            total.jobs |= report.jobs
+            total.datasets |= report.datasets
+            total.metrics += report.metrics
+            total.issues.extend(report.issues)
+    finally:
+        workspace.close()
+    summary = total.to_dict()
+    summary["catalog"] = workspace.catalog_url_display
+    if output_format is _Format.json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        _print_pairs(
+            "ingested",
+            {k: v for k, v in summary.items() if k != "issues"} | {"issues": len(total.issues)},
+        )
+    for issue in total.issues:
+        _stderr.print(f"[yellow]{issue}[/]", highlight=False, soft_wrap=True)
+    if strict and total.issues:
+        raise typer.Exit(1)
+
+
+def replay(
+    include_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--include-uncertain",
+            help="Also re-send deliveries interrupted by a crash (the receiver may get them "
+            "twice).",
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Deliver at most N events.")
+    ] = None,
+    output_format: Annotated[
+        _Format, typer.Option("--format", "-f", help="table or json.")
+    ] = _Format.table,
+) -> None:
+    """Deliver spooled events to the configured OpenLineage transport (or the catalog and
+    event files), in order, each exactly once. Stops at the first failure (exit 1)."""
+    from lineage.run.wiring import build_runtime
+
+    runtime = build_runtime(strict=True, register_atexit=False)
+    sinks = {sink.name: sink for sink in runtime.sinks}
+    try:
+        report = runtime.spool.replay(sinks, include_uncertain=include_uncertain, limit=limit)
+    finally:
+        for sink in runtime.sinks:
+            sink.close()
+    if output_format is _Format.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        _print_pairs("replay", report.to_dict())
+    if report.error is not None:
+        _stderr.print(f"[red]replay stopped:[/] {report.error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def status(
+    output_format: Annotated[
+        _Format, typer.Option("--format", "-f", help="table or json.")
+    ] = _Format.table,
+) -> None:
+    """How many events wait in the spool (and for which sink), how many are uncertain."""
+    from lineage.run.wiring import build_runtime
+
+    runtime = build_runtime(strict=True, register_atexit=False)
+    found = runtime.spool.status().to_dict()
+    found["spool"] = str(runtime.spool.folder)
+    if output_format is _Format.json:
+        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+    else:
+        _print_pairs("spool", found)
+
+
+def _print_pairs(title: str, values: dict[str, Any]) -> None:
+    table = Table(title=title, show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    for key, value in values.items():
+        table.add_row(key, json.dumps(value) if isinstance(value, dict | list) else str(value))
+    Console().print(table)

@@ -1,0 +1,522 @@
+"""dbt nodes -> a ``LineageBatch``: compile in dependency order, parse, attach metadata.
+
+Both ways of reading a project (rendering its Jinja, or reading ``target/manifest.json``)
+produce ``NodeSpec``s; this module turns them into datasets, jobs and column edges.
+Models are handled in dependency order, one generation at a time, because a model's
+``dbt_utils.star(ref('x'))`` needs the columns the parser found for ``x``. Within a
+generation the SQL is parsed in parallel when ``jobs > 1``.
+
+A model file is a bare SELECT; its column lineage (whose output the parser leaves
+unnamed) is re-targeted to the model's relation. Ephemeral models are not datasets:
+they are inlined as ``__dbt__cte__<name>`` CTEs, as dbt compiles them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lineage.model import (
+    ColumnEdge,
+    ColumnId,
+    ColumnLineage,
+    Dataset,
+    DatasetId,
+    DatasetKind,
+    DataTest,
+    Field,
+    Freshness,
+    InputField,
+    Job,
+    LineageBatch,
+    ParseIssue,
+    Schema,
+    ScriptLineage,
+    StatementKind,
+    StatementLineage,
+    TransformationSubtype,
+    statement_edges,
+)
+from parsers.dbt.jinja import RenderError
+from parsers.dbt.project import canonical_json, owners_of
+from parsers.dbt.relation import Column, Relation
+from parsers.sql.parse import lookup_script, parse_sql, store_script
+
+__all__ = [
+    "CTE_PREFIX",
+    "ColumnSpec",
+    "ColumnsOf",
+    "NodeSpec",
+    "build_batch",
+    "dataset_kind",
+    "declared_columns",
+]
+
+CTE_PREFIX = "__dbt__cte__"
+ColumnsOf = Callable[[Relation], list[Column] | None]
+
+_KINDS = {
+    "table": DatasetKind.TABLE,
+    "incremental": DatasetKind.TABLE,
+    "view": DatasetKind.VIEW,
+    "materialized_view": DatasetKind.MATERIALIZED_VIEW,
+    "materializedview": DatasetKind.MATERIALIZED_VIEW,
+    "dynamic_table": DatasetKind.MATERIALIZED_VIEW,
+    "snapshot": DatasetKind.SNAPSHOT,
+    "seed": DatasetKind.SEED,
+}
+_SNAPSHOT_COLUMNS = (
+    ("dbt_scd_id", "varchar"),
+    ("dbt_updated_at", "timestamp"),
+    ("dbt_valid_from", "timestamp"),
+    ("dbt_valid_to", "timestamp"),
+)
+_LEADING_WITH = re.compile(r"^(\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*)with\b", re.I | re.S)
+_PARALLEL_MIN = 4  # below this many models in a generation a process pool costs more
+
+
+@dataclass
+class ColumnSpec:
+    """A column as the project declares it (properties YAML, manifest, catalog.json)."""
+
+    name: str
+    description: str | None = None
+    data_type: str | None = None
+
+
+@dataclass
+class NodeSpec:
+    """One model, seed, snapshot or source, however it was read."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    package: str
+    relation: Relation | None  # None for an ephemeral model
+    materialized: str = "view"
+    file: str | None = None
+    description: str | None = None
+    columns: dict[str, ColumnSpec] = field(default_factory=dict)  # lower-case name -> spec
+    meta: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    tests: list[DataTest] = field(default_factory=list)
+    contract_enforced: bool = False
+    freshness: Freshness | None = None
+    sql: str | None = None  # compiled SQL, when already known (the manifest)
+    ctes_injected: bool = False  # ``sql`` already holds its ephemeral CTEs
+    depends_on: list[str] = field(default_factory=list)
+    source_text: str | None = None  # the file's text, to map SQL error lines onto it
+    render: Callable[[NodeSpec, ColumnsOf], tuple[str, list[ParseIssue]]] | None = None
+    failed: bool = False  # could not be compiled; its issue is already recorded
+
+    @property
+    def executable(self) -> bool:
+        return self.resource_type in ("model", "snapshot")
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.relation is None
+
+
+def dataset_kind(resource_type: str, materialized: str) -> DatasetKind:
+    """The catalog kind of a node: sources, seeds and snapshots by type, models by
+    materialization (an unknown custom materialization is UNKNOWN)."""
+    if resource_type in ("source", "seed", "snapshot"):
+        return DatasetKind(resource_type)
+    return _KINDS.get(materialized.lower(), DatasetKind.UNKNOWN)
+
+
+@dataclass
+class _Parsed:
+    columns: list[str]
+    complete: bool
+    inputs: set[DatasetId]
+    lineage: list[ColumnLineage]
+
+
+def build_batch(
+    nodes: Sequence[NodeSpec],
+    *,
+    project_name: str,
+    namespace: str,
+    dialect: str | None,
+    default_database: str | None,
+    default_schema: str | None,
+    jobs: int = 1,
+    issues: Sequence[ParseIssue] = (),
+) -> LineageBatch:
+    """Compile, parse and describe every node; problems become ``batch.issues``."""
+    builder = _Builder(nodes, project_name, namespace, dialect, default_database,
+                       default_schema)
+    builder.issues.extend(issues)
+    builder.run(jobs)
+    return builder.batch()
+
+
+def _parse(args: tuple[str, str | None, dict[str, dict[str, str | None]], str | None,
+                       str | None, str, str | None]) -> ScriptLineage:
+    sql, dialect, schema, database, schema_name, namespace, file = args
+    return parse_sql(sql, dialect, schema, database, schema_name, namespace, file)
+
+
+class _Builder:
+    def __init__(self, nodes: Sequence[NodeSpec], project_name: str, namespace: str,
+                 dialect: str | None, default_database: str | None,
+                 default_schema: str | None) -> None:
+        self.nodes = {n.unique_id: n for n in nodes}
+        self.project_name = project_name
+        self.namespace = namespace
+        self.dialect = dialect
+        self.default_database = default_database
+        self.default_schema = default_schema
+        self.issues: list[ParseIssue] = []
+        self.own_sql: dict[str, str] = {}
+        self.compiled: dict[str, str] = {}
+        self.parsed: dict[str, _Parsed] = {}
+        self.known: dict[str, list[Column]] = {}  # relation (dotted) -> columns
+        self.ephemerals = {n.name.lower(): n for n in nodes if n.executable and n.ephemeral}
+        self.canonical = {
+            n.relation.dotted: self.dataset_id(n) for n in nodes if n.relation is not None
+        }
+        for node in nodes:
+            if not node.executable and node.relation is not None and node.columns:
+                self.known[node.relation.dotted] = [
+                    Column(c.name, c.data_type) for c in node.columns.values()
+                ]
+
+    def dataset_id(self, node: NodeSpec) -> DatasetId:
+        assert node.relation is not None
+        return DatasetId(self.namespace, node.relation.dotted)
+
+    def job_name(self, node: NodeSpec) -> str:
+        return f"{node.package or self.project_name}.{node.name}"
+
+    # -- ordering ------------------------------------------------------------------------------
+
+    def generations(self) -> list[list[NodeSpec]]:
+        pending = {i: n for i, n in self.nodes.items() if n.executable}
+        deps = {
+            i: {d for d in n.depends_on if d in pending and d != i} for i, n in pending.items()
+        }
+        out: list[list[NodeSpec]] = []
+        while pending:
+            ready = sorted(i for i in pending if not deps[i] & pending.keys())
+            if not ready:  # a cycle: report it and go on in name order
+                cycle = sorted(pending)
+                for unique_id in cycle:
+                    node = pending[unique_id]
+                    self.issues.append(ParseIssue(
+                        f"dependency cycle among {', '.join(cycle)}", file=node.file))
+                ready = cycle
+            out.append([pending.pop(i) for i in ready])
+        return out
+
+    def run(self, jobs: int) -> None:
+        pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        try:
+            for generation in self.generations():
+                work: list[tuple[NodeSpec, str, dict[str, dict[str, str | None]]]] = []
+                for node in generation:
+                    sql = self.compile(node)
+                    if sql is not None:
+                        work.append((node, sql, self.schema_for(node)))
+                args = [
+                    (sql, self.dialect, schema, self.default_database, self.default_schema,
+                     self.namespace, node.file)
+                    for node, sql, schema in work
+                ]
+                if pool is not None and len(args) >= _PARALLEL_MIN:
+                    # Only cache misses go to the workers; their results are remembered here
+                    # so a persisted cache makes the next scan cheap.
+                    cached = [lookup_script(*a) for a in args]
+                    misses = [a for a, hit in zip(args, cached, strict=True) if hit is None]
+                    fresh = iter(list(pool.map(_parse, misses, chunksize=4)))
+                    results = []
+                    for a, hit in zip(args, cached, strict=True):
+                        if hit is None:
+                            hit = next(fresh)
+                            store_script(hit, *a[:6])
+                        results.append(hit)
+                else:
+                    results = [_parse(a) for a in args]
+                for (node, _sql, _schema), script in zip(work, results, strict=True):
+                    self.absorb(node, script)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+
+    # -- compiling -------------------------------------------------------------------------------
+
+    def columns_of(self, relation: Relation) -> list[Column] | None:
+        if relation.identifier.startswith(CTE_PREFIX):
+            node = self.ephemerals.get(relation.identifier[len(CTE_PREFIX):])
+            parsed = self.parsed.get(node.unique_id) if node else None
+            if node is None or parsed is None or not parsed.complete:
+                return None
+            return [Column(c) for c in parsed.columns]
+        return self.known.get(relation.dotted)
+
+    def compile(self, node: NodeSpec) -> str | None:
+        sql = node.sql
+        if sql is None and node.render is not None and not node.failed:
+            try:
+                sql, notes = node.render(node, self.columns_of)
+            except RenderError as exc:
+                self.issues.append(exc.to_issue())
+                node.failed = True
+                return None
+            self.issues.extend(notes)
+        if sql is None:
+            return None
+        self.own_sql[node.unique_id] = sql
+        full = sql if node.ctes_injected else self.inject(node, sql)
+        self.compiled[node.unique_id] = full
+        return full
+
+    def ephemeral_chain(self, node: NodeSpec) -> list[NodeSpec]:
+        """The ephemeral models ``node`` reads, directly or through others, upstream first."""
+        out: list[NodeSpec] = []
+        seen: set[str] = set()
+
+        def visit(current: NodeSpec) -> None:
+            for dep_id in current.depends_on:
+                dep = self.nodes.get(dep_id)
+                if dep is None or not dep.executable or not dep.ephemeral or dep_id in seen:
+                    continue
+                seen.add(dep_id)
+                visit(dep)
+                out.append(dep)
+
+        visit(node)
+        return out
+
+    def inject(self, node: NodeSpec, sql: str) -> str:
+        ctes = []
+        for dep in self.ephemeral_chain(node):
+            body = self.own_sql.get(dep.unique_id)
+            if body is not None:
+                ctes.append(f"{CTE_PREFIX}{dep.name.lower()} as (\n{body.rstrip().rstrip(';')}\n)")
+        if not ctes:
+            return sql
+        block = ", ".join(ctes)
+        match = _LEADING_WITH.match(sql)
+        if match is not None:
+            return f"{sql[: match.end()]} {block},{sql[match.end():]}"
+        return f"with {block}\n{sql}"
+
+    def schema_for(self, node: NodeSpec) -> dict[str, dict[str, str | None]]:
+        """The known columns of the relations ``node`` reads (through ephemeral models)."""
+        schema: dict[str, dict[str, str | None]] = {}
+        todo = list(node.depends_on)
+        seen: set[str] = set()
+        while todo:
+            dep_id = todo.pop()
+            if dep_id in seen:
+                continue
+            seen.add(dep_id)
+            dep = self.nodes.get(dep_id)
+            if dep is None:
+                continue
+            if dep.relation is None:
+                todo.extend(dep.depends_on)
+                continue
+            columns = self.known.get(dep.relation.dotted)
+            if columns:
+                schema[dep.relation.dotted] = {c.column.lower(): c.data_type for c in columns}
+        return schema
+
+    # -- results -----------------------------------------------------------------------------------
+
+    def absorb(self, node: NodeSpec, script: ScriptLineage) -> None:
+        for statement in script.statements:
+            self.issues.extend(self.sql_issue(node, e) for e in statement.errors)
+        main = next((s for s in script.statements if _unnamed(s) is not None), None)
+        if main is None:
+            if not script.errors:
+                self.issues.append(ParseIssue("the model's SQL has no SELECT", file=node.file))
+            return
+        lineage = _unnamed(main)
+        assert lineage is not None
+        complete = main.ok and not any("could not be expanded" in w.message
+                                       for w in main.warnings)
+        inputs = {self.canon(d) for d in main.inputs if not d.name.split(".")[-1].startswith(
+            CTE_PREFIX)}
+        parsed = _Parsed([name for name, _ in lineage.fields], complete, inputs, [lineage])
+        self.parsed[node.unique_id] = parsed
+        if node.relation is None:
+            return
+        declared = node.columns
+        inputs_of = dict(lineage.fields)
+        columns: list[Column] = []
+        for name in parsed.columns:
+            spec = declared.get(name.lower())
+            type_ = spec.data_type if spec and spec.data_type else self.identity_type(
+                inputs_of.get(name, ()))
+            columns.append(Column(name, type_))
+        if not complete:
+            names = {c.column.lower() for c in columns}
+            columns.extend(Column(s.name, s.data_type) for k, s in declared.items()
+                           if k not in names)
+        if complete or declared:
+            self.known[node.relation.dotted] = columns
+
+    def identity_type(self, inputs: Sequence[InputField]) -> str | None:
+        """An output column copied as is from one input column takes that column's type."""
+        if len(inputs) != 1 or any(
+            t.subtype is not TransformationSubtype.IDENTITY for t in inputs[0].transformations
+        ):
+            return None
+        for column in self.known.get(inputs[0].dataset.name, ()):
+            if column.column.lower() == inputs[0].field.lower():
+                return column.data_type
+        return None
+
+    def canon(self, dataset: DatasetId) -> DatasetId:
+        """A relation quoted in upper case in compiled SQL is still the node's dataset."""
+        return self.canonical.get(dataset.name.lower(), dataset)
+
+    def sql_issue(self, node: NodeSpec, error: ParseIssue) -> ParseIssue:
+        """A parse error placed on the model file's line when the compiled line is found."""
+        compiled = self.compiled.get(node.unique_id, "").splitlines()
+        line = error.line
+        message = error.message
+        source = (node.source_text or "").splitlines()
+        if line is not None and 0 < line <= len(compiled):
+            wanted = compiled[line - 1].strip()
+            hits = [i + 1 for i, text in enumerate(source) if text.strip() == wanted and wanted]
+            if len(hits) == 1:
+                line = hits[0]
+            elif len(source) != len(compiled):
+                message += " (line of the compiled SQL)"
+        return ParseIssue(f"SQL does not parse: {message}", line, error.column, error.text,
+                          file=node.file)
+
+    # -- the batch -------------------------------------------------------------------------
+
+    def batch(self) -> LineageBatch:
+        datasets: list[Dataset] = []
+        jobs: list[Job] = []
+        edges: list[ColumnEdge] = []
+        for node in self.nodes.values():
+            if node.relation is None:
+                continue
+            dataset_id = self.dataset_id(node)
+            datasets.append(self.dataset(node, dataset_id))
+            if not node.executable:
+                continue
+            job = self.job(node, dataset_id)
+            jobs.append(job)
+            parsed = self.parsed.get(node.unique_id)
+            for lineage in parsed.lineage if parsed else ():
+                named = StatementLineage(0, StatementKind.SELECT, self.dialect, column_lineage=(
+                    replace(lineage, output=dataset_id),))
+                for edge in statement_edges(named, job.name):
+                    source = self.canon(edge.source.dataset)
+                    if source.name.split(".")[-1].startswith(CTE_PREFIX):
+                        continue
+                    edges.append(replace(edge, source=ColumnId(source, edge.source.name)))
+        datasets.sort(key=lambda d: d.id)
+        jobs.sort(key=lambda j: j.name)
+        ordered = sorted(set(edges), key=lambda e: (
+            e.target, e.target_field or "", e.source, e.transformations))
+        return LineageBatch(tuple(datasets), tuple(jobs), tuple(ordered),
+                            tuple(self.issues), observed_by="parser")
+
+    def dataset(self, node: NodeSpec, dataset_id: DatasetId) -> Dataset:
+        parsed = self.parsed.get(node.unique_id)
+        fields: list[Field] = []
+        if node.relation is not None and node.relation.dotted in self.known and (
+            parsed is not None or not node.executable
+        ):
+            fields = [
+                Field(c.column, c.data_type, _description(node, c.column))
+                for c in self.known[node.relation.dotted]
+            ]
+        else:
+            fields = [Field(s.name, s.data_type, s.description) for s in node.columns.values()]
+        if node.resource_type == "snapshot":
+            names = {f.name.lower() for f in fields}
+            fields.extend(Field(n, t) for n, t in _SNAPSHOT_COLUMNS if n not in names)
+        tags = tuple(dict.fromkeys(str(t) for t in node.tags))
+        return Dataset(
+            id=dataset_id,
+            kind=dataset_kind(node.resource_type, node.materialized),
+            schema=Schema(tuple(fields)) if fields else None,
+            description=node.description or None,
+            owners=owners_of(node.meta),
+            tags=tags,
+            meta=canonical_json(node.meta),
+            tests=tuple(sorted(set(node.tests))),
+            contract_enforced=node.contract_enforced,
+            freshness=node.freshness,
+            source_file=node.file,
+        )
+
+    def job(self, node: NodeSpec, dataset_id: DatasetId) -> Job:
+        parsed = self.parsed.get(node.unique_id)
+        inputs = set(parsed.inputs) if parsed else set()
+        for dep_id in self.upstream(node):
+            dep = self.nodes[dep_id]
+            if dep.relation is not None:
+                inputs.add(self.dataset_id(dep))
+        inputs.discard(dataset_id)
+        return Job(
+            namespace=self.namespace,
+            name=self.job_name(node),
+            kind="dbt_snapshot" if node.resource_type == "snapshot" else "dbt_model",
+            sql=self.compiled.get(node.unique_id),
+            source_file=node.file,
+            owners=owners_of(node.meta),
+            description=node.description or None,
+            inputs=tuple(sorted(inputs)),
+            outputs=(dataset_id,),
+        )
+
+    def upstream(self, node: NodeSpec) -> list[str]:
+        """The non-ephemeral nodes ``node`` depends on, seen through ephemeral ones."""
+        out: list[str] = []
+        todo = list(node.depends_on)
+        seen: set[str] = set()
+        while todo:
+            dep_id = todo.pop(0)
+            dep = self.nodes.get(dep_id)
+            if dep is None or dep_id in seen:
+                continue
+            seen.add(dep_id)
+            if dep.relation is None:
+                todo.extend(dep.depends_on)
+            else:
+                out.append(dep_id)
+        return out
+
+
+def _unnamed(statement: StatementLineage) -> ColumnLineage | None:
+    return next((c for c in statement.column_lineage if c.output is None), None)
+
+
+def _description(node: NodeSpec, column: str) -> str | None:
+    spec = node.columns.get(column.lower())
+    return spec.description if spec and spec.description else None
+
+
+def declared_columns(entries: Any, render: Callable[[str], str] | None = None
+                     ) -> dict[str, ColumnSpec]:
+    """Properties-file ``columns:`` as ``ColumnSpec``s keyed by lower-case name."""
+    out: dict[str, ColumnSpec] = {}
+    for entry in entries or []:
+        if not isinstance(entry, Mapping) or not entry.get("name"):
+            continue
+        name = str(entry["name"])
+        description = entry.get("description")
+        if isinstance(description, str) and render is not None:
+            description = render(description)
+        data_type = entry.get("data_type") or entry.get("type")
+        out[name.lower()] = ColumnSpec(
+            name.lower() if not entry.get("quote") else name,
+            str(description).strip() if description else None,
+            str(data_type) if data_type else None,
+        )
+    return out

@@ -1,0 +1,160 @@
+"""`lineage scan` into the catalog, then `lineage impact` and `lineage show` on the ERP example."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lineage.cli import app
+
+REPO = Path(__file__).resolve().parents[3]
+runner = CliRunner()
+
+
+@pytest.fixture
+def erp_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    monkeypatch.setenv("LINEAGE_CATALOG_URL", url)
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(
+        app, ["scan", "examples/erp", "-d", "redshift", "--schema", "examples/erp/schema.yml"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["catalog"]["writes"][0]["jobs_added"] == 6
+    return url
+
+
+def test_second_scan_changes_nothing(erp_catalog: str) -> None:
+    result = runner.invoke(
+        app, ["scan", "examples/erp", "-d", "redshift", "--schema", "examples/erp/schema.yml"]
+    )
+    writes = json.loads(result.stdout)["catalog"]["writes"][0]
+    assert writes["jobs_unchanged"] == 6
+    assert writes["edges_added"] == writes["edges_removed"] == writes["jobs_changed"] == 0
+
+
+def test_impact_of_a_bronze_column_json(erp_catalog: str) -> None:
+    result = runner.invoke(app, ["impact", "spectrum.erp_cust_az12.bdate", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    impact = json.loads(result.stdout)
+    columns = {c["node"]: c for c in impact["columns"]}
+    birth = columns["silver.erp_customers.birth_date"]
+    assert birth["type"] == "DIRECT" and birth["distance"] == 2
+    assert [h["job"] for h in birth["path"]] == [
+        "examples/erp/staging/stg_erp_cust_az12.sql",
+        "examples/erp/silver/erp_customers.sql",
+    ]
+    assert columns["gold.customer_age_groups.age_group"]["type"] == "DIRECT"
+    assert {d["node"] for d in impact["datasets"]} >= {
+        "silver.erp_customers",
+        "gold.customer_age_groups",
+        "gold.customers_by_country",
+    }
+
+
+def test_upstream_depth_and_mermaid(erp_catalog: str) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "impact",
+            "gold.customer_age_groups.age_group",
+            "--upstream",
+            "--depth",
+            "1",
+            "-f",
+            "mermaid",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("flowchart LR")
+    assert "silver.erp_customers.birth_date" in result.stdout
+    assert "spectrum.erp_cust_az12" not in result.stdout
+
+
+def test_show_lists_schema_and_neighbours(erp_catalog: str) -> None:
+    result = runner.invoke(app, ["show", "erp_customers", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["name"] == "silver.erp_customers"
+    by_name = {c["name"]: c for c in info["columns"]}
+    assert by_name["customer_id"]["type"] == "varchar(50)"
+    assert by_name["customer_id"]["upstream"] == ["staging.stg_erp_cust_az12.cid"]
+    assert [d["name"] for d in info["upstream"]] == ["staging.stg_erp_cust_az12"]
+    assert {d["name"] for d in info["downstream"]} == {
+        "gold.customer_age_groups",
+        "gold.customers_by_country",
+    }
+    table = runner.invoke(app, ["show", "silver.erp_customers"], env={"COLUMNS": "200"})
+    assert "birth_date" in table.stdout and "downstream:" in table.stdout
+
+
+def test_unknown_and_ambiguous_names_are_clear_errors(erp_catalog: str, tmp_path: Path) -> None:
+    from lineage.errors import InputError
+
+    missing = runner.invoke(app, ["impact", "no_such_table"])
+    assert isinstance(missing.exception, InputError)
+    assert "no dataset or column 'no_such_table'" in str(missing.exception)
+    archive = tmp_path / "archive.sql"
+    archive.write_text("CREATE TABLE archive.erp_customers AS SELECT * FROM silver.erp_customers")
+    assert runner.invoke(app, ["scan", str(archive), "-d", "redshift"]).exit_code == 0
+    ambiguous = runner.invoke(app, ["show", "erp_customers"])
+    assert isinstance(ambiguous.exception, InputError)
+    assert "archive.erp_customers" in str(ambiguous.exception)
+    assert "silver.erp_customers" in str(ambiguous.exception)
+    exact = json.loads(runner.invoke(app, ["show", "archive.erp_customers", "-f", "json"]).stdout)
+    assert exact["upstream"] == [{"namespace": "redshift", "name": "silver.erp_customers"}]
+    # SELECT * expanded from the schema the catalog learned from the ERP scan.
+    assert [c["name"] for c in exact["columns"]][:2] == ["customer_id", "birth_date"]
+    assert exact["columns"][0]["upstream"] == ["silver.erp_customers.customer_id"]
+
+
+DBT_ERP = REPO / "tests" / "parsers" / "dbt" / "dbt_projects" / "erp"
+
+
+def test_scan_a_dbt_project_into_the_catalog_and_query_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINEAGE_CATALOG_URL", f"sqlite:///{tmp_path / 'catalog.db'}")
+    first = runner.invoke(app, ["scan", str(DBT_ERP), "--strict"])
+    assert first.exit_code == 0, first.output
+    doc = json.loads(first.stdout)
+    assert doc["dbt"][0]["issues"] == []
+    assert doc["catalog"]["writes"][0]["jobs_added"] == doc["dbt"][0]["jobs"]
+    again = json.loads(runner.invoke(app, ["scan", str(DBT_ERP)]).stdout)
+    assert again["catalog"]["writes"][0]["jobs_unchanged"] == doc["dbt"][0]["jobs"]
+    assert again["dbt"] == doc["dbt"]  # same counts and issues, without re-loading
+    impact = json.loads(
+        runner.invoke(app, ["impact", "spectrum.erp_cust_az12.cid", "-f", "json"]).stdout
+    )
+    reached = {c["node"]: c for c in impact["columns"]}
+    assert reached["dev.silver.erp_customers.customer_id"]["type"] == "DIRECT"
+    assert "silver-team@example.com" in impact["owners"]
+    info = json.loads(runner.invoke(app, ["show", "silver.erp_customers", "-f", "json"]).stdout)
+    assert info["description"]
+    gender = next(c for c in info["columns"] if c["name"] == "gender")
+    assert any(t.startswith("accepted_values") for t in gender["tests"])
+
+
+def test_lineage_yml_drives_a_bare_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "examples" / "erp", project / "sql")
+    (project / "lineage.yml").write_text(
+        "dialect: redshift\nnamespace: redshift://dwh:5439\n"
+        "sql:\n  paths: [sql]\n  schema: sql/schema.yml\n"
+        f"catalog:\n  url: sqlite:///{tmp_path / 'from-config.db'}\n"
+    )
+    monkeypatch.delenv("LINEAGE_CATALOG_URL")
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["scan"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["catalog"]["url"].endswith("from-config.db")
+    assert {s["dialect"] for s in doc["statements"]} == {"redshift"}
+    assert doc["statements"][0]["inputs"][0]["namespace"] == "redshift://dwh:5439"
+    assert (tmp_path / "from-config.db").exists()
