@@ -7,35 +7,16 @@ from typing import TYPE_CHECKING
 from lineage.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from connectors.openlineage.ingest import (
-        EventLine,
-        EventRecorder,
-        IngestReport,
-        event_time,
-        event_to_batch,
-        ingest_events,
-        read_events,
-    )
+    from connectors.openlineage.ingest import *  # noqa: F403
 
-__all__ = [
-    "EventLine",
-    "EventRecorder",
-    "IngestReport",
-    "event_time",
-    "event_to_batch",
-    "ingest_events",
-    "read_events",
-]
-
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "EventLine": "connectors.openlineage.ingest",
-        "EventRecorder": "connectors.openlineage.ingest",
-        "IngestReport": "connectors.openlineage.ingest",
-        "event_time": "connectors.openlineage.ingest",
-        "event_to_batch": "connectors.openlineage.ingest",
-        "ingest_events": "connectors.openlineage.ingest",
-        "read_events": "connectors.openlineage.ingest",
-    },
-)
+_EXPORTS = {
+    "EventLine": "connectors.openlineage.ingest",
+    "EventRecorder": "connectors.openlineage.ingest",
+    "IngestReport": "connectors.openlineage.ingest",
+    "event_time": "connectors.openlineage.ingest",
+    "event_to_batch": "connectors.openlineage.ingest",
+    "ingest_events": "connectors.openlineage.ingest",
+    "read_events": "connectors.openlineage.ingest",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -2,24 +2,5 @@
 
 from __future__ import annotations
 
-from lineage.catalog.store import (
-    CATALOG_URL_ENV,
-    CURRENT_VERSION,
-    DEFAULT_CATALOG_URL,
-    MIGRATIONS,
-    Catalog,
-    SchemaVersion,
-    WriteSummary,
-    mask_url,
-)
-
-__all__ = [
-    "CATALOG_URL_ENV",
-    "CURRENT_VERSION",
-    "DEFAULT_CATALOG_URL",
-    "MIGRATIONS",
-    "Catalog",
-    "SchemaVersion",
-    "WriteSummary",
-    "mask_url",
-]
+from lineage.catalog.store import *  # noqa: F403
+from lineage.catalog.store import __all__ as __all__

@@ -11,33 +11,9 @@ import sys
 import types
 from typing import Any
 
-from lineage.run.decorator import (
-    Run,
-    RunRef,
-    configure,
-    current_run,
-    flush,
-    job,
-    replay_spool,
-    reset,
-    run,
-    runtime,
-    spool_status,
-)
-
-__all__ = [
-    "Run",
-    "RunRef",
-    "configure",
-    "current_run",
-    "flush",
-    "job",
-    "replay_spool",
-    "reset",
-    "run",
-    "runtime",
-    "spool_status",
-]
+from lineage.run.decorator import *  # noqa: F403
+from lineage.run.decorator import __all__ as __all__
+from lineage.run.decorator import run
 
 
 class _CallablePackage(types.ModuleType):

@@ -7,20 +7,11 @@ from typing import TYPE_CHECKING
 from lineage.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from parsers.dbt.load import (
-        is_dbt_project,
-        load_dbt_project,
-    )
+    from parsers.dbt.load import *  # noqa: F403
 
-__all__ = [
-    "is_dbt_project",
-    "load_dbt_project",
-]
-
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "is_dbt_project": "parsers.dbt.load",
-        "load_dbt_project": "parsers.dbt.load",
-    },
-)
+_EXPORTS = {
+    "is_dbt_project": "parsers.dbt.load",
+    "load_dbt_project": "parsers.dbt.load",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

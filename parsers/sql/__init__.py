@@ -2,22 +2,5 @@
 
 from __future__ import annotations
 
-from parsers.sql.parse import (
-    SUPPORTED_DIALECTS,
-    clear_cache,
-    export_cache,
-    import_cache,
-    lookup_script,
-    parse_sql,
-    store_script,
-)
-
-__all__ = [
-    "SUPPORTED_DIALECTS",
-    "clear_cache",
-    "export_cache",
-    "import_cache",
-    "lookup_script",
-    "parse_sql",
-    "store_script",
-]
+from parsers.sql.parse import *  # noqa: F403
+from parsers.sql.parse import __all__ as __all__
