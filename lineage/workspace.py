@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 
-import lineage
 from lineage.catalog.store import Catalog, WriteSummary, mask_url
 from lineage.config import ProjectConfig, load_config
 from lineage.errors import InputError
@@ -34,6 +33,7 @@ from lineage.model import (
     StatementKind,
     statement_edges,
 )
+from lineage.version import __version__
 from parsers.sql.cache import BatchCache, ParseCache, project_fingerprint
 from parsers.sql.files import STDIN, ScanOptions, load_schema_file, scan_sql
 
@@ -225,7 +225,7 @@ class Workspace:
         # Our own version is part of it: an upgraded parser must re-derive the lineage.
         settings = repr(
             (
-                lineage.__version__,
+                __version__,
                 version("sqlglot"),
                 options.dialect,
                 options.namespace,

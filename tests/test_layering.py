@@ -1,0 +1,69 @@
+"""The layering of DESIGN.md holds once Python runs the packages, not only file by file.
+
+Each check runs in a fresh interpreter: what a module loads is only visible before any
+other test has imported the rest of the project.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROJECT = ("lineage", "parsers", "connectors", "docs_site")
+
+
+def _loaded_after(statement: str) -> list[str]:
+    probe = (
+        f"import sys\n{statement}\n"
+        "import json\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{PROJECT!r} or m == 'dbt' or m.startswith('dbt.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    return list(json.loads(out.stdout))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["import lineage.model", "import lineage", "import parsers.sql", "import lineage.catalog",
+     "import lineage.graph", "import lineage.views"],
+)
+def test_core_and_sql_parser_load_no_connector_and_no_dbt(statement: str) -> None:
+    loaded = _loaded_after(statement)
+    assert not [m for m in loaded if m.startswith("connectors.")], loaded
+    assert not [m for m in loaded if m.startswith(("parsers.dbt", "dbt"))], loaded
+    assert not [m for m in loaded if m.startswith(("lineage.run", "lineage.cli"))], loaded
+
+
+def test_importing_lineage_model_loads_only_the_vocabulary() -> None:
+    assert _loaded_after("import lineage.model") == [
+        "lineage", "lineage.errors", "lineage.model", "lineage.version"
+    ]
+
+
+@pytest.mark.parametrize(
+    "first_import",
+    ["import lineage", "import lineage.run.wiring", "from lineage.run import current_run",
+     "import lineage.cli"],
+)
+def test_lineage_job_and_run_work_whatever_was_imported_first(
+    first_import: str, tmp_path: object
+) -> None:
+    # ``lineage.run`` is a subpackage and the public context manager at once.
+    probe = (
+        f"{first_import}\nimport lineage\n"
+        "lineage.run.configure(sinks=[])\n"
+        "with lineage.run('erp.backfill') as active:\n"
+        "    assert lineage.run.current_run() is active\n"
+        "@lineage.job(name='erp.load')\n"
+        "def load(): return 7\n"
+        "assert load() == 7\n"
+        "print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=str(tmp_path))
+    assert out.stdout.strip() == "ok", out.stderr
