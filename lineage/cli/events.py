@@ -1,6 +1,6 @@
 """CLI commands for OpenLineage events: ``lineage ingest`` and ``lineage events ...``.
 
-``register(app)`` adds them to the ``lineage`` application (``lineage/cli.py`` calls it):
+``register(app)`` adds them to the ``lineage`` application (``lineage.cli.app`` calls it):
 
 - ``lineage ingest PATH ...``: load events of any producer (Airflow, Spark, dbt-ol, our
   decorated jobs) into the catalog; bad lines are reported with file and line, the rest
@@ -14,8 +14,6 @@ Errors are ``LineageError``s, turned into one red line by ``lineage.cli.main``.
 from __future__ import annotations
 
 import json
-import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,15 +21,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
+
 __all__ = ["register"]
-
-_stderr = Console(stderr=True)
-
-
-class _Format(str, Enum):
-    table = "table"
-    json = "json"
-
 
 def register(app: typer.Typer) -> None:
     """Add ``ingest`` and the ``events`` group (``replay``, ``status``) to ``app``."""
@@ -53,10 +45,10 @@ def ingest(
         list[Path],
         typer.Argument(help="JSON-lines / JSON files of OpenLineage events, or folders of them."),
     ],
-    catalog: Annotated[str | None, typer.Option("--catalog", help="Catalog URL.")] = None,
+    catalog: CatalogOption = None,
     output_format: Annotated[
-        _Format, typer.Option("--format", "-f", help="table or json.")
-    ] = _Format.table,
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when any line could not be loaded.")
     ] = False,
@@ -81,15 +73,14 @@ def ingest(
         workspace.close()
     summary = total.to_dict()
     summary["catalog"] = workspace.catalog_url_display
-    if output_format is _Format.json:
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    if output_format is OutputFormat.json:
+        write_json(summary)
     else:
         _print_pairs(
             "ingested",
             {k: v for k, v in summary.items() if k != "issues"} | {"issues": len(total.issues)},
         )
-    for issue in total.issues:
-        _stderr.print(f"[yellow]{issue}[/]", highlight=False, soft_wrap=True)
+    print_issues(total.issues)
     if strict and total.issues:
         raise typer.Exit(1)
 
@@ -107,8 +98,8 @@ def replay(
         int | None, typer.Option("--limit", min=1, help="Deliver at most N events.")
     ] = None,
     output_format: Annotated[
-        _Format, typer.Option("--format", "-f", help="table or json.")
-    ] = _Format.table,
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Deliver spooled events to the configured OpenLineage transport (or the catalog and
     event files), in order, each exactly once. Stops at the first failure (exit 1)."""
@@ -121,19 +112,19 @@ def replay(
     finally:
         for sink in runtime.sinks:
             sink.close()
-    if output_format is _Format.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    if output_format is OutputFormat.json:
+        write_json(report.to_dict())
     else:
         _print_pairs("replay", report.to_dict())
     if report.error is not None:
-        _stderr.print(f"[red]replay stopped:[/] {report.error}", highlight=False, soft_wrap=True)
+        stderr.print(f"[red]replay stopped:[/] {report.error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
 def status(
     output_format: Annotated[
-        _Format, typer.Option("--format", "-f", help="table or json.")
-    ] = _Format.table,
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """How many events wait in the spool (and for which sink), how many are uncertain."""
     from lineage.run.wiring import build_runtime
@@ -141,8 +132,8 @@ def status(
     runtime = build_runtime(strict=True, register_atexit=False)
     found = runtime.spool.status().to_dict()
     found["spool"] = str(runtime.spool.folder)
-    if output_format is _Format.json:
-        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+    if output_format is OutputFormat.json:
+        write_json(found)
     else:
         _print_pairs("spool", found)
 

@@ -14,17 +14,14 @@ from the command line, then lineage.yml's ``datahub:`` section, then defaults::
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import replace
-from enum import Enum
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from connectors.datahub.sync import (
+from connectors.datahub import (
     CasePolicy,
     DataHubSettings,
     PushReport,
@@ -32,17 +29,10 @@ from connectors.datahub.sync import (
     push,
     resolve_target,
 )
+from lineage.cli.options import CatalogOption, OutputFormat, print_issues, write_json
 from lineage.workspace import Workspace
 
 __all__ = ["push_datahub", "register"]
-
-_stderr = Console(stderr=True)
-
-
-class ReportFormat(str, Enum):
-    table = "table"
-    json = "json"
-
 
 def register(app: typer.Typer) -> None:
     """Add the ``push`` command group (``lineage push datahub``) to ``app``."""
@@ -96,17 +86,10 @@ def push_datahub(
     full: Annotated[
         bool, typer.Option("--full", help="Resend every aspect, changed or not.")
     ] = False,
-    catalog: Annotated[
-        str | None,
-        typer.Option(
-            "--catalog",
-            help="Catalog URL (default: lineage.yml, $LINEAGE_CATALOG_URL, "
-            "or .lineage/catalog.db).",
-        ),
-    ] = None,
+    catalog: CatalogOption = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = ReportFormat.table,
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Push datasets, column lineage, jobs, runs and checks to DataHub; only what changed
     since the last push to the same target is sent."""
@@ -132,10 +115,9 @@ def push_datahub(
         report = push(workspace.catalog, target, settings, full=full, dry_run=dry_run)
     finally:
         workspace.close()
-    for warning in report.warnings:
-        _stderr.print(f"[yellow]{warning}[/]", highlight=False, soft_wrap=True)
-    if output_format is ReportFormat.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    print_issues(report.warnings)
+    if output_format is OutputFormat.json:
+        write_json(report.to_dict())
     else:
         _print_report(report)
 

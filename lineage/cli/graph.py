@@ -1,0 +1,129 @@
+"""``lineage impact`` and ``lineage show``: questions answered from the catalog's graph."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
+from lineage.graph import Impact
+from lineage.model import ColumnId
+from lineage.views import describe_dataset
+from lineage.workspace import Workspace
+
+__all__ = ["impact", "register", "show"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lineage impact`` and ``lineage show`` to ``app``."""
+    app.command(epilog="Example: lineage impact bronze.erp_cust_az12.cid --format mermaid")(impact)
+    app.command(epilog="Example: lineage show silver.erp_customers")(show)
+
+
+def impact(
+    target: Annotated[str, typer.Argument(help="DATASET or DATASET.COLUMN (a name suffix works).")],
+    upstream: Annotated[
+        bool, typer.Option("--upstream", help="What it comes from instead of what it feeds.")
+    ] = False,
+    depth: Annotated[int | None, typer.Option("--depth", min=1, help="Hops to follow.")] = None,
+    output_format: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="table, json or mermaid.")
+    ] = GraphFormat.table,
+    catalog: CatalogOption = None,
+) -> None:
+    """What breaks if a column or dataset changes: every downstream column, dataset, job
+    and owner, with the path and whether each hop is DIRECT or INDIRECT."""
+    workspace = Workspace.open(catalog_url=catalog)
+    try:
+        node = workspace.resolve(target)
+        result = workspace.graph().impact(node, depth=depth, upstream=upstream)
+    finally:
+        workspace.close()
+    if output_format is GraphFormat.json:
+        sys.stdout.write(result.to_json() + "\n")
+    elif output_format is GraphFormat.mermaid:
+        sys.stdout.write(result.to_mermaid())
+    else:
+        _print_impact(result)
+
+
+def show(
+    target: Annotated[str, typer.Argument(help="A dataset name (a suffix works).")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = OutputFormat.table,
+    catalog: CatalogOption = None,
+) -> None:
+    """A dataset's schema, descriptions, owners, tests, and its upstream and downstream."""
+    workspace = Workspace.open(catalog_url=catalog)
+    try:
+        node = workspace.resolve(target)
+        dataset_id = node.dataset if isinstance(node, ColumnId) else node
+        graph = workspace.graph()
+        info = describe_dataset(workspace.catalog, graph, dataset_id)
+    finally:
+        workspace.close()
+    if output_format is OutputFormat.json:
+        write_json(info)
+    else:
+        _print_dataset(info)
+
+
+def _print_impact(result: Impact) -> None:
+    console = Console()
+    direction = "upstream of" if result.upstream else "downstream of"
+    table = Table(title=f"{direction} {_node_label(result.root)}", title_justify="left")
+    for column in ("column / dataset", "hops", "type", "via jobs", "owners"):
+        table.add_column(column)
+    for entry in (*result.columns, *result.datasets):
+        table.add_row(
+            entry.to_dict()["node"] + ("" if isinstance(entry.node, ColumnId) else " (dataset)"),
+            str(entry.distance),
+            "DIRECT" if entry.direct else "INDIRECT",
+            ", ".join(entry.jobs),
+            ", ".join(entry.owners),
+        )
+    console.print(table)
+    if not result.columns and not result.datasets:
+        console.print("nothing found", style="dim")
+    elif result.owners:
+        console.print(f"owners to tell: {', '.join(result.owners)}", highlight=False)
+
+
+def _node_label(node: object) -> str:
+    if isinstance(node, ColumnId):
+        return f"{node.dataset.name}.{node.name}"
+    return str(getattr(node, "name", node))
+
+
+def _print_dataset(info: dict[str, Any]) -> None:
+    console = Console()
+    console.print(
+        f"[bold]{info['name']}[/] ({info['kind']}) in {info['namespace']}", highlight=False
+    )
+    if info.get("description"):
+        console.print(info["description"], highlight=False)
+    for label in ("owners", "tags"):
+        if info.get(label):
+            console.print(f"{label}: {', '.join(info[label])}", highlight=False)
+    table = Table(title="columns", title_justify="left")
+    for column in ("column", "type", "description", "tests", "comes from"):
+        table.add_column(column)
+    for column in info["columns"]:
+        table.add_row(
+            column["name"],
+            column.get("type") or "",
+            column.get("description") or "",
+            ", ".join(column.get("tests", [])),
+            ", ".join(column.get("upstream", [])),
+        )
+    console.print(table)
+    for label in ("upstream", "downstream"):
+        names = [d["name"] for d in info[label]]
+        console.print(f"{label}: {', '.join(names) if names else '-'}", highlight=False)
+    if info.get("jobs"):
+        console.print(f"written by: {', '.join(info['jobs'])}", highlight=False)

@@ -1,0 +1,207 @@
+"""``lineage scan``: SQL files, folders and dbt projects into column lineage and the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lineage.cli.options import (
+    CatalogOption,
+    OutputFormat,
+    print_issues,
+    stderr,
+    write_json,
+)
+from lineage.model import LineageBatch, ScriptLineage, StatementLineage, Transformation
+from lineage.workspace import ScanReport, Workspace
+from parsers.sql.files import STDIN, ScanOptions, collect_sql_files
+
+__all__ = ["register", "scan"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lineage scan`` to ``app``."""
+    app.command(
+        epilog="Example: lineage scan models/ --dialect redshift --schema schema.yml --format table"
+    )(scan)
+
+
+def scan(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="SQL files, folders (every *.sql below), dbt project folders, or - for stdin. "
+            "Default: sql.paths and dbt.project from lineage.yml, else stdin."
+        ),
+    ] = None,
+    dialect: Annotated[
+        str | None, typer.Option("--dialect", "-d", help="SQL dialect (redshift, snowflake, ...).")
+    ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option("--schema", help='JSON/YAML file: {"db.schema.table": {column: type}}.'),
+    ] = None,
+    default_database: Annotated[
+        str | None, typer.Option("--default-database", help="Database for unqualified names.")
+    ] = None,
+    default_schema: Annotated[
+        str | None, typer.Option("--default-schema", help="Schema for unqualified names.")
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", help="OpenLineage namespace (default: the dialect)."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="json (one document) or table.")
+    ] = OutputFormat.json,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 if any statement or model failed.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    catalog: CatalogOption = None,
+    no_catalog: Annotated[
+        bool, typer.Option("--no-catalog", help="Only print the lineage; write nothing.")
+    ] = False,
+) -> None:
+    """Parse SQL and dbt projects into column-level lineage and record it in the catalog."""
+    workspace = Workspace.open(catalog_url=catalog)
+    options = workspace.scan_options(
+        dialect=dialect,
+        schema_file=schema,
+        default_database=default_database,
+        default_schema=default_schema,
+        namespace=namespace,
+    )
+    targets = paths or []
+    if not targets and not workspace.config.sql_paths and workspace.config.dbt_project is None:
+        targets = [STDIN]
+    report = _scan_with_progress(workspace, targets, options, jobs, write=not no_catalog)
+    if output_format is OutputFormat.json:
+        write_json(_scan_document(report, workspace.catalog_url_display))
+    else:
+        _print_table(report.scripts)
+        _print_summaries(report)
+    print_issues(report.issues)
+    if strict and report.issues:
+        raise typer.Exit(1)
+
+
+def _scan_with_progress(
+    workspace: Workspace, targets: list[str], options: ScanOptions, jobs: int, *, write: bool
+) -> ScanReport:
+    from parsers.dbt import is_dbt_project  # the dbt reader loads only when a scan runs
+
+    sql_targets = [t for t in targets if t == STDIN or not is_dbt_project(t)]
+    files = collect_sql_files(sql_targets) if targets else []
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=len(files) < 2,
+    ) as progress:
+        task = progress.add_task("scanning", total=len(files) or None)
+        try:
+            return workspace.scan(
+                targets,
+                options,
+                jobs=jobs,
+                write=write and targets != [STDIN],
+                on_file_done=lambda _name: progress.advance(task),
+            )
+        finally:
+            workspace.close()
+
+
+def _scan_document(report: ScanReport, catalog_url: str) -> dict[str, Any]:
+    doc = report.scripts.to_dict()
+    if report.summaries:
+        doc["catalog"] = {
+            "url": catalog_url,
+            "writes": [asdict(summary) for summary in report.summaries],
+        }
+    dbt_batches = report.batches[1:] if report.scripts.statements else report.batches
+    if dbt_batches:
+        doc["dbt"] = [_batch_summary(report, b) for b in dbt_batches]
+    return doc
+
+
+def _print_table(result: ScriptLineage) -> None:
+    console = Console()
+    for statement in result.statements:
+        console.print(_statement_table(statement))
+
+
+def _statement_table(statement: StatementLineage) -> Table:
+    outputs = ", ".join(d.name for d in statement.outputs) or "(result)"
+    title = (
+        f"{statement.file or '<sql>'}:{statement.line or '?'} #{statement.index} "
+        f"{statement.kind.value} -> {outputs}  (confidence {statement.confidence})"
+    )
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("output column", style="bold")
+    table.add_column("input")
+    table.add_column("transformation")
+    for lineage in statement.column_lineage:
+        prefix = (
+            ""
+            if len(statement.column_lineage) == 1 or lineage.output is None
+            else (f"{lineage.output.name}.")
+        )
+        for name, inputs in lineage.fields:
+            if not inputs:
+                table.add_row(prefix + name, "-", "")
+            for i, field in enumerate(inputs):
+                table.add_row(
+                    prefix + name if i == 0 else "",
+                    f"{field.dataset.name}.{field.field}",
+                    ", ".join(_describe(t) for t in field.transformations),
+                )
+        for field in lineage.dataset:
+            table.add_row(
+                "[dim](all rows)[/]",
+                f"{field.dataset.name}.{field.field}",
+                ", ".join(_describe(t) for t in field.transformations),
+            )
+    for warning in statement.warnings:
+        table.add_row("[yellow]warning[/]", warning.message, "")
+    for issue in statement.errors:
+        table.add_row(
+            "[red]error[/]", f"line {issue.line}, column {issue.column}: {issue.message}", ""
+        )
+    return table
+
+
+def _batch_summary(report: ScanReport, batch: LineageBatch) -> dict[str, object]:
+    datasets, jobs, edges = report.size(batch)
+    return {
+        "datasets": datasets,
+        "jobs": jobs,
+        "edges": edges,
+        "issues": [issue.to_dict() for issue in batch.issues],
+    }
+
+
+def _print_summaries(report: ScanReport) -> None:
+    console = Console()
+    for batch, summary in zip(report.batches, report.summaries, strict=False):
+        datasets, jobs, edges = report.size(batch)
+        console.print(
+            f"{jobs} jobs, {datasets} datasets, {edges} column "
+            f"edges; catalog: +{summary.jobs_added} jobs, {summary.jobs_changed} changed, "
+            f"{summary.jobs_unchanged} unchanged, +{summary.edges_added}/-{summary.edges_removed} "
+            f"edges, +{summary.schema_versions_added} schema versions",
+            highlight=False,
+        )
+
+
+def _describe(transformation: Transformation) -> str:
+    text = f"{transformation.type.value}/{transformation.subtype.value}"
+    return text + " (masking)" if transformation.masking else text
