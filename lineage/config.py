@@ -14,67 +14,225 @@
       target: prod
     catalog:
       url: sqlite:///.lineage/catalog.db   # or postgresql+psycopg://...
+    openlineage:
+      namespace: erp-jobs      # the namespace of jobs
+      queue_size: 10000        # events waiting for delivery
+      cooldown: 5              # seconds a failed sink is skipped
+      flush_timeout: 5         # seconds waited at exit
+    datahub:
+      server: http://datahub-gms:8080      # or  file: mcps.json  /  lite: .lineage/datahub-lite.db
+      token_env: DATAHUB_GMS_TOKEN
+      env: PROD
+    # reserved for the features that read them:
+    warehouse: {url: "postgresql+psycopg://reader@dwh/analytics"}
+    contracts: {path: contracts/}
+    docs: {output: site/}
 
-Paths are relative to the file that names them. Unknown keys are errors (a typo must
-not silently fall back to a default). Sections of later features (``warehouse``,
-``contracts``, ``datahub``, ``docs``, ``openlineage``) are kept as given in ``extra``.
+Every section is read once, here, into a typed value (``ProjectConfig.openlineage``,
+``.datahub``, ...); the connectors receive those values and paths from the composition
+roots and never read this file. Paths are relative to the file that names them. Unknown
+keys are errors naming the key and the file (a typo must not silently fall back to a
+default).
+
+The project's own folder, ``<root>/.lineage/``, is laid out by ``ProjectLayout``, and the
+catalog's URL is chosen by ``catalog_url``: ``--catalog``, else ``$LINEAGE_CATALOG_URL``,
+else ``catalog.url``, else the SQLite file ``<root>/.lineage/catalog.db``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from lineage.errors import ConfigError
+from lineage.model import SqlContext
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["CONFIG_FILE", "ProjectConfig", "load_config"]
+__all__ = [
+    "CATALOG_URL_ENV",
+    "CONFIG_FILE",
+    "ContractsSection",
+    "DataHubSection",
+    "DocsSection",
+    "OpenLineageSection",
+    "ProjectConfig",
+    "ProjectLayout",
+    "WarehouseSection",
+    "catalog_url",
+    "load_config",
+]
 
 CONFIG_FILE = "lineage.yml"
+#: The environment variable naming the catalog (``Catalog(None)`` reads it too).
+CATALOG_URL_ENV = "LINEAGE_CATALOG_URL"
 
-_TOP_LEVEL = {
-    "namespace",
-    "dialect",
-    "default_database",
-    "default_schema",
-    "sql",
-    "dbt",
-    "catalog",
-}
-_LATER_SECTIONS = {"warehouse", "contracts", "datahub", "docs", "openlineage"}
-_SECTIONS = {
-    "sql": {"paths", "schema"},
-    "dbt": {"project", "target", "vars"},
-    "catalog": {"url"},
-}
+
+@dataclass(frozen=True)
+class ProjectLayout:
+    """Where Silverline keeps a project's own files: everything under ``<root>/.lineage/``."""
+
+    root: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.root / ".lineage"
+
+    @property
+    def catalog_db(self) -> Path:
+        """The default catalog, a SQLite file."""
+        return self.folder / "catalog.db"
+
+    @property
+    def cache(self) -> Path:
+        """Parse results kept between scans."""
+        return self.folder / "cache"
+
+    @property
+    def spool(self) -> Path:
+        """OpenLineage events waiting for a sink that failed."""
+        return self.folder / "spool"
+
+    @property
+    def events(self) -> Path:
+        """OpenLineage events of decorated jobs, one JSON-lines file per day."""
+        return self.folder / "events"
+
+    @property
+    def external_events(self) -> Path:
+        """Events of child processes (dbt-ol, scripts) that have no transport of their own."""
+        return self.events / "external"
+
+    @property
+    def datahub_lite(self) -> Path:
+        """The embedded DataHub Lite, the default push target."""
+        return self.folder / "datahub-lite.db"
+
+    @property
+    def default_catalog_url(self) -> str:
+        return f"sqlite:///{self.catalog_db}"
+
+
+@dataclass(frozen=True)
+class OpenLineageSection:
+    """``openlineage:``: the namespace of jobs and the emitter's queue and timeouts."""
+
+    namespace: str | None = None
+    queue_size: int = 10_000
+    cooldown: float = 5.0
+    flush_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class DataHubSection:
+    """``datahub:``: the push target (one of server, file, lite) and the URN settings.
+
+    Values are checked for type here; the DataHub connector checks their meaning (``env``
+    a FabricType, ``case`` lower or preserve) when the composition root hands them over.
+    """
+
+    server: str | None = None
+    token_env: str | None = None
+    file: Path | None = None
+    lite: Path | None = None
+    env: str | None = None
+    platform_instance: str | None = None
+    case: str | None = None
+    platforms: Mapping[str, str] = field(default_factory=dict)
+    retries: int | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class WarehouseSection:
+    """``warehouse:`` (reserved for warehouse introspection): the warehouse's URL."""
+
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ContractsSection:
+    """``contracts:`` (reserved for contract checks): the folder of contract YAML files."""
+
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class DocsSection:
+    """``docs:`` (reserved for the docs site): the folder the site is built into."""
+
+    output: Path | None = None
 
 
 @dataclass(frozen=True)
 class ProjectConfig:
-    """Settings of one project; every field has a working default."""
+    """Settings of one project; every field has a working default.
+
+    ``extra`` holds the sections of later features as written in the file; code reads
+    the typed sections instead.
+    """
 
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
-    namespace: str | None = None
-    dialect: str | None = None
-    default_database: str | None = None
-    default_schema: str | None = None
+    sql_context: SqlContext = field(default_factory=SqlContext)
     sql_paths: tuple[Path, ...] = ()
     schema_file: Path | None = None
     dbt_project: Path | None = None
     dbt_target: str | None = None
     dbt_vars: Mapping[str, Any] = field(default_factory=dict)
     catalog_url: str | None = None
+    openlineage: OpenLineageSection = field(default_factory=OpenLineageSection)
+    datahub: DataHubSection = field(default_factory=DataHubSection)
+    warehouse: WarehouseSection = field(default_factory=WarehouseSection)
+    contracts: ContractsSection = field(default_factory=ContractsSection)
+    docs: DocsSection = field(default_factory=DocsSection)
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def layout(self) -> ProjectLayout:
+        return ProjectLayout(self.root)
+
+
+_TOP_LEVEL = {"namespace", "dialect", "default_database", "default_schema"}
+# A typed section's keys are its fields: one list, the dataclass.
+_TYPED: dict[str, type] = {
+    "openlineage": OpenLineageSection,
+    "datahub": DataHubSection,
+    "warehouse": WarehouseSection,
+    "contracts": ContractsSection,
+    "docs": DocsSection,
+}
+_SECTIONS: dict[str, frozenset[str]] = {
+    "sql": frozenset({"paths", "schema"}),
+    "dbt": frozenset({"project", "target", "vars"}),
+    "catalog": frozenset({"url"}),
+    **{name: frozenset(f.name for f in fields(kind)) for name, kind in _TYPED.items()},
+}
+
+
+def catalog_url(
+    config: ProjectConfig, given: str | None = None, environ: Mapping[str, str] | None = None
+) -> str:
+    """The catalog's URL: ``given`` (``--catalog``), else ``$LINEAGE_CATALOG_URL``, else
+    ``catalog.url`` of lineage.yml, else the SQLite file ``<root>/.lineage/catalog.db``.
+
+    The default lives at the project root, not wherever the command runs. Blank values
+    count as unset.
+    """
+    env = os.environ if environ is None else environ
+    for candidate in (given, env.get(CATALOG_URL_ENV), config.catalog_url):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return config.layout.default_catalog_url
 
 
 def load_config(start: str | Path | None = None) -> ProjectConfig:
@@ -90,12 +248,12 @@ def load_config(start: str | Path | None = None) -> ProjectConfig:
     for folder in (base, *base.parents):
         candidate = folder / CONFIG_FILE
         if candidate.is_file():
-            return _from_mapping(_read_yaml(candidate), candidate)
+            return _Reader(candidate).config(_read_yaml(candidate))
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             section = _read_pyproject(pyproject)
             if section is not None:
-                return _from_mapping(section, pyproject)
+                return _Reader(pyproject).config(section)
     return ProjectConfig(root=base)
 
 
@@ -125,59 +283,128 @@ def _read_pyproject(path: Path) -> Mapping[str, Any] | None:
     return section if isinstance(section, Mapping) else None
 
 
-def _from_mapping(raw: Mapping[str, Any], source: Path) -> ProjectConfig:
-    unknown = set(raw) - _TOP_LEVEL - _LATER_SECTIONS
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) {', '.join(sorted(unknown))}; known: "
-            f"{', '.join(sorted(_TOP_LEVEL | _LATER_SECTIONS))}",
-            file=str(source),
-        )
-    for section, keys in _SECTIONS.items():
-        value = raw.get(section)
-        if value is None:
-            continue
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{section!r} must be a mapping", file=str(source))
-        extra_keys = set(value) - keys
-        if extra_keys:
-            raise ConfigError(
-                f"unknown setting(s) {', '.join(f'{section}.{k}' for k in sorted(extra_keys))}",
-                file=str(source),
+class _Reader:
+    """Reads one configuration mapping; every error names ``source``."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        self.root = source.parent
+
+    def error(self, message: str) -> ConfigError:
+        return ConfigError(message, file=str(self.source))
+
+    def config(self, raw: Mapping[str, Any]) -> ProjectConfig:
+        known = _TOP_LEVEL | set(_SECTIONS)
+        unknown = set(raw) - known
+        if unknown:
+            raise self.error(
+                f"unknown setting(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(known))}"
             )
-    root = source.parent
-    sql = raw.get("sql") or {}
-    dbt = raw.get("dbt") or {}
-    catalog = raw.get("catalog") or {}
-    paths = sql.get("paths") or []
-    if isinstance(paths, str):
-        paths = [paths]
-    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-        raise ConfigError("sql.paths must be a list of paths", file=str(source))
-    dbt_vars = dbt.get("vars") or {}
-    if not isinstance(dbt_vars, Mapping):
-        raise ConfigError("dbt.vars must be a mapping", file=str(source))
-    return ProjectConfig(
-        root=root,
-        source=source,
-        namespace=_text(raw, "namespace", source),
-        dialect=_text(raw, "dialect", source),
-        default_database=_text(raw, "default_database", source),
-        default_schema=_text(raw, "default_schema", source),
-        sql_paths=tuple(root / p for p in paths),
-        schema_file=root / sql["schema"] if sql.get("schema") else None,
-        dbt_project=root / dbt["project"] if dbt.get("project") else None,
-        dbt_target=_text(dbt, "target", source),
-        dbt_vars=dict(dbt_vars),
-        catalog_url=_text(catalog, "url", source),
-        extra={k: raw[k] for k in _LATER_SECTIONS if k in raw},
-    )
+        sections = {name: self.section(raw, name) for name in _SECTIONS}
+        sql, dbt = sections["sql"], sections["dbt"]
+        paths = sql.get("paths") or []
+        if isinstance(paths, str):
+            paths = [paths]
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise self.error("sql.paths must be a list of paths")
+        dbt_vars = dbt.get("vars") or {}
+        if not isinstance(dbt_vars, Mapping):
+            raise self.error("dbt.vars must be a mapping")
+        return ProjectConfig(
+            root=self.root,
+            source=self.source,
+            sql_context=SqlContext(
+                dialect=self.text(raw, "dialect"),
+                namespace=self.text(raw, "namespace"),
+                default_database=self.text(raw, "default_database"),
+                default_schema=self.text(raw, "default_schema"),
+            ),
+            sql_paths=tuple(self.root / p for p in paths),
+            schema_file=self.path(sql, "schema", "sql"),
+            dbt_project=self.path(dbt, "project", "dbt"),
+            dbt_target=self.text(dbt, "target", "dbt"),
+            dbt_vars=dict(dbt_vars),
+            catalog_url=self.text(sections["catalog"], "url", "catalog"),
+            openlineage=self.openlineage(sections["openlineage"]),
+            datahub=self.datahub(sections["datahub"]),
+            warehouse=WarehouseSection(url=self.text(sections["warehouse"], "url", "warehouse")),
+            contracts=ContractsSection(path=self.path(sections["contracts"], "path", "contracts")),
+            docs=DocsSection(output=self.path(sections["docs"], "output", "docs")),
+            extra={k: raw[k] for k in _TYPED if k in raw},
+        )
+
+    def section(self, raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+        value = raw.get(name)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.error(f"{name!r} must be a mapping")
+        keys: Collection[str] = _SECTIONS[name]
+        unknown = set(value) - set(keys)
+        if unknown:
+            raise self.error(
+                f"unknown setting(s) {', '.join(f'{name}.{k}' for k in sorted(unknown))}; "
+                f"known: {', '.join(sorted(keys))}"
+            )
+        return value
+
+    def text(self, section: Mapping[str, Any], key: str, prefix: str | None = None) -> str | None:
+        value = section.get(key)
+        if value is None:
+            return None
+        # A YAML ``yes`` is a bool: taken as the text "True" it would hide the typo.
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            label = f"{prefix}.{key}" if prefix else repr(key)
+            raise self.error(f"{label} must be text, got {type(value).__name__}")
+        return str(value)
+
+    def path(self, section: Mapping[str, Any], key: str, prefix: str) -> Path | None:
+        value = self.text(section, key, prefix)
+        return self.root / value if value else None
+
+    def openlineage(self, section: Mapping[str, Any]) -> OpenLineageSection:
+        values: dict[str, Any] = {}
+        for key, value in section.items():
+            if key == "namespace":
+                values[key] = self.text(section, key, "openlineage")
+            elif key == "queue_size" and _is_number(value, int) and value > 0:
+                values[key] = value
+            elif key in ("cooldown", "flush_timeout") and _is_number(value) and value >= 0:
+                values[key] = float(value)
+            elif value is not None:
+                raise self.error(f"openlineage.{key} has an invalid value {value!r}")
+        return OpenLineageSection(**values)
+
+    def datahub(self, section: Mapping[str, Any]) -> DataHubSection:
+        targets = [k for k in ("server", "file", "lite") if section.get(k)]
+        if len(targets) > 1:
+            raise self.error(
+                f"set only one of datahub.server, datahub.file, datahub.lite (got {targets})"
+            )
+        platforms = section.get("platforms") or {}
+        if not isinstance(platforms, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in platforms.items()
+        ):
+            raise self.error("datahub.platforms must map namespaces to platform ids")
+        try:
+            retries = None if section.get("retries") is None else int(section["retries"])
+            timeout = None if section.get("timeout") is None else float(section["timeout"])
+        except (TypeError, ValueError) as exc:
+            raise self.error(f"datahub.retries/timeout must be numbers: {exc}") from exc
+        return DataHubSection(
+            server=self.text(section, "server", "datahub"),
+            token_env=self.text(section, "token_env", "datahub"),
+            file=self.path(section, "file", "datahub"),
+            lite=self.path(section, "lite", "datahub"),
+            env=self.text(section, "env", "datahub"),
+            platform_instance=self.text(section, "platform_instance", "datahub"),
+            case=self.text(section, "case", "datahub"),
+            platforms=dict(platforms),
+            retries=retries,
+            timeout=timeout,
+        )
 
 
-def _text(section: Mapping[str, Any], key: str, source: Path) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float):
-        raise ConfigError(f"{key!r} must be text, got {type(value).__name__}", file=str(source))
-    return str(value)
+def _is_number(value: Any, kind: type | tuple[type, ...] = (int, float)) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)

@@ -29,6 +29,7 @@ __all__ = [
     "ParseWarning",
     "Schema",
     "ScriptLineage",
+    "SqlContext",
     "StatementKind",
     "StatementLineage",
     "Transformation",
@@ -79,6 +80,59 @@ class DatasetId:
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class SqlContext:
+    """How SQL text names its tables: dialect, OpenLineage namespace, and the database and
+    schema of names that lack one. One value travels from lineage.yml or the command line
+    through the scan, the parser and the job wrappers, so they all name a table alike.
+    """
+
+    dialect: str | None = None
+    namespace: str | None = None
+    default_database: str | None = None
+    default_schema: str | None = None
+
+    @property
+    def dataset_namespace(self) -> str:
+        """The namespace of the tables: ``namespace``, else the dialect's name, else ``sql``."""
+        return self.namespace or self.dialect or "sql"
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """The context as part of a cache key (unset values as empty text)."""
+        return (
+            self.dialect or "",
+            self.dataset_namespace,
+            self.default_database or "",
+            self.default_schema or "",
+        )
+
+    def updated(
+        self,
+        *,
+        dialect: str | None = None,
+        namespace: str | None = None,
+        default_database: str | None = None,
+        default_schema: str | None = None,
+    ) -> SqlContext:
+        """This context with each value given (not None) in place of its own."""
+        return SqlContext(
+            self.dialect if dialect is None else dialect,
+            self.namespace if namespace is None else namespace,
+            self.default_database if default_database is None else default_database,
+            self.default_schema if default_schema is None else default_schema,
+        )
+
+    def qualify(self, parts: list[str]) -> list[str]:
+        """``[database, schema, table]`` as far as known, completed with the defaults."""
+        parts = list(parts)
+        if len(parts) == 1 and self.default_schema:
+            parts.insert(0, self.default_schema)
+        if len(parts) == 2 and self.default_database:
+            parts.insert(0, self.default_database)
+        return parts
 
 
 @dataclass(frozen=True, order=True)

@@ -25,7 +25,6 @@ from connectors.datahub import (
     CasePolicy,
     DataHubSettings,
     PushReport,
-    load_datahub_config,
     push,
     resolve_target,
 )
@@ -96,7 +95,7 @@ def push_datahub(
     workspace = Workspace.open(catalog_url=catalog)
     config = workspace.config
     try:
-        settings_file = load_datahub_config(config.extra.get("datahub"), config.root, config.source)
+        settings_file = workspace.datahub_config()
         settings: DataHubSettings = settings_file.settings
         if env is not None:
             settings = replace(settings, env=env)

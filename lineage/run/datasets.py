@@ -28,15 +28,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from lineage.model import DatasetId, Field, Schema
+from lineage.model import DatasetId, Field, Schema, SqlContext
 
 __all__ = [
     "FrameFacts",
-    "NameDefaults",
     "finite",
     "frame_facts",
     "is_frame",
@@ -62,15 +61,6 @@ _MAX_NULL_COUNT_CELLS = 50_000_000  # beyond this, counting nulls is no longer c
 
 
 @dataclass(frozen=True)
-class NameDefaults:
-    """How plain names are completed: the project namespace and SQL defaults."""
-
-    namespace: str
-    default_database: str | None = None
-    default_schema: str | None = None
-
-
-@dataclass(frozen=True)
 class FrameFacts:
     """What a data frame says about the dataset it is: schema, rows, nulls per column."""
 
@@ -80,13 +70,13 @@ class FrameFacts:
 
 
 def resolve_dataset(
-    obj: Any, defaults: NameDefaults, namespace: Any = None
+    obj: Any, defaults: SqlContext, namespace: Any = None
 ) -> tuple[DatasetId, Schema | None]:
     """The dataset ``obj`` names and, when it says, its schema.
 
     Args:
         obj: a ``DatasetId``, a name, a SQLAlchemy table / ORM class or a DuckDB relation.
-        defaults: the project's namespace and name defaults.
+        defaults: the project's SQL context: namespace and name defaults.
         namespace: the job's ``namespace=``: text, or a SQLAlchemy engine / connection / URL.
 
     Raises:
@@ -141,16 +131,17 @@ def namespace_of(bind: Any) -> tuple[str, str | None]:
     return f"{scheme}://{authority}", database
 
 
-def names_with(defaults: NameDefaults, namespace: Any) -> NameDefaults:
+def names_with(defaults: SqlContext, namespace: Any) -> SqlContext:
+    """``defaults`` in a job's ``namespace=``: text, or an engine naming its database too."""
     if namespace is None:
         return defaults
     if isinstance(namespace, str):
-        return NameDefaults(namespace, defaults.default_database, defaults.default_schema)
+        return replace(defaults, namespace=namespace)
     found, database = namespace_of(namespace)
-    return NameDefaults(found, database or defaults.default_database, defaults.default_schema)
+    return defaults.updated(namespace=found, default_database=database or None)
 
 
-def _from_name(name: str, defaults: NameDefaults) -> DatasetId:
+def _from_name(name: str, defaults: SqlContext) -> DatasetId:
     text = name.strip()
     if not text:
         raise TypeError("an empty dataset name")
@@ -159,7 +150,7 @@ def _from_name(name: str, defaults: NameDefaults) -> DatasetId:
         if scheme.lower() in _OBJECT_STORES or scheme.lower() == "file":
             from parsers.sql.names import location_dataset  # sqlglot: loaded when needed
 
-            return location_dataset(text, defaults.namespace)
+            return location_dataset(text, defaults.dataset_namespace)
         authority, _, path = rest.partition("/")
         if not path:
             raise TypeError(f"{name!r} has a namespace but no dataset name after it")
@@ -167,13 +158,10 @@ def _from_name(name: str, defaults: NameDefaults) -> DatasetId:
     if text.startswith("/"):
         return DatasetId("file", text)
     if _IDENTIFIER.match(text):
-        parts = text.lower().split(".")
-        if len(parts) == 1 and defaults.default_schema:
-            parts.insert(0, defaults.default_schema)
-        if len(parts) == 2 and defaults.default_database:
-            parts.insert(0, defaults.default_database)
-        return DatasetId(defaults.namespace, ".".join(parts))
-    return DatasetId(defaults.namespace, text)
+        # Completed as the SQL parser completes a table name, so both name it alike.
+        parts = defaults.qualify(text.lower().split("."))
+        return DatasetId(defaults.dataset_namespace, ".".join(parts))
+    return DatasetId(defaults.dataset_namespace, text)
 
 
 def _is_sqlalchemy_table(obj: Any) -> bool:
@@ -185,9 +173,7 @@ def _is_sqlalchemy_table(obj: Any) -> bool:
     )
 
 
-def _from_table(
-    obj: Any, defaults: NameDefaults, namespace: Any
-) -> tuple[DatasetId, Schema | None]:
+def _from_table(obj: Any, defaults: SqlContext, namespace: Any) -> tuple[DatasetId, Schema | None]:
     bind = namespace if namespace is not None and not isinstance(namespace, str) else None
     bind = (
         bind or getattr(obj, "bind", None) or getattr(getattr(obj, "metadata", None), "bind", None)

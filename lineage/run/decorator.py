@@ -49,7 +49,7 @@ from connectors.openlineage.sinks import ClientSink, EventSink
 from connectors.openlineage.spool import ReplayReport, SpoolStatus
 from lineage.errors import ConfigError
 from lineage.run.runs import Run, RunRef
-from lineage.run.spec import JobSpec, docstring_of
+from lineage.run.spec import JobOptions, JobSpec, RetryOn
 from lineage.run.wiring import Runtime, build_runtime
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def job(
     job_namespace: str | None = None,
     retries: int = 0,
     retry_delay: float = 0.0,
-    retry_on: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+    retry_on: RetryOn = Exception,
     sleep: Callable[[float], Any] | None = None,
     stats: bool = True,
 ) -> Callable[[F], F]: ...
@@ -226,7 +226,7 @@ def job(
     job_namespace: str | None = None,
     retries: int = 0,
     retry_delay: float = 0.0,
-    retry_on: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+    retry_on: RetryOn = Exception,
     sleep: Callable[[float], Any] | None = None,
     stats: bool = True,
 ) -> Any:
@@ -253,88 +253,64 @@ def job(
     """
     if callable(name) and not isinstance(name, str):
         return job()(name)
-    if not isinstance(retries, int) or retries < 0:
-        raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
-    if retry_delay < 0:
-        raise ConfigError(f"retry_delay must be >= 0 seconds, got {retry_delay!r}")
-
-    def decorate(func: F) -> F:
-        if isinstance(func, classmethod | staticmethod):
-            return type(func)(decorate(func.__func__))
-        if getattr(func, "_airflow_is_task_decorator", False) and callable(
-            getattr(func, "function", None)
-        ):
-            # Airflow's @task below us: wrap the function it will run, keep the task object
-            # (calling it in a DAG file builds a task; it must not start a run).
-            return cast(F, _rewrap_task(func, decorate))
-        target = inspect.unwrap(func)
-        code = getattr(target, "__code__", None)
-        default_name = ".".join(
-            part
-            for part in (
-                getattr(func, "__module__", None),
-                getattr(func, "__qualname__", None) or type(func).__name__,
-            )
-            if part
-        )
-        spec = JobSpec(
-            name or default_name,
-            inputs=inputs,
-            outputs=outputs,
-            sql=sql,
-            owners=owners,
-            description=description or docstring_of(func),
-            namespace=namespace,
-            job_namespace=job_namespace,
-            source_file=code.co_filename if code is not None else None,
-            source_line=code.co_firstlineno if code is not None else None,
-            stats=stats,
-        )
-        policy = _Retry(retries, retry_delay, retry_on, sleep)
-        if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
-            if retries:
-                raise ConfigError(f"{spec.name}: a generator cannot be retried (it has yielded)")
-            if inspect.isasyncgenfunction(func):
-                return cast(F, _wrap_async_generator(func, spec))
-            return cast(F, _wrap_generator(func, spec))
-        if inspect.iscoroutinefunction(func):
-            return cast(F, _wrap_coroutine(func, spec, policy))
-        return cast(F, _wrap_function(func, spec, policy))
-
-    return decorate
+    options = JobOptions(
+        name,
+        inputs=inputs,
+        outputs=outputs,
+        sql=sql,
+        owners=owners,
+        description=description,
+        namespace=namespace,
+        job_namespace=job_namespace,
+        retries=retries,
+        retry_delay=retry_delay,
+        retry_on=retry_on,
+        sleep=sleep,
+        stats=stats,
+    )
+    return functools.partial(_decorate, options)
 
 
-class _Retry:
-    def __init__(
-        self,
-        retries: int,
-        delay: float,
-        retry_on: type[BaseException] | tuple[type[BaseException], ...],
-        sleep: Callable[[float], Any] | None,
-    ) -> None:
-        self.retries = retries
-        self.delay = delay
-        self.retry_on = retry_on
-        self.sleep = sleep
+def _decorate(options: JobOptions, func: F) -> F:
+    """``func`` wrapped so each call is a run of the job ``options`` declare."""
+    if isinstance(func, classmethod | staticmethod):
+        return type(func)(_decorate(options, func.__func__))
+    if getattr(func, "_airflow_is_task_decorator", False) and callable(
+        getattr(func, "function", None)
+    ):
+        # Airflow's @task below us: wrap the function it will run, keep the task object
+        # (calling it in a DAG file builds a task; it must not start a run).
+        return cast(F, _rewrap_task(func, functools.partial(_decorate, options)))
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    spec = JobSpec(
+        options.for_function(func),
+        source_file=code.co_filename if code is not None else None,
+        source_line=code.co_firstlineno if code is not None else None,
+    )
+    if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
+        if options.retries:
+            raise ConfigError(f"{spec.name}: a generator cannot be retried (it has yielded)")
+        if inspect.isasyncgenfunction(func):
+            return cast(F, _wrap_async_generator(func, spec))
+        return cast(F, _wrap_generator(func, spec))
+    if inspect.iscoroutinefunction(func):
+        return cast(F, _wrap_coroutine(func, spec))
+    return cast(F, _wrap_function(func, spec))
 
-    def wants(self, attempt: int, error: BaseException) -> bool:
-        return attempt < self.retries and isinstance(error, self.retry_on)
 
-    def backoff(self, attempt: int) -> float:
-        return float(self.delay * 2**attempt)
+def _wrap_function(func: Callable[..., Any], spec: JobSpec) -> Callable[..., Any]:
+    policy = spec.options
 
-
-def _wrap_function(func: Callable[..., Any], spec: JobSpec, policy: _Retry) -> Callable[..., Any]:
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
         attempt = 0
         while True:
-            started = _start(spec, attempt, policy.retries + 1)
+            started = _start(spec, attempt, policy.attempts)
             try:
                 result = func(*args, **kwargs)
             except BaseException as error:
                 _finish(started, error, None)
-                if not policy.wants(attempt, error):
+                if not policy.retry_wanted(attempt, error):
                     raise
                 delay = policy.backoff(attempt)
                 attempt += 1
@@ -346,17 +322,19 @@ def _wrap_function(func: Callable[..., Any], spec: JobSpec, policy: _Retry) -> C
     return call
 
 
-def _wrap_coroutine(func: Callable[..., Any], spec: JobSpec, policy: _Retry) -> Callable[..., Any]:
+def _wrap_coroutine(func: Callable[..., Any], spec: JobSpec) -> Callable[..., Any]:
+    policy = spec.options
+
     @functools.wraps(func)
     async def call(*args: Any, **kwargs: Any) -> Any:
         attempt = 0
         while True:
-            started = _start(spec, attempt, policy.retries + 1)
+            started = _start(spec, attempt, policy.attempts)
             try:
                 result = await func(*args, **kwargs)
             except BaseException as error:
                 _finish(started, error, None)
-                if not policy.wants(attempt, error):
+                if not policy.retry_wanted(attempt, error):
                     raise
                 delay = policy.backoff(attempt)
                 attempt += 1
@@ -524,7 +502,7 @@ def run(
     exception (if any) makes it FAIL / ABORT and propagates unchanged.
     """
     caller = sys._getframe(1)
-    spec = JobSpec(
+    options = JobOptions(
         name,
         inputs=inputs,
         outputs=outputs,
@@ -533,10 +511,9 @@ def run(
         description=description,
         namespace=namespace,
         job_namespace=job_namespace,
-        source_file=caller.f_code.co_filename,
-        source_line=caller.f_lineno,
         stats=stats,
     )
+    spec = JobSpec(options, source_file=caller.f_code.co_filename, source_line=caller.f_lineno)
     return _RunBlock(spec)
 
 
@@ -565,7 +542,7 @@ def _start(
             root,
             attempt=attempt,
             attempts=attempts,
-            stats=spec.stats,
+            stats=spec.options.stats,
         )
     except Exception:
         _log_once(spec.name, "cannot start a run")

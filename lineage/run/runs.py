@@ -30,10 +30,9 @@ from connectors.openlineage.facets import (
     sql_facet,
     tags_run_facet,
 )
-from lineage.model import DatasetId, ScriptLineage
+from lineage.model import DatasetId, ScriptLineage, SqlContext
 from lineage.run.datasets import (
     FrameFacts,
-    NameDefaults,
     finite,
     frame_facts,
     is_frame,
@@ -171,7 +170,7 @@ class Run:
             input_list=[],
             output_list=[],
             output_names={},
-            names=NameDefaults("sql"),
+            names=SqlContext(),
             namespace=None,
             sql=(),
         )
@@ -233,7 +232,7 @@ class Run:
         runtime = self._runtime
         if runtime is None:
             return None
-        script = parse_job_sql(sql, runtime, self._resolved.names, self.job_name)
+        script = parse_job_sql(sql, self._resolved.names, self.job_name)
         if script is None:
             return None
         with self._lock:
@@ -274,7 +273,7 @@ class Run:
 
             if not openlineage_configured(env):
                 day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-                folder = runtime.events_dir / "external"
+                folder = runtime.config.layout.external_events
                 folder.mkdir(parents=True, exist_ok=True)
                 env["OPENLINEAGE__TRANSPORT__TYPE"] = "file"
                 env["OPENLINEAGE__TRANSPORT__LOG_FILE_PATH"] = str(folder / f"{day}.jsonl")
@@ -347,7 +346,7 @@ class Run:
                 )
                 return None
         resolved = self._resolved
-        names = self._runtime.names if self._runtime is not None else resolved.names
+        names = self._runtime.sql if self._runtime is not None else resolved.names
         try:
             dataset, _ = resolve_dataset(
                 obj, names, namespace if namespace is not None else resolved.namespace
@@ -453,7 +452,7 @@ class Run:
                         **job["facets"],
                         "sql": sql_facet(
                             ";\n".join((*resolved.sql, *self._sql)),
-                            runtime.dialect if runtime is not None else None,
+                            runtime.sql.dialect if runtime is not None else None,
                         ),
                     },
                 }

@@ -1,6 +1,8 @@
-"""What a job declares (``JobSpec``), resolved once into shared event parts.
+"""What a job declares (``JobOptions``, ``JobSpec``), resolved once into shared event parts.
 
-A ``JobSpec`` is made once per decorated function (or ``run()`` call). On first use it is
+``@job(...)`` and ``run(...)`` check their arguments once into ``JobOptions``; a
+``JobSpec`` (the options and where the job's code is) is made once per decorated
+function (or ``run()`` call). On first use it is
 resolved against the runtime: dataset names, schemas, the job's SQL (tables and column
 lineage added) and the job facets become plain dicts shared by every event of the job
 (``_Resolved``); nothing mutates them afterwards. A new runtime (``configure``) resolves
@@ -12,8 +14,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +28,16 @@ from connectors.openlineage.facets import (
     source_code_location_facet,
     sql_facet,
 )
-from lineage.model import ColumnLineage, DatasetId, InputField, ScriptLineage
-from lineage.run.datasets import NameDefaults, names_with, resolve_dataset
+from lineage.errors import ConfigError
+from lineage.model import ColumnLineage, DatasetId, InputField, ScriptLineage, SqlContext
+from lineage.run.datasets import names_with, resolve_dataset
 from lineage.run.wiring import Runtime
 
 __all__ = [
+    "JobOptions",
     "JobSpec",
     "Resolved",
+    "RetryOn",
     "apply_sql",
     "compact_entry",
     "dataset_entry",
@@ -41,6 +46,69 @@ __all__ = [
 ]
 
 log = logging.getLogger("lineage.run")
+
+RetryOn = type[BaseException] | tuple[type[BaseException], ...]
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What ``@job(...)`` and ``run(...)`` declare (see ``job`` for each argument).
+
+    Checked once when built: sequences become tuples and a negative ``retries`` or
+    ``retry_delay`` is a ``ConfigError``.
+    """
+
+    name: str | None = None
+    inputs: Sequence[Any] = ()
+    outputs: Sequence[Any] = ()
+    sql: str | None = None
+    owners: Sequence[str] = ()
+    description: str | None = None
+    namespace: Any = None
+    job_namespace: str | None = None
+    retries: int = 0
+    retry_delay: float = 0.0
+    retry_on: RetryOn = Exception
+    sleep: Callable[[float], Any] | None = None
+    stats: bool = True
+
+    def __post_init__(self) -> None:
+        # Frozen, so copies of the caller's lists: appending to them later changes nothing.
+        for key in ("inputs", "outputs", "owners"):
+            object.__setattr__(self, key, tuple(getattr(self, key)))
+        if not isinstance(self.retries, int) or self.retries < 0:
+            raise ConfigError(f"retries must be a whole number >= 0, got {self.retries!r}")
+        if self.retry_delay < 0:
+            raise ConfigError(f"retry_delay must be >= 0 seconds, got {self.retry_delay!r}")
+
+    @property
+    def attempts(self) -> int:
+        return self.retries + 1
+
+    def retry_wanted(self, attempt: int, error: BaseException) -> bool:
+        """Whether attempt ``attempt`` (from 0), failed with ``error``, is worth another."""
+        return attempt < self.retries and isinstance(error, self.retry_on)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt ``attempt``: doubled each time."""
+        return float(self.retry_delay * 2**attempt)
+
+    def for_function(self, func: Any) -> JobOptions:
+        """These options for ``func``: name ``module.qualname`` and its docstring as the
+        description, unless given."""
+        default_name = ".".join(
+            part
+            for part in (
+                getattr(func, "__module__", None),
+                getattr(func, "__qualname__", None) or type(func).__name__,
+            )
+            if part
+        )
+        return replace(
+            self,
+            name=self.name or default_name,
+            description=self.description or docstring_of(func),
+        )
 
 
 @dataclass
@@ -54,40 +122,27 @@ class Resolved:
     input_list: list[dict[str, Any]]
     output_list: list[dict[str, Any]]
     output_names: dict[str, DatasetId]
-    names: NameDefaults
+    names: SqlContext  # the runtime's, in the spec's namespace=
     namespace: Any  # the spec's namespace= (text or a SQLAlchemy engine), for add_*()
     sql: tuple[str, ...]
 
 
 class JobSpec:
-    """What a job declares: name, datasets, SQL, owners, docs, source, retry policy."""
+    """A job's options and where its code is; resolved once per runtime."""
 
     def __init__(
         self,
-        name: str,
+        options: JobOptions,
         *,
-        inputs: Sequence[Any] = (),
-        outputs: Sequence[Any] = (),
-        sql: str | None = None,
-        owners: Sequence[str] = (),
-        description: str | None = None,
-        namespace: Any = None,
-        job_namespace: str | None = None,
         source_file: str | None = None,
         source_line: int | None = None,
-        stats: bool = True,
     ) -> None:
-        self.name = name
-        self.inputs = tuple(inputs)
-        self.outputs = tuple(outputs)
-        self.sql = sql
-        self.owners = tuple(owners)
-        self.description = description
-        self.namespace = namespace
-        self.job_namespace = job_namespace
+        self.options = options
+        self.name: str = options.name or ""
+        self.namespace = options.namespace
+        self.job_namespace = options.job_namespace
         self.source_file = source_file
         self.source_line = source_line
-        self.stats = stats
         self._resolved: Resolved | None = None
         self._lock = threading.Lock()
 
@@ -102,14 +157,14 @@ class JobSpec:
             return found
 
     def _resolve(self, runtime: Runtime) -> Resolved:
-        names = names_with(runtime.names, self.namespace)
+        names = names_with(runtime.sql, self.namespace)
         inputs: dict[DatasetId, dict[str, Any]] = {}
         outputs: dict[DatasetId, dict[str, Any]] = {}
         output_names: dict[str, DatasetId] = {}
-        for declared, table in ((self.inputs, inputs), (self.outputs, outputs)):
+        for declared, table in ((self.options.inputs, inputs), (self.options.outputs, outputs)):
             for obj in declared:
                 try:
-                    dataset, schema = resolve_dataset(obj, runtime.names, self.namespace)
+                    dataset, schema = resolve_dataset(obj, runtime.sql, self.namespace)
                 except Exception as exc:
                     log.warning("job %s: dataset %r left out: %s", self.name, obj, exc)
                     continue
@@ -119,11 +174,11 @@ class JobSpec:
                 if table is outputs and isinstance(obj, str):
                     output_names[obj] = dataset
         sql: tuple[str, ...] = ()
-        if self.sql:
-            script = parse_job_sql(self.sql, runtime, names, self.name)
+        if self.options.sql:
+            script = parse_job_sql(self.options.sql, names, self.name)
             if script is not None:
                 apply_sql(script, inputs, outputs)
-                sql = (self.sql,)
+                sql = (self.options.sql,)
         for dataset in outputs:
             output_names.setdefault(dataset.name, dataset)
         job = {
@@ -155,29 +210,22 @@ class JobSpec:
             facets["sourceCodeLocation"] = source_code_location_facet(
                 path, self.source_line, relative
             )
-        if self.owners:
-            facets["ownership"] = ownership_facet(self.owners)
-        if self.description:
-            facets["documentation"] = documentation_facet(self.description)
+        if self.options.owners:
+            facets["ownership"] = ownership_facet(self.options.owners)
+        if self.options.description:
+            facets["documentation"] = documentation_facet(self.options.description)
         if sql:
-            facets["sql"] = sql_facet(";\n".join(sql), runtime.dialect)
+            facets["sql"] = sql_facet(";\n".join(sql), runtime.sql.dialect)
         return facets
 
 
-def parse_job_sql(
-    sql: str, runtime: Runtime, names: NameDefaults, job: str
-) -> ScriptLineage | None:
-    """The lineage of a job's SQL (the project's dialect and name defaults), or None."""
+def parse_job_sql(sql: str, context: SqlContext, job: str) -> ScriptLineage | None:
+    """The lineage of a job's SQL in ``context`` (the project's, in the job's namespace),
+    or None when it cannot be read."""
     from parsers.sql.parse import parse_sql
 
     try:
-        script = parse_sql(
-            sql,
-            dialect=runtime.dialect,
-            namespace=names.namespace,
-            default_database=names.default_database,
-            default_schema=names.default_schema,
-        )
+        script = parse_sql(sql, context=context)
     except Exception as exc:
         log.warning("job %s: its SQL was not analysed: %s", job, exc)
         return None

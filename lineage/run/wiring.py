@@ -3,18 +3,18 @@
 Built on first use (so importing a module of decorated jobs costs nothing) from
 ``lineage.yml`` and the environment, or explicitly with ``lineage.run.configure``:
 
-- dataset names: ``namespace``, ``dialect``, ``default_database``, ``default_schema`` of
-  lineage.yml (see ``lineage.run.datasets``);
+- dataset names and job SQL: the SQL context of lineage.yml (``namespace``, ``dialect``,
+  ``default_database``, ``default_schema``; see ``lineage.run.datasets``);
 - job namespace: ``$OPENLINEAGE_NAMESPACE``, else ``openlineage.namespace`` in lineage.yml,
   else ``default`` (OpenLineage's own default, as Airflow and dbt-ol use it);
 - sinks: the openlineage-python client when it finds a configuration (``openlineage.yml``,
   ``OPENLINEAGE__TRANSPORT__*``, ``OPENLINEAGE_URL``); otherwise the Silverline catalog
-  (``$LINEAGE_CATALOG_URL``, else ``catalog.url``, else ``<root>/.lineage/catalog.db``)
-  plus one JSON-lines file per day in ``<root>/.lineage/events/``.
-  ``OPENLINEAGE_DISABLED=true`` turns every event off;
-- the spool: ``<root>/.lineage/spool/``;
-- ``openlineage:`` in lineage.yml may also set ``queue_size``, ``cooldown`` (seconds a failed
-  sink is skipped) and ``flush_timeout`` (seconds waited at exit).
+  (``lineage.config.catalog_url``) plus one JSON-lines file per day in the project's
+  events folder (``<root>/.lineage/events/``). ``OPENLINEAGE_DISABLED=true`` turns every
+  event off;
+- the spool: ``<root>/.lineage/spool/`` (``lineage.config.ProjectLayout``);
+- the queue: ``queue_size``, ``cooldown`` (seconds a failed sink is skipped) and
+  ``flush_timeout`` (seconds waited at exit) of lineage.yml's ``openlineage:`` section.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,18 +37,16 @@ from connectors.openlineage.sinks import (
     openlineage_configured,
 )
 from connectors.openlineage.spool import EventSpool
-from lineage.errors import ConfigError, LineageError
-from lineage.run.datasets import NameDefaults
+from lineage.errors import LineageError
+from lineage.model import SqlContext
 
 if TYPE_CHECKING:
     from lineage.config import ProjectConfig
 
-__all__ = ["OPENLINEAGE_SETTINGS", "Runtime", "build_runtime", "default_sinks", "settings_of"]
+__all__ = ["Runtime", "build_runtime", "default_sinks"]
 
 log = logging.getLogger("lineage.run")
 
-#: Keys of the ``openlineage:`` section of lineage.yml.
-OPENLINEAGE_SETTINGS = ("namespace", "queue_size", "cooldown", "flush_timeout")
 _DEFAULT_JOB_NAMESPACE = "default"
 
 
@@ -57,8 +55,7 @@ class Runtime:
     """Everything a run needs that does not change from one call to the next."""
 
     config: ProjectConfig
-    names: NameDefaults
-    dialect: str | None
+    sql: SqlContext  # how plain dataset names and the jobs' SQL are read
     job_namespace: str
     emitter: Emitter | None  # None: OpenLineage disabled
     spool: EventSpool
@@ -76,50 +73,14 @@ _generation = 0
 _generation_lock = threading.Lock()
 
 
-def settings_of(config: ProjectConfig, *, strict: bool) -> dict[str, Any]:
-    """The ``openlineage:`` section of lineage.yml, checked.
-
-    Raises:
-        ConfigError: (only with ``strict``) an unknown key or a value of the wrong type;
-            without ``strict`` the problem is logged and the default used, since a job's
-            run must never fail over its lineage settings.
-    """
-    raw = config.extra.get("openlineage") or {}
-    found: dict[str, Any] = {}
-    problems: list[str] = []
-    if not isinstance(raw, Mapping):
-        problems.append("'openlineage' must be a mapping")
-        raw = {}
-    for key, value in raw.items():
-        if key not in OPENLINEAGE_SETTINGS:
-            problems.append(
-                f"unknown setting openlineage.{key}; known: {', '.join(OPENLINEAGE_SETTINGS)}"
-            )
-        elif key == "namespace":
-            found[key] = str(value)
-        elif key == "queue_size" and isinstance(value, int) and value > 0:
-            found[key] = value
-        elif key in ("cooldown", "flush_timeout") and isinstance(value, int | float) and value >= 0:
-            found[key] = float(value)
-        else:
-            problems.append(f"openlineage.{key} has an invalid value {value!r}")
-    if problems:
-        message = "; ".join(problems)
-        if strict:
-            raise ConfigError(message, file=str(config.source) if config.source else None)
-        log.error("lineage.yml: %s (defaults used)", message)
-    return found
-
-
 def default_sinks(config: ProjectConfig) -> tuple[list[EventSink], Path | None]:
     """The sinks used without explicit ones, and the events folder (None with a client)."""
+    from lineage.config import catalog_url
+
     if openlineage_configured():
         return [ClientSink()], None
-    url = os.environ.get("LINEAGE_CATALOG_URL") or config.catalog_url
-    if not url:
-        url = f"sqlite:///{config.root / '.lineage' / 'catalog.db'}"
-    events = config.root / ".lineage" / "events"
-    return [JsonLinesSink(events), CatalogSink(url)], events
+    events = config.layout.events
+    return [JsonLinesSink(events), CatalogSink(catalog_url(config))], events
 
 
 def build_runtime(
@@ -152,21 +113,14 @@ def build_runtime(
                 raise
             log.exception("lineage.yml cannot be read; lineage uses defaults")
             config = ProjectConfig()
-    settings = settings_of(config, strict=strict)
-    dialect = dialect or config.dialect
-    names = NameDefaults(
-        # As parsers.sql.names.default_namespace: SQL parsed for a job names tables alike.
-        namespace or config.namespace or dialect or "sql",
-        config.default_database,
-        config.default_schema,
-    )
+    settings = config.openlineage
     chosen_job_namespace = (
         job_namespace
         or os.environ.get("OPENLINEAGE_NAMESPACE")
-        or settings.get("namespace")
+        or settings.namespace
         or _DEFAULT_JOB_NAMESPACE
     )
-    spool = EventSpool(spool_dir or config.root / ".lineage" / "spool")
+    spool = EventSpool(spool_dir or config.layout.spool)
     events_dir: Path | None = None
     if sinks is None:
         chosen, events_dir = default_sinks(config)
@@ -178,11 +132,9 @@ def build_runtime(
         emitter = Emitter(
             chosen,
             spool,
-            queue_size=queue_size or settings.get("queue_size", 10_000),
-            cooldown=cooldown if cooldown is not None else settings.get("cooldown", 5.0),
-            exit_timeout=(
-                flush_timeout if flush_timeout is not None else settings.get("flush_timeout", 5.0)
-            ),
+            queue_size=queue_size or settings.queue_size,
+            cooldown=cooldown if cooldown is not None else settings.cooldown,
+            exit_timeout=flush_timeout if flush_timeout is not None else settings.flush_timeout,
             register_atexit=register_atexit,
         )
     with _generation_lock:
@@ -192,8 +144,7 @@ def build_runtime(
 
     return Runtime(
         config=config,
-        names=names,
-        dialect=dialect,
+        sql=config.sql_context.updated(dialect=dialect, namespace=namespace),
         job_namespace=chosen_job_namespace,
         emitter=emitter,
         spool=spool,

@@ -35,6 +35,7 @@ from lineage.model import (
     ParseIssue,
     Schema,
     ScriptLineage,
+    SqlContext,
     StatementKind,
     StatementLineage,
     TransformationSubtype,
@@ -141,37 +142,38 @@ def build_batch(
     nodes: Sequence[NodeSpec],
     *,
     project_name: str,
-    namespace: str,
-    dialect: str | None,
-    default_database: str | None,
-    default_schema: str | None,
+    context: SqlContext,
     jobs: int = 1,
     issues: Sequence[ParseIssue] = (),
 ) -> LineageBatch:
-    """Compile, parse and describe every node; problems become ``batch.issues``."""
-    builder = _Builder(nodes, project_name, namespace, dialect, default_database,
-                       default_schema)
+    """Compile, parse and describe every node; problems become ``batch.issues``.
+
+    ``context`` names the datasets and reads the SQL: the project's dialect, namespace
+    and its target's database and schema.
+    """
+    builder = _Builder(nodes, project_name, context)
     builder.issues.extend(issues)
     builder.run(jobs)
     return builder.batch()
 
 
-def _parse(args: tuple[str, str | None, dict[str, dict[str, str | None]], str | None,
-                       str | None, str, str | None]) -> ScriptLineage:
-    sql, dialect, schema, database, schema_name, namespace, file = args
-    return parse_sql(sql, dialect, schema, database, schema_name, namespace, file)
+# One model's parse: its SQL, the context, the schemas it may read, its file.
+_Work = tuple[str, SqlContext, dict[str, dict[str, str | None]], str | None]
+
+
+def _parse(args: _Work) -> ScriptLineage:
+    sql, context, schema, file = args
+    return parse_sql(sql, schema=schema, file=file, context=context)
 
 
 class _Builder:
-    def __init__(self, nodes: Sequence[NodeSpec], project_name: str, namespace: str,
-                 dialect: str | None, default_database: str | None,
-                 default_schema: str | None) -> None:
+    def __init__(self, nodes: Sequence[NodeSpec], project_name: str,
+                 context: SqlContext) -> None:
         self.nodes = {n.unique_id: n for n in nodes}
         self.project_name = project_name
-        self.namespace = namespace
-        self.dialect = dialect
-        self.default_database = default_database
-        self.default_schema = default_schema
+        self.context = context
+        self.namespace = context.dataset_namespace
+        self.dialect = context.dialect
         self.issues: list[ParseIssue] = []
         self.own_sql: dict[str, str] = {}
         self.compiled: dict[str, str] = {}
@@ -223,10 +225,8 @@ class _Builder:
                     sql = self.compile(node)
                     if sql is not None:
                         work.append((node, sql, self.schema_for(node)))
-                args = [
-                    (sql, self.dialect, schema, self.default_database, self.default_schema,
-                     self.namespace, node.file)
-                    for node, sql, schema in work
+                args: list[_Work] = [
+                    (sql, self.context, schema, node.file) for node, sql, schema in work
                 ]
                 if pool is not None and len(args) >= _PARALLEL_MIN:
                     # Only cache misses go to the workers; their results are remembered here
@@ -238,7 +238,7 @@ class _Builder:
                     for a, hit in zip(args, cached, strict=True):
                         if hit is None:
                             hit = next(fresh)
-                            store_script(hit, *a[:6])
+                            store_script(hit, *a[:3])
                         results.append(hit)
                 else:
                     results = [_parse(a) for a in args]

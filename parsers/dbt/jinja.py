@@ -47,6 +47,7 @@ from parsers.dbt.context import (
 )
 from parsers.dbt.literal_template import FastTemplate
 from parsers.dbt.relation import Column, CompileProblem, Relation
+from parsers.sql.files import find_files
 
 __all__ = [
     "DbtJinja",
@@ -228,10 +229,7 @@ class DbtJinja:
         """
         issues: list[ParseIssue] = []
         for folder in paths:
-            base = root / folder
-            if not base.is_dir():
-                continue
-            for path in sorted(base.rglob("*.sql")):
+            for path in find_files(root / folder):
                 rel = path.relative_to(root).as_posix()
                 try:
                     text = path.read_text(encoding="utf-8")

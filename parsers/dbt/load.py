@@ -23,19 +23,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lineage.model import LineageBatch, ParseIssue
+from lineage.model import LineageBatch, ParseIssue, SqlContext
 from parsers.dbt.batch import NodeSpec, build_batch
 from parsers.dbt.manifest import read_manifest
 from parsers.dbt.project import read_project
 from parsers.dbt.render import render_project
-from parsers.sql.names import default_namespace
 
-__all__ = ["is_dbt_project", "load_dbt_project"]
-
-
-def is_dbt_project(path: str | Path) -> bool:
-    """Whether ``path`` is a dbt project folder (it holds a ``dbt_project.yml``)."""
-    return (Path(path) / "dbt_project.yml").is_file()
+__all__ = ["load_dbt_project"]
 
 
 def load_dbt_project(
@@ -50,6 +44,7 @@ def load_dbt_project(
     jobs: int = 1,
     incremental: bool = False,
     use_manifest: bool = True,
+    context: SqlContext | None = None,
 ) -> LineageBatch:
     """Read a dbt project into a ``LineageBatch`` (``observed_by="parser"``).
 
@@ -66,6 +61,8 @@ def load_dbt_project(
         jobs: processes parsing SQL in parallel (models of one dependency level at once).
         incremental: render ``is_incremental()`` as True for incremental models.
         use_manifest: read ``target/manifest.json`` when present (else always render).
+        context: dialect, namespace, database and schema as one value (its defaults are
+            the target's database and schema); the loose arguments, when given, win.
 
     Returns:
         The datasets, jobs, column edges and issues of the project.
@@ -74,8 +71,10 @@ def load_dbt_project(
         ConfigError: ``path`` is not a dbt project, or its dbt_project.yml is unreadable.
     """
     root = Path(path)
-    project, issues = read_project(root, target=target, database=database, schema=schema,
-                                   dialect=dialect)
+    asked = (context or SqlContext()).updated(
+        dialect=dialect, namespace=namespace, default_database=database, default_schema=schema)
+    project, issues = read_project(root, target=target, database=asked.default_database,
+                                   schema=asked.default_schema, dialect=asked.dialect)
     nodes: list[NodeSpec] | None = None
     used_dialect = project.dialect
     if use_manifest and (root / "target" / "manifest.json").is_file():
@@ -84,16 +83,11 @@ def load_dbt_project(
             nodes, used_dialect = found
     if nodes is None:
         nodes = render_project(project, cli_vars=vars, incremental=incremental, issues=issues)
-    return build_batch(
-        nodes,
-        project_name=project.name,
-        namespace=namespace or default_namespace(used_dialect),
-        dialect=used_dialect,
-        default_database=project.target.database,
-        default_schema=project.target.schema,
-        jobs=max(1, jobs),
-        issues=_dedupe(issues),
-    )
+    # Read as dbt builds it: the dialect of the profile or manifest, the target's names.
+    built = SqlContext(used_dialect, asked.namespace, project.target.database,
+                       project.target.schema)
+    return build_batch(nodes, project_name=project.name, context=built, jobs=max(1, jobs),
+                       issues=_dedupe(issues))
 
 
 def _dedupe(issues: list[ParseIssue]) -> list[ParseIssue]:

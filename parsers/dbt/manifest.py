@@ -29,6 +29,7 @@ from parsers.dbt.project import (
 )
 from parsers.dbt.relation import Column, CompileProblem, Relation
 from parsers.dbt.render import load_packages
+from parsers.sql.files import find_files
 
 __all__ = ["MANIFEST_VERSIONS", "read_manifest"]
 
@@ -90,9 +91,9 @@ def _check_stale(project: DbtProject, data: Mapping[str, Any], issues: list[Pars
                      if isinstance(n, Mapping))
     missing = sorted(
         path.relative_to(project.root).as_posix()
-        for folder in project.model_paths if (project.root / folder).is_dir()
-        for path in (project.root / folder).rglob("*")
-        if path.suffix in (".sql", ".py") and path.relative_to(project.root).as_posix() not in known
+        for folder in project.model_paths
+        for path in find_files(project.root / folder, (".sql", ".py"))
+        if path.relative_to(project.root).as_posix() not in known
     )
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5

@@ -18,7 +18,9 @@ import yaml
 
 from lineage.errors import ConfigError
 from lineage.model import DataTest, Freshness, ParseIssue
+from parsers.dbt.detect import is_dbt_project
 from parsers.dbt.jinja import RenderError, Target, extract_blocks, render_value
+from parsers.sql.files import find_files
 
 __all__ = [
     "ADAPTER_DIALECTS",
@@ -137,7 +139,7 @@ def read_project(
         ConfigError: no dbt_project.yml, or it is not valid YAML / has no ``name``.
     """
     file = root / "dbt_project.yml"
-    if not file.is_file():
+    if not is_dbt_project(root):
         raise ConfigError("not a dbt project: no dbt_project.yml", file=str(root))
     raw, issue = read_yaml(file, root)
     if issue is not None:
@@ -318,11 +320,8 @@ def read_properties(root: Path, folders: Sequence[str], issues: list[ParseIssue]
     props = Properties()
     seen: set[Path] = set()
     for folder in folders:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
-            if path in seen or not path.is_file() or path.name == "dbt_project.yml":
+        for path in find_files(root / folder, (".md", ".yml", ".yaml")):
+            if path in seen or path.name == "dbt_project.yml":
                 continue
             seen.add(path)
             if path.suffix == ".md":

@@ -21,6 +21,7 @@ from jinja2 import Template
 
 from lineage.model import ParseIssue
 from parsers.dbt.batch import CTE_PREFIX, ColumnsOf, ColumnSpec, NodeSpec, declared_columns
+from parsers.dbt.detect import is_dbt_project
 from parsers.dbt.jinja import (
     DbtJinja,
     FastTemplate,
@@ -42,6 +43,7 @@ from parsers.dbt.project import (
     read_yaml,
 )
 from parsers.dbt.relation import Column, CompileProblem, Relation
+from parsers.sql.files import find_files
 
 __all__ = ["ProjectRenderer", "load_packages", "render_project"]
 
@@ -81,7 +83,7 @@ def load_packages(project: DbtProject, jinja: DbtJinja) -> list[ParseIssue]:
     base = project.root / project.packages_path
     if not base.is_dir():
         return issues
-    for folder in sorted(p for p in base.iterdir() if (p / "dbt_project.yml").is_file()):
+    for folder in sorted(p for p in base.iterdir() if is_dbt_project(p)):
         raw, issue = read_yaml(folder / "dbt_project.yml", project.root)
         if issue is not None or not isinstance(raw, Mapping):
             issues.extend([issue] if issue else [])
@@ -195,11 +197,7 @@ class ProjectRenderer:
         root = self.project.root
         for folder in self.project.model_paths:
             base = root / folder
-            if not base.is_dir():
-                continue
-            for path in sorted(base.rglob("*")):
-                if path.suffix not in (".sql", ".py") or not path.is_file():
-                    continue
+            for path in find_files(base, (".sql", ".py")):
                 rel = path.relative_to(root).as_posix()
                 name = path.stem
                 fqn = [self.project.name, *path.relative_to(base).parent.parts, name]
@@ -223,9 +221,7 @@ class ProjectRenderer:
         root = self.project.root
         for folder in self.project.snapshot_paths:
             base = root / folder
-            if not base.is_dir():
-                continue
-            for path in sorted(base.rglob("*.sql")):
+            for path in find_files(base):
                 rel = path.relative_to(root).as_posix()
                 try:
                     text = path.read_text(encoding="utf-8")
@@ -458,9 +454,7 @@ class ProjectRenderer:
         root = self.project.root
         for folder in self.project.seed_paths:
             base = root / folder
-            if not base.is_dir():
-                continue
-            for path in sorted(base.rglob("*.csv")):
+            for path in find_files(base, (".csv",)):
                 rel = path.relative_to(root).as_posix()
                 name = path.stem
                 fqn = [self.project.name, *path.relative_to(base).parent.parts, name]

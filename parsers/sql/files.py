@@ -11,33 +11,40 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from lineage.errors import ConfigError, InputError
-from lineage.model import ParseIssue, ScriptLineage, StatementKind, StatementLineage
+from lineage.model import ParseIssue, ScriptLineage, SqlContext, StatementKind, StatementLineage
 from parsers.sql.parse import lookup_script, parse_sql, store_script
 from parsers.sql.schema import SchemaRegistry
 
-__all__ = ["ScanOptions", "collect_sql_files", "load_schema_file", "scan_sql"]
+__all__ = ["ScanOptions", "collect_sql_files", "find_files", "load_schema_file", "scan_sql"]
 
 STDIN = "-"
 
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """How to read the SQL: dialect, known schema and defaults for unqualified names."""
+    """How to read the SQL: its context (dialect, namespace, name defaults) and known schemas."""
 
-    dialect: str | None = None
+    context: SqlContext = field(default_factory=SqlContext)
     schema: Mapping[str, Any] | None = None
-    default_database: str | None = None
-    default_schema: str | None = None
-    namespace: str | None = None
+
+    @property
+    def dialect(self) -> str | None:
+        """The context's dialect (a shortcut for settings that key on it)."""
+        return self.context.dialect
+
+    @property
+    def namespace(self) -> str | None:
+        """The context's namespace as configured (None: the dialect's name is used)."""
+        return self.context.namespace
 
 
 def load_schema_file(path: str | Path) -> dict[str, Any]:
@@ -70,6 +77,17 @@ def load_schema_file(path: str | Path) -> dict[str, Any]:
     return dict(document)
 
 
+def find_files(folder: Path, suffixes: Collection[str] = (".sql",)) -> list[Path]:
+    """Every file below ``folder`` whose suffix is one of ``suffixes``, sorted by path.
+
+    The one folder walk of the parsers (SQL scans and dbt models, macros, seeds); a
+    ``folder`` that is not a folder has none.
+    """
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix in suffixes and p.is_file())
+
+
 def collect_sql_files(paths: Iterable[str]) -> list[str]:
     """Expand folders to their ``*.sql`` files (sorted); keep files and ``-`` as given."""
     files: list[str] = []
@@ -79,7 +97,7 @@ def collect_sql_files(paths: Iterable[str]) -> list[str]:
             continue
         path = Path(raw)
         if path.is_dir():
-            files.extend(str(p) for p in sorted(path.rglob("*.sql")) if p.is_file())
+            files.extend(str(p) for p in find_files(path))
         elif path.exists():
             files.append(str(path))
         else:
@@ -98,7 +116,7 @@ def scan_sql(
 
     Args:
         paths: files, folders (every ``*.sql`` below) or ``-`` for standard input.
-        options: dialect, schema and name defaults.
+        options: the SQL context and known schemas.
         jobs: worker processes; 1 parses in this process.
         on_file_done: called with each file's name as it finishes (progress).
         stdin_text: the text for ``-`` (read from ``sys.stdin`` when None).
@@ -118,15 +136,7 @@ def scan_sql(
         if isinstance(text, ScriptLineage):
             results[name] = text
         else:
-            cached = lookup_script(
-                text,
-                options.dialect,
-                registry,
-                options.default_database,
-                options.default_schema,
-                options.namespace,
-                name,
-            )
+            cached = lookup_script(text, options.context, registry, name)
             if cached is None:
                 misses.append((name, text))
                 continue
@@ -145,15 +155,7 @@ def scan_sql(
             ):
                 results[name] = result
                 # Remember what the workers parsed, so a persisted cache covers it.
-                store_script(
-                    result,
-                    text,
-                    options.dialect,
-                    registry,
-                    options.default_database,
-                    options.default_schema,
-                    options.namespace,
-                )
+                store_script(result, text, options.context, registry)
                 if on_file_done:
                     on_file_done(name)
     combined = ScriptLineage()
@@ -196,13 +198,7 @@ def _scan_one(
             return read
         text = read
     return parse_sql(
-        text,
-        dialect=options.dialect,
-        schema=registry,
-        default_database=options.default_database,
-        default_schema=options.default_schema,
-        namespace=options.namespace,
-        file="<stdin>" if name == STDIN else name,
+        text, schema=registry, file="<stdin>" if name == STDIN else name, context=options.context
     )
 
 

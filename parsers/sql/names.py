@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from lineage.model import DatasetId
+from lineage.model import DatasetId, SqlContext
 
-__all__ = ["LOWERCASE_DIALECT", "default_namespace", "location_dataset", "table_parts"]
+__all__ = ["LOWERCASE_DIALECT", "location_dataset", "table_parts"]
 
 # The base dialect lower-cases unquoted identifiers; used to normalise every dialect alike.
 LOWERCASE_DIALECT = Dialect()
@@ -25,22 +25,11 @@ LOWERCASE_DIALECT = Dialect()
 _OBJECT_STORES = ("s3", "s3a", "s3n", "gs", "gcs", "abfss", "abfs", "wasbs", "wasb", "hdfs", "oss")
 
 
-def default_namespace(dialect: str | None) -> str:
-    """The namespace used when none is configured: the dialect's name, or ``sql``."""
-    return dialect or "sql"
-
-
-def table_parts(
-    table: exp.Table, default_database: str | None, default_schema: str | None
-) -> list[str]:
-    """``[database, schema, table]`` as far as known, completed with the defaults."""
+def table_parts(table: exp.Table, context: SqlContext) -> list[str]:
+    """``[database, schema, table]`` as far as known, completed with the context's defaults."""
     parts = [p.name for p in (table.args.get("catalog"), table.args.get("db")) if p is not None]
     parts.append(table.name)
-    if len(parts) == 1 and default_schema:
-        parts.insert(0, default_schema)
-    if len(parts) == 2 and default_database:
-        parts.insert(0, default_database)
-    return parts
+    return context.qualify(parts)
 
 
 def location_dataset(location: str, namespace: str) -> DatasetId:

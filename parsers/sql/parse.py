@@ -27,8 +27,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 
 from lineage.errors import ConfigError
-from lineage.model import ParseIssue, ScriptLineage, StatementKind, StatementLineage
-from parsers.sql.names import default_namespace
+from lineage.model import ParseIssue, ScriptLineage, SqlContext, StatementKind, StatementLineage
 from parsers.sql.schema import SchemaRegistry
 from parsers.sql.split import StatementText, split_statements
 from parsers.sql.statements import ScriptState, analyze_statement
@@ -87,6 +86,8 @@ def parse_sql(
     default_schema: str | None = None,
     namespace: str | None = None,
     file: str | None = None,
+    *,
+    context: SqlContext | None = None,
 ) -> ScriptLineage:
     """The lineage of every statement of a SQL script.
 
@@ -98,6 +99,9 @@ def parse_sql(
         default_schema: schema for names that lack one.
         namespace: OpenLineage namespace of the tables (default: the dialect's name).
         file: where the script came from, reported on each statement.
+        context: dialect, namespace and defaults as one value; ``dialect``,
+            ``default_database``, ``default_schema`` and ``namespace``, when given, win
+            over its values.
 
     Returns:
         A ``ScriptLineage`` with one ``StatementLineage`` per statement.
@@ -105,34 +109,29 @@ def parse_sql(
     Raises:
         ConfigError: for an unknown dialect or a malformed ``schema`` (never for bad SQL).
     """
+    context = (context or SqlContext()).updated(
+        dialect=dialect,
+        namespace=namespace,
+        default_database=default_database,
+        default_schema=default_schema,
+    )
     try:
-        sqlglot_dialect = Dialect.get_or_raise(dialect)
+        sqlglot_dialect = Dialect.get_or_raise(context.dialect)
     except ValueError as exc:
-        raise ConfigError(f"unknown SQL dialect {dialect!r}") from exc
+        raise ConfigError(f"unknown SQL dialect {context.dialect!r}") from exc
     registry = _registry_for(schema)
-    namespace = namespace or default_namespace(dialect)
     # A script seen before (query logs repeat verbatim) skips even tokenizing.
-    script_key = _script_key(sql, dialect, namespace, default_database, default_schema, registry)
+    script_key = _script_key(sql, context, registry)
     seen = _cached_script(script_key, file)
     if seen is not None:
         return seen
     state = ScriptState(registry)
     statements: list[StatementLineage] = []
     for index, piece in enumerate(split_statements(sql, sqlglot_dialect)):
-        key = (
-            _fingerprint(piece),
-            dialect or "",
-            namespace,
-            default_database or "",
-            default_schema or "",
-            registry.fingerprint,
-            state.fingerprint,
-        )
+        key = (_fingerprint(piece), *context.key, registry.fingerprint, state.fingerprint)
         result = _cache.get(key)
         if result is None:
-            result = _analyze(
-                piece, sqlglot_dialect, dialect, namespace, default_database, default_schema, state
-            )
+            result = _analyze(piece, sqlglot_dialect, context, state)
             if result.ok:
                 _cache[key] = result
                 if len(_cache) > _CACHE_SIZE:
@@ -161,67 +160,33 @@ def _remember_script(key: tuple[str, ...], result: ScriptLineage) -> None:
         _scripts.popitem(last=False)
 
 
-def _script_key(
-    sql: str,
-    dialect: str | None,
-    namespace: str,
-    default_database: str | None,
-    default_schema: str | None,
-    registry: SchemaRegistry,
-) -> tuple[str, ...]:
-    return (
-        hashlib.blake2b(sql.encode(), digest_size=16).hexdigest(),
-        dialect or "",
-        namespace,
-        default_database or "",
-        default_schema or "",
-        registry.fingerprint,
-    )
+def _script_key(sql: str, context: SqlContext, registry: SchemaRegistry) -> tuple[str, ...]:
+    # The same tuple as before the context was one value: saved caches stay valid.
+    digest = hashlib.blake2b(sql.encode(), digest_size=16).hexdigest()
+    return (digest, *context.key, registry.fingerprint)
 
 
 def lookup_script(
     sql: str,
-    dialect: str | None = None,
+    context: SqlContext,
     schema: Mapping[str, Any] | SchemaRegistry | None = None,
-    default_database: str | None = None,
-    default_schema: str | None = None,
-    namespace: str | None = None,
     file: str | None = None,
 ) -> ScriptLineage | None:
     """``parse_sql``'s cached result for these arguments, or None without parsing.
 
     Lets a caller that fans out over processes send only the misses to its workers.
     """
-    key = _script_key(
-        sql,
-        dialect,
-        namespace or default_namespace(dialect),
-        default_database,
-        default_schema,
-        _registry_for(schema),
-    )
-    return _cached_script(key, file)
+    return _cached_script(_script_key(sql, context, _registry_for(schema)), file)
 
 
 def store_script(
     result: ScriptLineage,
     sql: str,
-    dialect: str | None = None,
+    context: SqlContext,
     schema: Mapping[str, Any] | SchemaRegistry | None = None,
-    default_database: str | None = None,
-    default_schema: str | None = None,
-    namespace: str | None = None,
 ) -> None:
     """Remember a result a worker process computed with ``parse_sql`` for these arguments."""
-    key = _script_key(
-        sql,
-        dialect,
-        namespace or default_namespace(dialect),
-        default_database,
-        default_schema,
-        _registry_for(schema),
-    )
-    _remember_script(key, result)
+    _remember_script(_script_key(sql, context, _registry_for(schema)), result)
 
 
 def export_cache() -> dict[tuple[str, ...], tuple[StatementLineage, ...]]:
@@ -283,14 +248,9 @@ def _fingerprint(piece: StatementText) -> str:
 
 
 def _analyze(
-    piece: StatementText,
-    sqlglot_dialect: Dialect,
-    dialect: str | None,
-    namespace: str,
-    default_database: str | None,
-    default_schema: str | None,
-    state: ScriptState,
+    piece: StatementText, sqlglot_dialect: Dialect, context: SqlContext, state: ScriptState
 ) -> StatementLineage:
+    dialect = context.dialect
     try:
         if piece.tokens is not None:
             parser = sqlglot_dialect.parser(error_level=ErrorLevel.RAISE)
@@ -303,14 +263,7 @@ def _analyze(
     if expression is None:
         return StatementLineage(index=0, kind=StatementKind.OTHER, dialect=dialect)
     try:
-        return analyze_statement(
-            expression,
-            dialect=dialect,
-            namespace=namespace,
-            default_database=default_database,
-            default_schema=default_schema,
-            state=state,
-        )
+        return analyze_statement(expression, context=context, state=state)
     except (SqlglotError, RecursionError, KeyError, ValueError, TypeError, AttributeError) as exc:
         # A sqlglot corner we do not handle must not cost the rest of the script.
         issue = ParseIssue(

@@ -35,6 +35,7 @@ from lineage.model import (
     Field,
     ParseWarning,
     Schema,
+    SqlContext,
     StatementKind,
     StatementLineage,
 )
@@ -112,34 +113,19 @@ class ScriptState:
 
 
 def analyze_statement(
-    expression: exp.Expr,
-    *,
-    dialect: str | None,
-    namespace: str,
-    default_database: str | None,
-    default_schema: str | None,
-    state: ScriptState,
+    expression: exp.Expr, *, context: SqlContext, state: ScriptState
 ) -> StatementLineage:
     """The lineage of one parsed statement (``expression`` is modified in place)."""
     expression = normalize_identifiers(expression, dialect=LOWERCASE_DIALECT)
-    return _Statement(expression, dialect, namespace, default_database, default_schema, state).run()
+    return _Statement(expression, context, state).run()
 
 
 class _Statement:
-    def __init__(
-        self,
-        expression: exp.Expr,
-        dialect: str | None,
-        namespace: str,
-        default_database: str | None,
-        default_schema: str | None,
-        state: ScriptState,
-    ) -> None:
+    def __init__(self, expression: exp.Expr, context: SqlContext, state: ScriptState) -> None:
         self.expression = expression
-        self.dialect = dialect
-        self.namespace = namespace
-        self.default_database = default_database
-        self.default_schema = default_schema
+        self.context = context
+        self.dialect = context.dialect
+        self.namespace = context.dataset_namespace
         self.state = state
         self.kind = Kind.OTHER
         self.inputs: set[DatasetId] = set()
@@ -188,7 +174,7 @@ class _Statement:
                 continue
             if not table.args.get("db") and table.name in cte_names:
                 continue
-            parts = table_parts(table, self.default_database, self.default_schema)
+            parts = table_parts(table, self.context)
             if table.this.args.get("temporary"):  # T-SQL #tmp keeps its # in the name
                 parts = [f"#{table.name}"]
             dataset = DatasetId(self.namespace, ".".join(parts))

@@ -10,15 +10,15 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm
 
-from lineage.config import ProjectConfig
-from lineage.model import DatasetId, Field, Schema
+from lineage.config import OpenLineageSection, ProjectConfig
+from lineage.model import DatasetId, Field, Schema, SqlContext
 from lineage.run import configure, current_run, flush, job, reset, run
-from lineage.run.datasets import NameDefaults, frame_facts, namespace_of, resolve_dataset
+from lineage.run.datasets import frame_facts, namespace_of, resolve_dataset
 from tests.lineage.run.test_support import ValidatingSink, events
 
 __all__ = ["events"]
 
-NAMES = NameDefaults("redshift://analytics:5439", "dev", None)
+NAMES = SqlContext(namespace="redshift://analytics:5439", default_database="dev")
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_dataset_ids_and_namespace_argument() -> None:
     given = DatasetId("kafka://broker:9092", "erp.customers")
     assert resolve_dataset(given, NAMES)[0] is given
     assert resolve_dataset("t", NAMES, "warehouse")[0] == DatasetId("warehouse", "t")
-    assert resolve_dataset("bronze.t", NameDefaults("sql"), "hive://metastore:9083")[
+    assert resolve_dataset("bronze.t", SqlContext(namespace="sql"), "hive://metastore:9083")[
         0
     ] == DatasetId("hive://metastore:9083", "bronze.t")
     with pytest.raises(TypeError):
@@ -117,7 +117,7 @@ def test_duckdb_relations(tmp_path: Path) -> None:
     con.execute("CREATE SCHEMA bronze; CREATE TABLE bronze.erp (cid VARCHAR, gen VARCHAR, n INT)")
     con.execute("INSERT INTO bronze.erp VALUES ('a', NULL, 1), ('b', 'M', NULL), (NULL, 'F', 3)")
     relation = con.table("bronze.erp")
-    dataset, schema = resolve_dataset(relation, NameDefaults("duckdb"))
+    dataset, schema = resolve_dataset(relation, SqlContext(namespace="duckdb"))
     assert dataset == DatasetId("duckdb", "erp")
     assert schema is not None and [(f.name, f.type) for f in schema.fields] == [
         ("cid", "VARCHAR"),
@@ -128,7 +128,7 @@ def test_duckdb_relations(tmp_path: Path) -> None:
     assert facts is not None and facts.row_count == 3
     assert facts.null_counts == {"cid": 1, "gen": 1}
     with pytest.raises(TypeError, match="no name"):
-        resolve_dataset(con.sql("SELECT 1"), NameDefaults("duckdb"))
+        resolve_dataset(con.sql("SELECT 1"), SqlContext(namespace="duckdb"))
 
 
 def test_pandas_and_arrow_frames() -> None:
@@ -336,20 +336,26 @@ def test_bad_sql_is_logged_not_raised(
     assert "not analysed" in caplog.text
 
 
-def test_namespace_from_lineage_yml_openlineage_section(tmp_path: Path) -> None:
+def test_namespace_from_lineage_yml_openlineage_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from lineage.errors import ConfigError
-    from lineage.run.wiring import build_runtime, settings_of
+    from lineage.run.wiring import build_runtime
 
+    monkeypatch.delenv("OPENLINEAGE_NAMESPACE", raising=False)
     config = ProjectConfig(
-        root=tmp_path, extra={"openlineage": {"namespace": "erp-jobs", "queue_size": 5}}
+        root=tmp_path, openlineage=OpenLineageSection(namespace="erp-jobs", queue_size=5)
     )
     runtime = build_runtime(config, sinks=[], register_atexit=False)
     assert runtime.job_namespace == "erp-jobs"
     assert runtime.emitter is not None and runtime.emitter.queue_size == 5
-    bad = ProjectConfig(root=tmp_path, extra={"openlineage": {"nmespace": "x"}})
-    with pytest.raises(ConfigError, match=r"unknown setting openlineage\.nmespace"):
-        settings_of(bad, strict=True)
-    assert settings_of(bad, strict=False) == {}
+    (tmp_path / "lineage.yml").write_text("namespace: duckdb\nopenlineage:\n  nmespace: x\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) openlineage\.nmespace"):
+        build_runtime(sinks=[], strict=True, register_atexit=False)
+    # A job's run never fails over its lineage settings: defaults, and the error logged.
+    lenient = build_runtime(sinks=[], strict=False, register_atexit=False)
+    assert lenient.job_namespace == "default" and lenient.sql == SqlContext()
 
 
 def test_a_returned_relation_describes_the_declared_output(events: ValidatingSink) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from lineage.errors import ConfigError
 from lineage.run import Run, RunRef, current_run, flush, job, run
+from lineage.run.spec import JobOptions
 from tests.lineage.run.test_support import ValidatingSink, events, validate_all
 
 __all__ = ["events"]  # the fixture, imported for pytest
@@ -426,6 +427,41 @@ def test_invalid_retry_settings() -> None:
         job(name="x", retries=-1)
     with pytest.raises(ConfigError):
         job(name="x", retry_delay=-5)
+
+
+def test_job_options_are_checked_once_and_copied(events: ValidatingSink) -> None:
+    with pytest.raises(ConfigError, match="retries"):
+        JobOptions("x", retries=-1)
+    outputs = ["silver.a"]
+    options = JobOptions("x", outputs=outputs, retries=2, retry_delay=1.5, retry_on=ValueError)
+    outputs.append("silver.b")  # the caller's list is not the job's
+    assert options.outputs == ("silver.a",) and options.attempts == 3
+    assert [options.backoff(a) for a in range(3)] == [1.5, 3.0, 6.0]
+    assert options.retry_wanted(1, ValueError()) and not options.retry_wanted(2, ValueError())
+    assert not options.retry_wanted(0, KeyError())
+
+    def load() -> None:
+        """Load."""
+
+    named = JobOptions().for_function(load)
+    assert named.name == f"{__name__}.{load.__qualname__}" and named.description == "Load."
+    given = JobOptions("given", description="d").for_function(load)
+    assert (given.name, given.description) == ("given", "d")
+
+    # @job and run() declare the same job from the same options.
+    @job(name="erp.same", outputs=outputs, owners=["data-eng"], description="Same.")
+    def same() -> None:
+        return None
+
+    same()
+    with run("erp.same", outputs=outputs, owners=["data-eng"], description="Same."):
+        pass
+    flush()
+    first, second = (e for e in events.events if e["eventType"] == "COMPLETE")
+    assert first["outputs"] == second["outputs"]
+    assert {k: v for k, v in first["job"]["facets"].items() if k != "sourceCodeLocation"} == {
+        k: v for k, v in second["job"]["facets"].items() if k != "sourceCodeLocation"
+    }
 
 
 # -- nesting and parents -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lineage.config import ProjectConfig
+from lineage.model import SqlContext
 from lineage.run import configure, current_run, flush, job, reset, run
 from tests.lineage.run.test_support import ValidatingSink, assert_golden
 
@@ -22,9 +23,11 @@ def sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Validating
     found = ValidatingSink()
     config = ProjectConfig(
         root=tmp_path,
-        namespace="redshift://analytics.example.com:5439",
-        dialect="redshift",
-        default_database="dev",
+        sql_context=SqlContext(
+            dialect="redshift",
+            namespace="redshift://analytics.example.com:5439",
+            default_database="dev",
+        ),
     )
     configure(sinks=[found], config=config, spool_dir=tmp_path / "spool", register_atexit=False)
     yield found

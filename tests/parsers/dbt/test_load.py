@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from lineage.model import (
     DataTest,
     Freshness,
     LineageBatch,
+    SqlContext,
     TransformationSubtype,
 )
 from parsers.dbt import batch as dbt_batch
@@ -148,6 +151,27 @@ def test_target_database_schema_dialect_and_namespace_arguments(tmp_path: Path) 
     bare = load_dbt_project(project, schema="analytics")
     assert "dev.analytics_silver.erp_customers" in {d.id.name for d in bare.datasets}
     assert {d.id.namespace for d in bare.datasets} == {"sql"}
+
+
+def test_a_context_stands_for_dialect_namespace_database_and_schema() -> None:
+    loose = load_dbt_project(ERP, database="warehouse", namespace="redshift://erp:5439",
+                             dialect="postgres")
+    context = SqlContext("postgres", "redshift://erp:5439", "warehouse")
+    assert load_dbt_project(ERP, context=context) == loose
+    # A loose argument wins over the context's value.
+    other = load_dbt_project(ERP, context=context, namespace="redshift://other:5439")
+    assert {d.id.namespace for d in other.datasets} == {"redshift://other:5439"}
+
+
+def test_telling_a_dbt_project_loads_no_dbt_parser() -> None:
+    probe = (
+        "import sys, parsers.dbt\n"
+        f"assert parsers.dbt.is_dbt_project({str(ERP)!r})\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('parsers.dbt.', 'jinja2'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "['parsers.dbt.detect']"
 
 
 def test_dataset_kinds_follow_materializations(erp: LineageBatch) -> None:

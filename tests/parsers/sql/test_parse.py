@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
 from lineage.errors import ConfigError
-from lineage.model import StatementKind
+from lineage.model import SqlContext, StatementKind
 from parsers.sql import clear_cache, parse_sql
 from parsers.sql import parse as sql_module
+from parsers.sql.files import ScanOptions, collect_sql_files, find_files, scan_sql
 
 
 def _fields(statement, output_index: int = 0) -> dict[str, set[tuple[str, str]]]:
@@ -122,6 +124,56 @@ def test_defaults_complete_names_and_namespace() -> None:
     assert [d.name for d in statement.outputs] == ["dwh.public.customers"]
     assert [d.name for d in statement.inputs] == ["dwh.raw.customers"]
     assert {d.namespace for d in statement.inputs} == {"postgres://db.internal:5432"}
+
+
+def test_one_context_value_stands_for_the_four_arguments() -> None:
+    context = SqlContext("postgres", "postgres://db.internal:5432", "dwh", "public")
+    sql = "INSERT INTO customers SELECT id FROM raw.customers"
+    loose = parse_sql(
+        sql,
+        dialect="postgres",
+        default_database="dwh",
+        default_schema="public",
+        namespace="postgres://db.internal:5432",
+    )
+    assert parse_sql(sql, context=context).to_dict() == loose.to_dict()
+    # A loose argument wins over the context's value; the others are kept.
+    other = parse_sql(sql, context=context, default_database="lake").statements[0]
+    assert [d.name for d in other.outputs] == ["lake.public.customers"]
+    assert {d.namespace for d in other.inputs} == {"postgres://db.internal:5432"}
+
+
+def test_the_context_names_tables_by_the_dialect_without_a_namespace() -> None:
+    assert SqlContext().dataset_namespace == "sql"
+    assert SqlContext("snowflake").dataset_namespace == "snowflake"
+    assert SqlContext("snowflake", "snowflake://acme").dataset_namespace == "snowflake://acme"
+    # Cache keys of equivalent contexts agree: a namespace equal to the default is no change.
+    assert SqlContext("duckdb").key == SqlContext("duckdb", "duckdb").key
+    assert SqlContext(default_schema="s").qualify(["t"]) == ["s", "t"]
+    assert SqlContext("x", None, "db", "s").qualify(["a", "t"]) == ["db", "a", "t"]
+    assert SqlContext("x", "n", "db", "s").qualify(["c", "a", "t"]) == ["c", "a", "t"]
+    assert SqlContext("x", "n").updated(dialect=None, default_schema="s") == SqlContext(
+        "x", "n", None, "s"
+    )
+
+
+def test_scan_options_carry_the_context(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "load.sql").write_text("INSERT INTO silver.t SELECT id FROM bronze.s")
+    (tmp_path / "a.sql").write_text("INSERT INTO u SELECT 1 AS one")
+    (tmp_path / "notes.txt").write_text("not SQL")
+    (tmp_path / "folder.sql").mkdir()  # a folder, whatever its name
+    assert find_files(tmp_path) == [tmp_path / "a.sql", tmp_path / "b" / "load.sql"]
+    assert find_files(tmp_path / "missing") == []
+    assert collect_sql_files([str(tmp_path)]) == [str(p) for p in find_files(tmp_path)]
+    options = ScanOptions(SqlContext("redshift", "redshift://dwh:5439", "dev", "public"))
+    assert options.dialect == "redshift" and options.namespace == "redshift://dwh:5439"
+    script = scan_sql([str(tmp_path)], options)
+    assert [d.name for s in script.statements for d in s.outputs] == [
+        "dev.public.u",
+        "dev.silver.t",
+    ]
+    assert {d.namespace for s in script.statements for d in s.inputs} == {"redshift://dwh:5439"}
 
 
 def test_quoted_identifiers_keep_case_unquoted_are_lower() -> None:
