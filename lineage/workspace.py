@@ -10,15 +10,16 @@ each CLI command stays a few lines, and a Python user can do the same in three::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from lineage.catalog.store import Catalog, WriteSummary, mask_url
+from lineage.catalog.store import PROJECT_SCAN, Catalog, WriteSummary, mask_url
 from lineage.config import ProjectConfig, load_config
-from lineage.errors import InputError
+from lineage.config import catalog_url as choose_catalog_url
+from lineage.errors import ConfigError, InputError
 from lineage.graph import LineageGraph, Node
 from lineage.model import (
     ColumnEdge,
@@ -34,8 +35,12 @@ from lineage.model import (
     statement_edges,
 )
 from lineage.version import __version__
+from parsers.dbt import is_dbt_project
 from parsers.sql.cache import BatchCache, ParseCache, project_fingerprint
 from parsers.sql.files import STDIN, ScanOptions, load_schema_file, scan_sql
+
+if TYPE_CHECKING:
+    from connectors.datahub import DataHubConfig
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
 
@@ -76,12 +81,10 @@ class Workspace:
 
     def __init__(self, config: ProjectConfig, catalog_url: str | None = None) -> None:
         self.config = config
-        # Precedence: the command line, then LINEAGE_CATALOG_URL, then lineage.yml.
-        self.catalog_url = (
-            catalog_url or os.environ.get("LINEAGE_CATALOG_URL") or config.catalog_url
-        )
+        self.layout = config.layout
+        self.catalog_url = choose_catalog_url(config, catalog_url)
         self._catalog: Catalog | None = None
-        self._parse_cache = ParseCache(config.root / ".lineage" / "cache")
+        self._parse_cache = ParseCache(self.layout.cache)
 
     @classmethod
     def open(cls, start: str | Path | None = None, catalog_url: str | None = None) -> Workspace:
@@ -90,18 +93,13 @@ class Workspace:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            url = self.catalog_url
-            if url is None:
-                # The default SQLite file lives at the project root, not wherever we run.
-                url = f"sqlite:///{self.config.root / '.lineage' / 'catalog.db'}"
-            self._catalog = Catalog(url)
+            self._catalog = Catalog(self.catalog_url)
         return self._catalog
 
     @property
     def catalog_url_display(self) -> str:
         """The catalog URL with any password masked, for messages and reports."""
-        url = self.catalog_url or f"sqlite:///{self.config.root / '.lineage' / 'catalog.db'}"
-        return mask_url(url)
+        return mask_url(self.catalog_url)
 
     def close(self) -> None:
         if self._catalog is not None:
@@ -109,16 +107,42 @@ class Workspace:
             self._catalog = None
 
     def scan_options(self, **overrides: str | None) -> ScanOptions:
-        """Scan options from the configuration, with command-line values winning."""
+        """Scan options from the configuration, with command-line values winning.
+
+        ``overrides``: ``dialect``, ``namespace``, ``default_database``,
+        ``default_schema`` (the SQL context) and ``schema_file``; None keeps lineage.yml's.
+        """
         schema_file = overrides.pop("schema_file", None) or self.config.schema_file
-        values = {
-            "dialect": self.config.dialect,
-            "default_database": self.config.default_database,
-            "default_schema": self.config.default_schema,
-            "namespace": self.config.namespace,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return ScanOptions(schema=load_schema_file(schema_file) if schema_file else None, **values)
+        context = self.config.sql_context.updated(**overrides)
+        return ScanOptions(context, load_schema_file(schema_file) if schema_file else None)
+
+    def datahub_config(self) -> DataHubConfig:
+        """lineage.yml's ``datahub:`` section as the DataHub connector takes it, the push
+        target defaulting to DataHub Lite in ``.lineage/``.
+
+        Raises:
+            ConfigError: a value the connector refuses (``env``, ``case``), naming the file.
+        """
+        from connectors.datahub import DataHubConfig, DataHubSettings
+
+        section = self.config.datahub
+        options: dict[str, Any] = {"platforms": dict(section.platforms)}
+        for key in ("env", "platform_instance", "case", "retries", "timeout"):
+            if getattr(section, key) is not None:  # unset: the connector's default
+                options[key] = getattr(section, key)
+        try:
+            settings = DataHubSettings(**options)
+        except ConfigError as exc:
+            source = self.config.source
+            raise ConfigError(exc.message, file=str(source) if source else None) from exc
+        return DataHubConfig(
+            settings=settings,
+            server=section.server,
+            token_env=section.token_env,
+            file=section.file,
+            # Used only without a server or file (resolve_target checks those first).
+            lite=section.lite or self.layout.datahub_lite,
+        )
 
     def scan(
         self,
@@ -136,7 +160,7 @@ class Workspace:
         """
         options = options or self.scan_options()
         targets = list(paths) or [str(p) for p in self.config.sql_paths]
-        dbt_projects = [Path(t) for t in targets if t != STDIN and _is_dbt_project(Path(t))]
+        dbt_projects = [Path(t) for t in targets if t != STDIN and is_dbt_project(t)]
         if not paths and self.config.dbt_project is not None:
             dbt_projects.append(self.config.dbt_project)
         sql_targets = [t for t in targets if t == STDIN or Path(t) not in dbt_projects]
@@ -145,7 +169,7 @@ class Workspace:
                 "nothing to scan: give SQL files, folders or a dbt project, "
                 "or set sql.paths / dbt.project in lineage.yml"
             )
-        self._parse_cache = ParseCache(self.config.root / ".lineage" / "cache")
+        self._parse_cache = ParseCache(self.layout.cache)
         report = ScanReport()
         if sql_targets:
             self._parse_cache.load()
@@ -163,10 +187,8 @@ class Workspace:
         held: set[int] = set()  # batches the catalog already holds exactly
         for project in dbt_projects:
             fingerprint = self._dbt_fingerprint(project, options)
-            key = f"scan:dbt:{project.resolve()}"
-            summary = BatchCache(self.config.root / ".lineage" / "cache", project).summary(
-                fingerprint
-            )
+            key = f"dbt:{project.resolve()}"  # the project's PROJECT_SCAN sync-state target
+            summary = BatchCache(self.layout.cache, project).summary(fingerprint)
             if write and summary is not None and self._holds(key, fingerprint):
                 # The catalog has exactly this scan: report it without loading it again.
                 counts, issues = summary
@@ -189,7 +211,7 @@ class Workspace:
         return report
 
     def _holds(self, key: str, fingerprint: str) -> bool:
-        return self.catalog.push_state(key).get(("project", "batch")) == fingerprint
+        return self.catalog.sync_state(PROJECT_SCAN, key) == fingerprint
 
     def _write(self, batch: LineageBatch, scan: tuple[str, str] | None) -> WriteSummary:
         """Write a batch, and remember which project scan the catalog now holds.
@@ -203,7 +225,7 @@ class Workspace:
         if self._holds(key, fingerprint):
             return WriteSummary(jobs_unchanged=len(batch.jobs))
         summary = self.catalog.write(batch)
-        self.catalog.record_push(key, {("project", "batch"): fingerprint})
+        self.catalog.record_sync_state(PROJECT_SCAN, key, fingerprint)
         return summary
 
     def _with_catalog_schemas(self, options: ScanOptions) -> ScanOptions:
@@ -240,7 +262,7 @@ class Workspace:
     ) -> LineageBatch:
         from parsers.dbt.load import load_dbt_project
 
-        cache = BatchCache(self.config.root / ".lineage" / "cache", project)
+        cache = BatchCache(self.layout.cache, project)
         cached = cache.load(fingerprint)
         if cached is not None:
             return cached
@@ -334,10 +356,6 @@ def _job_name(file: str, root: Path | None) -> str:
         except ValueError:
             pass
     return Path(file).as_posix()
-
-
-def _is_dbt_project(path: Path) -> bool:
-    return path.is_dir() and (path / "dbt_project.yml").is_file()
 
 
 def _ambiguous(text: str, datasets: Sequence[Dataset]) -> str:

@@ -1,18 +1,15 @@
-"""The tables of the catalog store, its schema version and its migrations.
+"""The tables of the catalog store.
 
 One ``MetaData`` (SQLAlchemy Core) that works on SQLite and PostgreSQL. JSON values are
 stored as canonical JSON text (sorted keys), so stored values compare as strings and
 read back the same on every backend. Times are stored in UTC (``UTCDateTime``).
 
-Version 1 is the schema below without ``push_state``; version 2 adds ``push_state``
-(what was last sent to each DataHub target). A later change adds a step to
-``MIGRATIONS`` (from version N to N+1) and raises ``CURRENT_VERSION``; ``Catalog``
-applies the missing steps in order, in one transaction, when it opens an older catalog.
+The schema version these tables make, and the steps that bring older catalogs to it,
+live in ``lineage.catalog.migrations``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    Connection,
     Dialect,
     Double,
     ForeignKey,
@@ -36,10 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.types import DateTime, TypeDecorator
 
 __all__ = [
-    "CURRENT_VERSION",
-    "MIGRATIONS",
-    "RUN_STATES",
-    "TERMINAL_RUN_STATES",
     "UTCDateTime",
     "catalog_version",
     "check_results",
@@ -53,18 +45,8 @@ __all__ = [
     "push_state",
     "runs",
     "schema_versions",
+    "sync_state",
 ]
-
-#: The schema version of the tables below.
-CURRENT_VERSION = 2
-
-#: Migration steps: ``MIGRATIONS[n]`` upgrades a catalog from version n to n + 1. Each step
-#: runs inside the opening transaction; the version row is updated after it.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-
-#: OpenLineage run states; the last three end a run.
-RUN_STATES = ("START", "RUNNING", "OTHER", "COMPLETE", "FAIL", "ABORT")
-TERMINAL_RUN_STATES = frozenset({"COMPLETE", "FAIL", "ABORT"})
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -236,7 +218,7 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", Text, nullable=False),
     Column("job_name", Text, nullable=False),
-    Column("state", Text, nullable=False),
+    Column("state", Text, nullable=False),  # a lineage.views.RunState value
     Column("started_at", UTCDateTime),  # time of the START event
     Column("ended_at", UTCDateTime),  # time of the COMPLETE / FAIL / ABORT event
     Column("first_event_at", UTCDateTime, nullable=False),  # orders runs, newest first
@@ -268,6 +250,7 @@ check_results = Table(
     Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     Column("check_name", Text, nullable=False),
     Column("column_name", Text),
+    # As the check's tool wrote it ("pass", "warn", ...): read as a views.CheckStatus.
     Column("status", Text, nullable=False),
     Column("observed_at", UTCDateTime, nullable=False),
     Column("run_id", Text),
@@ -288,10 +271,15 @@ push_state = Table(
     PrimaryKeyConstraint("target", "urn", "aspect", name="pk_push_state"),
 )
 
-
-def _add_push_state(conn: Connection) -> None:
-    """Version 1 -> 2: the push_state table (already there if created at version 2)."""
-    push_state.create(conn, checkfirst=True)
-
-
-MIGRATIONS[1] = _add_push_state
+# The last state each sync of something outside reached, one row per (kind, target): the
+# fingerprint of the last project scan written (kind "project_scan", target "dbt:/abs").
+# Per-aspect hashes of pushes stay in push_state: a push compares thousands of them.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("kind", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("kind", "target", name="pk_sync_state"),
+)

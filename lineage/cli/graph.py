@@ -64,7 +64,7 @@ def show(
         node = workspace.resolve(target)
         dataset_id = node.dataset if isinstance(node, ColumnId) else node
         graph = workspace.graph()
-        info = describe_dataset(workspace.catalog, graph, dataset_id)
+        info = describe_dataset(workspace.catalog, graph, dataset_id).to_dict()
     finally:
         workspace.close()
     if output_format is OutputFormat.json:

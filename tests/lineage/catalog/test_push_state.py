@@ -53,6 +53,7 @@ def _as_version_1(url: str) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE push_state"))
+            conn.execute(text("DROP TABLE sync_state"))  # version 3's
             conn.execute(text("UPDATE catalog_version SET version = 1"))
     finally:
         engine.dispose()
@@ -67,7 +68,7 @@ def test_a_version_1_catalog_is_upgraded(catalog_url: str) -> None:
         catalog.write(LineageBatch(edges=(edge,)))
     _as_version_1(catalog_url)
 
-    assert CURRENT_VERSION == 2
+    assert CURRENT_VERSION == 3  # both steps run: 1 -> 2 (push_state), 2 -> 3 (sync_state)
     with Catalog(catalog_url) as catalog:  # migrates
         assert catalog.column_edges() == [edge]  # the data survives
         catalog.record_push(LITE, {(DS, "status"): "a"})
@@ -79,5 +80,5 @@ def test_a_version_1_catalog_is_upgraded(catalog_url: str) -> None:
             columns = {c["name"] for c in inspect(conn).get_columns("push_state")}
     finally:
         engine.dispose()
-    assert version == 2
+    assert version == 3
     assert columns == {"target", "urn", "aspect", "hash", "pushed_at"}

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
 
 import lineage.catalog.store as catalog_module
+import lineage.catalog.write as write_module
 from lineage.catalog import (
     CURRENT_VERSION,
     DEFAULT_CATALOG_URL,
@@ -42,6 +43,7 @@ from lineage.model import (
     Transformation,
     TransformationSubtype,
 )
+from lineage.views import CheckResult, CheckStatus, MetricPoint, RunState
 
 NS = "postgres://warehouse:5432"
 IDENTITY = Transformation.direct(TransformationSubtype.IDENTITY)
@@ -209,7 +211,7 @@ def test_a_failed_write_leaves_nothing_behind(
     def boom(*_args: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(catalog_module._Writer, "_write_job_edges", boom)
+    monkeypatch.setattr(write_module._Writer, "_write_job_edges", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         catalog.write(base_batch())
     monkeypatch.undo()
@@ -396,21 +398,21 @@ def test_run_events_update_one_run(catalog: Catalog) -> None:
     catalog.record_run("r4", "load_locations", "START", T0 + timedelta(hours=3))
 
     runs = catalog.runs("load_customers")
-    assert [r["run_id"] for r in runs] == ["r2", "r1"]  # newest first
+    assert [r.run_id for r in runs] == ["r2", "r1"]  # newest first
     r2, r1 = runs
-    assert (r1["state"], r1["started_at"], r1["ended_at"]) == (
-        "COMPLETE", T0, T0 + timedelta(minutes=5)
+    assert (r1.state, r1.started_at, r1.ended_at) == (
+        RunState.COMPLETE, T0, T0 + timedelta(minutes=5)
     )
-    assert r1["error"] is None
-    assert r1["facets"] == {"nominalTime": {"t": 1}, "parent": {"run": "p"}}
-    assert (r2["state"], r2["error"]) == ("FAIL", "relation bronze.x does not exist")
+    assert r1.error is None
+    assert r1.facets == {"nominalTime": {"t": 1}, "parent": {"run": "p"}}
+    assert (r2.state, r2.error) == (RunState.FAIL, "relation bronze.x does not exist")
 
     r4 = catalog.runs("load_locations")[0]
-    assert (r4["run_id"], r4["state"]) == ("r4", "COMPLETE")
-    assert (r4["started_at"], r4["ended_at"]) == (T0 + timedelta(hours=3),
-                                                  T0 + timedelta(hours=3, minutes=1))
-    assert [r["run_id"] for r in catalog.runs()] == ["r4", "r3", "r2", "r1"]
-    assert [r["run_id"] for r in catalog.runs(limit=2)] == ["r4", "r3"]
+    assert (r4.run_id, r4.state) == ("r4", RunState.COMPLETE)
+    assert (r4.started_at, r4.ended_at) == (T0 + timedelta(hours=3),
+                                            T0 + timedelta(hours=3, minutes=1))
+    assert [r.run_id for r in catalog.runs()] == ["r4", "r3", "r2", "r1"]
+    assert [r.run_id for r in catalog.runs(limit=2)] == ["r4", "r3"]
     assert catalog.runs("nobody") == []
 
     with pytest.raises(CatalogError, match="unknown run state"):
@@ -426,15 +428,15 @@ def test_metrics_round_trip_and_filter(catalog: Catalog) -> None:
                           column="gender")
 
     counts = catalog.metrics(SILVER_CUST, "row_count")
-    assert [(m["value"], m["observed_at"], m["run_id"]) for m in counts] == [
+    assert [(m.value, m.observed_at, m.run_id) for m in counts] == [
         (100.0, T0, "run-0"), (110.0, T0 + timedelta(days=1), "run-1"),
         (120.0, T0 + timedelta(days=2), "run-2"),
     ]
-    assert [m["value"] for m in catalog.metrics(SILVER_CUST, "row_count",
-                                                since=T0 + timedelta(days=1))] == [110.0, 120.0]
+    assert [m.value for m in catalog.metrics(SILVER_CUST, "row_count",
+                                             since=T0 + timedelta(days=1))] == [110.0, 120.0]
     nulls = catalog.metrics(SILVER_CUST, "null_fraction")
-    assert nulls == [{"dataset": SILVER_CUST, "name": "null_fraction", "column": "gender",
-                      "value": 0.25, "observed_at": T0 + timedelta(days=1), "run_id": None}]
+    assert nulls == [MetricPoint(dataset=SILVER_CUST, name="null_fraction", column="gender",
+                                 value=0.25, observed_at=T0 + timedelta(days=1), run_id=None)]
     assert len(catalog.metrics(SILVER_CUST)) == 4
     assert catalog.metrics(SILVER_LOC) == []
     # Recording a metric makes the dataset known (kind unknown) without clobbering anything.
@@ -454,11 +456,13 @@ def test_check_results_round_trip_and_filter(catalog: Catalog) -> None:
 
     results = catalog.check_results()
     assert results == [
-        {"dataset": SILVER_CUST, "check": "not_null", "column": "customer_id", "status": "pass",
-         "observed_at": T0, "run_id": "r1", "details": {}},
-        {"dataset": SILVER_LOC, "check": "row_count_vs_7d_avg", "column": None, "status": "fail",
-         "observed_at": T0 + timedelta(hours=1), "run_id": None,
-         "details": {"actual": 3, "expected": 100}},
+        CheckResult(dataset=SILVER_CUST, check="not_null", column="customer_id",
+                    status=CheckStatus.PASSED, native_status="pass", observed_at=T0,
+                    run_id="r1", details={}),
+        CheckResult(dataset=SILVER_LOC, check="row_count_vs_7d_avg", column=None,
+                    status=CheckStatus.FAILED, native_status="fail",
+                    observed_at=T0 + timedelta(hours=1), run_id=None,
+                    details={"actual": 3, "expected": 100}),
     ]
     assert catalog.check_results(SILVER_LOC) == results[1:]
     assert catalog.dataset(SILVER_CUST) == rich_customers()

@@ -79,7 +79,7 @@ def test_ingest_into_an_explicit_catalog(app: typer.Typer, project: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "ingested" in result.stdout
     with Catalog(url) as catalog:
-        assert {r["job_name"] for r in catalog.runs()} == {
+        assert {r.job_name for r in catalog.runs()} == {
             "dev.erp.silver.erp_customers",
             "dev.erp.silver.erp_customers.test",
         }
@@ -102,7 +102,7 @@ def test_events_status_and_replay(app: typer.Typer, project: Path) -> None:
     assert replay.exit_code == 0, replay.output
     assert json.loads(replay.stdout)["delivered"] == 2
     with Catalog(f"sqlite:///{project / 'catalog.db'}") as catalog:
-        assert sorted(r["job_name"] for r in catalog.runs()) == ["job-1", "job-2"]
+        assert sorted(r.job_name for r in catalog.runs()) == ["job-1", "job-2"]
     files = list((project / ".lineage" / "events").glob("*.jsonl"))
     assert [len(f.read_text().splitlines()) for f in files] == [1]
     again = runner.invoke(app, ["events", "replay"])

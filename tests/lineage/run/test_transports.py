@@ -18,6 +18,7 @@ from lineage.catalog import Catalog
 from lineage.config import ProjectConfig
 from lineage.model import DatasetId, TransformationSubtype
 from lineage.run import configure, current_run, flush, job, reset, run, runtime
+from lineage.views import RunState
 from tests.lineage.run.test_support import validate_all, validate_event
 
 
@@ -67,7 +68,7 @@ def test_default_records_into_the_catalog_and_daily_files(project: Path) -> None
     reset()  # closes the catalog the sink opened
     with Catalog(f"sqlite:///{project / '.lineage' / 'catalog.db'}") as catalog:
         (recorded,) = catalog.runs()
-        assert recorded["job_name"] == "erp.silver_customers" and recorded["state"] == "COMPLETE"
+        assert recorded.job_name == "erp.silver_customers" and recorded.state is RunState.COMPLETE
         stored = catalog.job("default", "erp.silver_customers")
         assert stored is not None and stored.kind == "python" and stored.owners == ("data-eng",)
         assert stored.description == "Silver customers."
@@ -81,7 +82,7 @@ def test_default_records_into_the_catalog_and_daily_files(project: Path) -> None
         customers = catalog.dataset(DatasetId("duckdb", "silver.customers"))
         assert customers is not None and customers.schema is not None
         assert customers.schema.names == ("customer_id",)
-        metrics = {(m["name"], m["column"]): m["value"] for m in catalog.metrics(customers.id)}
+        metrics = {(m.name, m.column): m.value for m in catalog.metrics(customers.id)}
         assert metrics == {
             ("row_count", None): 3.0,
             ("null_count", "customer_id"): 1.0,
@@ -103,7 +104,7 @@ def test_catalog_url_from_the_environment(project: Path, monkeypatch: pytest.Mon
     reset()
     validate_all(_lines(project / ".lineage" / "events"))
     with Catalog(url) as catalog:
-        assert [r["job_name"] for r in catalog.runs()] == ["erp.backfill"]
+        assert [r.job_name for r in catalog.runs()] == ["erp.backfill"]
 
 
 def test_openlineage_yml_selects_the_client(project: Path) -> None:

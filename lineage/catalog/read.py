@@ -1,0 +1,294 @@
+"""The read path: datasets with their current columns, schema history, jobs with their
+IO, and column edges, built from the catalog's rows inside the caller's transaction.
+
+Everything comes back sorted (datasets and jobs by namespace and name, edges by source,
+target and job), so two reads of the same catalog are equal lists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, Table, func, select
+
+from lineage.catalog import tables as cs
+from lineage.catalog.sql import chunks
+from lineage.model import (
+    ColumnEdge,
+    ColumnId,
+    Dataset,
+    DatasetId,
+    DatasetKind,
+    DataTest,
+    Field,
+    Freshness,
+    Job,
+    Schema,
+    Transformation,
+    TransformationSubtype,
+    TransformationType,
+)
+
+__all__ = [
+    "SchemaVersion",
+    "dataset_is",
+    "find_datasets",
+    "history_of",
+    "read_dataset",
+    "read_datasets",
+    "read_edges",
+    "read_job",
+    "read_jobs",
+    "schema_history",
+]
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """One observed version of a dataset's schema (numbered per observer from 1)."""
+
+    version: int
+    schema: Schema
+    observed_by: str
+    observed_at: datetime
+    fingerprint: str
+
+
+def dataset_is(dataset: DatasetId) -> tuple[Any, ...]:
+    """The WHERE clauses selecting one dataset's row of ``datasets``."""
+    return (cs.datasets.c.namespace == dataset.namespace, cs.datasets.c.name == dataset.name)
+
+
+def history_of(table: Table, dataset: DatasetId) -> Select[Any]:
+    """The rows of a per-dataset history table (``observed_at``, ``dataset_id``) about
+    ``dataset``, oldest first."""
+    return (
+        select(table)
+        .join(cs.datasets, cs.datasets.c.id == table.c.dataset_id)
+        .where(*dataset_is(dataset))
+        .order_by(table.c.observed_at, table.c.id)
+    )
+
+
+def read_datasets(conn: Connection) -> list[Dataset]:
+    """Every dataset in its current state, sorted by (namespace, name)."""
+    return _build_datasets(conn, conn.execute(select(cs.datasets)).all(), all_columns=True)
+
+
+def read_dataset(conn: Connection, dataset: DatasetId) -> Dataset | None:
+    """One dataset in its current state, or None."""
+    rows = conn.execute(select(cs.datasets).where(*dataset_is(dataset))).all()
+    found = _build_datasets(conn, rows)
+    return found[0] if found else None
+
+
+def find_datasets(conn: Connection, name: str) -> list[Dataset]:
+    """Datasets named ``name`` exactly, else those whose name ends with ``"." + name``
+    (case-insensitive)."""
+    wanted = name.strip().lower()
+    if not wanted:
+        return []
+    lowered = func.lower(cs.datasets.c.name)
+    pattern = "%." + re.sub(r"([\\%_])", r"\\\1", wanted)
+    rows = conn.execute(select(cs.datasets).where(lowered == wanted)).all()
+    if not rows:
+        rows = conn.execute(select(cs.datasets).where(lowered.like(pattern, escape="\\"))).all()
+    return _build_datasets(conn, rows)
+
+
+def schema_history(
+    conn: Connection, dataset: DatasetId, observed_by: str | None = None
+) -> list[SchemaVersion]:
+    """The schema versions of a dataset, oldest first (optionally of one observer)."""
+    sv = cs.schema_versions
+    query = history_of(sv, dataset)
+    if observed_by is not None:
+        query = query.where(sv.c.observed_by == observed_by)
+    return [
+        SchemaVersion(
+            version=row.version,
+            schema=_schema_from_json(row.fields),
+            observed_by=row.observed_by,
+            observed_at=row.observed_at,
+            fingerprint=row.fingerprint,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def read_jobs(conn: Connection) -> list[Job]:
+    """Every job, sorted by (namespace, name)."""
+    return _build_jobs(conn, conn.execute(select(cs.jobs)).all(), all_io=True)
+
+
+def read_job(conn: Connection, namespace: str, name: str) -> Job | None:
+    """One job, or None."""
+    query = select(cs.jobs).where(cs.jobs.c.namespace == namespace, cs.jobs.c.name == name)
+    found = _build_jobs(conn, conn.execute(query).all())
+    return found[0] if found else None
+
+
+def _build_datasets(
+    conn: Connection, rows: Sequence[Row[Any]], *, all_columns: bool = False
+) -> list[Dataset]:
+    """Datasets from their rows plus their ``columns`` (sorted by id)."""
+    by_dataset: dict[int, list[Field]] = {}
+    c = cs.columns
+    base = select(c.c.dataset_id, c.c.name, c.c.type, c.c.description).order_by(
+        c.c.dataset_id, c.c.ordinal
+    )
+    with_schema = [row.id for row in rows if row.schema_fingerprint is not None]
+    queries = (
+        [base]
+        if all_columns
+        else [base.where(c.c.dataset_id.in_(chunk)) for chunk in chunks(with_schema)]
+    )
+    for query in queries:
+        for dataset_pk, name, type_, description in conn.execute(query):
+            found = by_dataset.get(dataset_pk)
+            if found is None:
+                found = by_dataset[dataset_pk] = []
+            found.append(Field(name, type_, description))
+    out = [_dataset_from_row(row, by_dataset.get(row.id, [])) for row in rows]
+    return sorted(out, key=lambda d: (d.id.namespace, d.id.name))
+
+
+def _dataset_from_row(row: Row[Any], schema_fields: list[Field]) -> Dataset:
+    try:
+        kind = DatasetKind(row.kind)
+    except ValueError:
+        kind = DatasetKind.UNKNOWN
+    freshness = json.loads(row.freshness) if row.freshness else None
+    return Dataset(
+        id=DatasetId(row.namespace, row.name),
+        kind=kind,
+        schema=Schema(tuple(schema_fields)) if row.schema_fingerprint is not None else None,
+        description=row.description,
+        owners=tuple(json.loads(row.owners)),
+        tags=tuple(json.loads(row.tags)),
+        meta=row.meta,
+        tests=tuple(DataTest(**t) for t in json.loads(row.tests)),
+        contract_enforced=bool(row.contract_enforced),
+        freshness=Freshness(**freshness) if freshness is not None else None,
+        source_file=row.source_file,
+    )
+
+
+def _dataset_names(conn: Connection) -> dict[int, DatasetId]:
+    d = cs.datasets
+    return {
+        pk: DatasetId(namespace, name)
+        for pk, namespace, name in conn.execute(select(d.c.id, d.c.namespace, d.c.name))
+    }
+
+
+def _build_jobs(conn: Connection, rows: Sequence[Row[Any]], *, all_io: bool = False) -> list[Job]:
+    io = cs.job_io
+    names = _dataset_names(conn) if rows else {}
+    queries = (
+        [select(io)]
+        if all_io
+        else [select(io).where(io.c.job_id.in_(chunk)) for chunk in chunks([r.id for r in rows])]
+    )
+    links: dict[tuple[int, str], list[tuple[int, DatasetId]]] = {}
+    for query in queries:
+        for link in conn.execute(query):
+            links.setdefault((link.job_id, link.direction), []).append(
+                (link.ordinal, names[link.dataset_id])
+            )
+
+    def ordered(job_id: int, direction: str) -> tuple[DatasetId, ...]:
+        return tuple(d for _, d in sorted(links.get((job_id, direction), [])))
+
+    jobs = [
+        Job(
+            namespace=row.namespace,
+            name=row.name,
+            kind=row.kind,
+            sql=row.sql,
+            source_file=row.source_file,
+            owners=tuple(json.loads(row.owners)),
+            description=row.description,
+            inputs=ordered(row.id, "input"),
+            outputs=ordered(row.id, "output"),
+        )
+        for row in rows
+    ]
+    return sorted(jobs, key=lambda j: (j.namespace, j.name))
+
+
+def read_edges(conn: Connection, job_name: str | None = None) -> list[ColumnEdge]:
+    e, j = cs.column_edges, cs.jobs
+    query = select(
+        e.c.source_dataset_id,
+        e.c.source_field,
+        e.c.target_dataset_id,
+        e.c.target_field,
+        e.c.transformations,
+        j.c.name.label("job_name"),
+    ).select_from(e.outerjoin(j, j.c.id == e.c.job_id))
+    if job_name is not None:
+        query = query.where(j.c.name == job_name)
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    names = _dataset_names(conn)
+    # Sorted on plain strings (comparing dataclasses is slow): source, target, job.
+    decorated: list[tuple[tuple[str, ...], ColumnEdge]] = []
+    for source_pk, source_field, target_pk, target_field, transformations, job in rows:
+        source, target = names[source_pk], names[target_pk]
+        key = (
+            source.namespace,
+            source.name,
+            source_field,
+            target.namespace,
+            target.name,
+            target_field,
+            job or "",
+            transformations,
+        )
+        decorated.append(
+            (
+                key,
+                ColumnEdge(
+                    ColumnId(source, source_field),
+                    target,
+                    target_field or None,
+                    _transformations_from_json(transformations),
+                    job,
+                ),
+            )
+        )
+    decorated.sort(key=itemgetter(0))
+    return [edge for _, edge in decorated]
+
+
+def _schema_from_json(raw: str) -> Schema:
+    return Schema(
+        tuple(Field(f["name"], f.get("type"), f.get("description")) for f in json.loads(raw))
+    )
+
+
+_TRANSFORMATIONS_CACHE: dict[str, tuple[Transformation, ...]] = {}
+
+
+def _transformations_from_json(raw: str) -> tuple[Transformation, ...]:
+    found = _TRANSFORMATIONS_CACHE.get(raw)
+    if found is None:
+        found = tuple(
+            Transformation(
+                TransformationType(t["type"]),
+                TransformationSubtype(t["subtype"]),
+                bool(t.get("masking", False)),
+            )
+            for t in json.loads(raw)
+        )
+        if len(_TRANSFORMATIONS_CACHE) < 4096:
+            _TRANSFORMATIONS_CACHE[raw] = found
+    return found

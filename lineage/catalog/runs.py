@@ -1,0 +1,234 @@
+"""Runs, metric points and check results: what happened, as opposed to what is declared.
+
+A run is folded from its OpenLineage events (one row per ``run_id``); metrics and check
+results are appended, never merged, so their history is what freshness, "row count vs
+7-day average" and check trends read. Everything is read back as the typed models of
+``lineage.views``; every function works inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+
+from lineage.catalog import tables as cs
+from lineage.catalog.read import dataset_is, history_of
+from lineage.catalog.sql import canonical_json, insert_ignore, utc
+from lineage.catalog.write import ensure_datasets
+from lineage.errors import CatalogError
+from lineage.model import DatasetId
+from lineage.views import CheckResult, CheckStatus, MetricPoint, RunRecord, RunState
+
+__all__ = [
+    "metric_value",
+    "read_check_results",
+    "read_metrics",
+    "read_runs",
+    "record_check_result",
+    "record_metric",
+    "record_run",
+    "run_state",
+]
+
+
+def run_state(state: str, run_id: str) -> RunState:
+    """The run state an event names.
+
+    Raises:
+        CatalogError: ``state`` is not an OpenLineage run state.
+    """
+    try:
+        return RunState.parse(state)
+    except ValueError:
+        expected = ", ".join(s.value for s in RunState)
+        raise CatalogError(
+            f"unknown run state {state.strip().upper()!r}; expected one of {expected}",
+            obj=run_id,
+        ) from None
+
+
+def record_run(
+    conn: Connection,
+    run_id: str,
+    job_name: str,
+    state: RunState,
+    when: datetime,
+    facets: dict[str, Any],
+) -> None:
+    """Fold one run event into the run's row (created by its first event)."""
+    runs = cs.runs
+    first = {
+        "run_id": run_id,
+        "job_name": job_name,
+        "state": state.value,
+        "first_event_at": when,
+        "last_event_at": when,
+        "facets": "{}",
+    }
+    insert_ignore(conn, runs, [first], ["run_id"])
+    row = conn.execute(select(runs).where(runs.c.run_id == run_id).with_for_update()).one()
+    values = _run_update(row, job_name, state, when, facets)
+    conn.execute(update(runs).where(runs.c.id == row.id).values(**values))
+
+
+def _run_update(
+    row: Row[Any], job_name: str, state: RunState, when: datetime, facets: dict[str, Any]
+) -> dict[str, Any]:
+    """The new values of a run row after one more event."""
+    values: dict[str, Any] = {
+        "job_name": row.job_name or job_name,
+        "first_event_at": min(row.first_event_at, when),
+        "last_event_at": max(row.last_event_at, when),
+        "facets": canonical_json({**json.loads(row.facets), **facets}),
+    }
+    ended = _stored_state(row.state).ended
+    if state.ended:
+        if row.ended_at is None or when >= row.ended_at:
+            values.update(state=state.value, ended_at=when)
+            if state in (RunState.FAIL, RunState.ABORT):
+                message = (facets.get("errorMessage") or {}).get("message")
+                if message:
+                    values["error"] = str(message)
+            else:
+                values["error"] = None
+    elif not ended and when >= row.last_event_at:
+        values["state"] = state.value
+    if state is RunState.START and (row.started_at is None or when < row.started_at):
+        values["started_at"] = when
+    return values
+
+
+def read_runs(conn: Connection, job_name: str | None, limit: int) -> list[RunRecord]:
+    """Runs, newest first (of one job when given), at most ``limit``."""
+    runs = cs.runs
+    query = select(runs).order_by(runs.c.first_event_at.desc(), runs.c.id.desc()).limit(limit)
+    if job_name is not None:
+        query = query.where(runs.c.job_name == job_name)
+    return [
+        RunRecord(
+            run_id=row.run_id,
+            job_name=row.job_name,
+            state=_stored_state(row.state),
+            first_event_at=row.first_event_at,
+            last_event_at=row.last_event_at,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            error=row.error,
+            facets=json.loads(row.facets),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def _stored_state(text: str) -> RunState:
+    # Stored states were validated on the way in; OTHER covers a newer writer's states.
+    try:
+        return RunState(text)
+    except ValueError:
+        return RunState.OTHER
+
+
+def metric_value(value: float, name: str, dataset: DatasetId) -> float:
+    """``value`` as a float.
+
+    Raises:
+        CatalogError: ``value`` is not a finite number.
+    """
+    number = float(value)
+    if not math.isfinite(number):
+        raise CatalogError(
+            f"metric {name!r} must be a finite number, got {value!r}", obj=str(dataset)
+        )
+    return number
+
+
+def record_metric(conn: Connection, point: MetricPoint) -> None:
+    """Append one measurement; an unknown dataset is added (kind unknown)."""
+    when = utc(point.observed_at)
+    ids = ensure_datasets(conn, {point.dataset}, {}, when).ids
+    row = {
+        "dataset_id": ids[point.dataset],
+        "name": point.name,
+        "column_name": point.column,
+        "value": point.value,
+        "observed_at": when,
+        "run_id": point.run_id,
+    }
+    conn.execute(cs.metrics.insert(), row)
+
+
+def read_metrics(
+    conn: Connection, dataset: DatasetId, name: str | None, since: datetime | None
+) -> list[MetricPoint]:
+    """Measurements of a dataset, oldest first (only ``name``, only from ``since`` on)."""
+    m = cs.metrics
+    query = history_of(m, dataset)
+    if name is not None:
+        query = query.where(m.c.name == name)
+    if since is not None:
+        query = query.where(m.c.observed_at >= utc(since))
+    return [
+        MetricPoint(
+            dataset=dataset,
+            name=row.name,
+            value=row.value,
+            observed_at=row.observed_at,
+            column=row.column_name,
+            run_id=row.run_id,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def record_check_result(
+    conn: Connection,
+    dataset: DatasetId,
+    check: str,
+    status: str,
+    when: datetime,
+    column: str | None,
+    run_id: str | None,
+    details: dict[str, Any],
+) -> None:
+    """Append one check outcome, ``status`` as its tool wrote it (read back as
+    ``native_status``); an unknown dataset is added (kind unknown)."""
+    ids = ensure_datasets(conn, {dataset}, {}, when).ids
+    row = {
+        "dataset_id": ids[dataset],
+        "check_name": check,
+        "column_name": column,
+        "status": status,
+        "observed_at": when,
+        "run_id": run_id,
+        "details": canonical_json(details),
+    }
+    conn.execute(cs.check_results.insert(), row)
+
+
+def read_check_results(conn: Connection, dataset: DatasetId | None) -> list[CheckResult]:
+    """Check results, oldest first (of one dataset when given)."""
+    c, d = cs.check_results, cs.datasets
+    query = (
+        select(c, d.c.namespace, d.c.name)
+        .join(d, d.c.id == c.c.dataset_id)
+        .order_by(c.c.observed_at, c.c.id)
+    )
+    if dataset is not None:
+        query = query.where(*dataset_is(dataset))
+    return [
+        CheckResult(
+            dataset=DatasetId(row.namespace, row.name),
+            check=row.check_name,
+            status=CheckStatus.parse(row.status),
+            observed_at=row.observed_at,
+            column=row.column_name,
+            run_id=row.run_id,
+            details=json.loads(row.details),
+            native_status=row.status,
+        )
+        for row in conn.execute(query)
+    ]
