@@ -8,10 +8,18 @@
     │   └── SqlParseError           SQL that does not parse (file, statement, line, column)
     ├── CatalogError                the catalog store cannot be read or written
     └── ConnectorError              an outside system (DataHub, OpenLineage, warehouse) failed
+        ├── TemporaryConnectorError     worth retrying later: no answer, a timeout, HTTP 408,
+        │                               429 or 5xx, a busy broker or database, a full disk
+        └── PermanentConnectorError     retrying cannot help: refused credentials or content
+                                        (other 4xx), not the expected server, bad settings,
+                                        no permission to write a file
 
 Each error carries the context a user needs to find the problem: the file, line and
 object it is about, shown in ``str(error)``. Third-party exceptions are translated at
-the boundary (``raise ConnectorError(...) from exc``).
+the boundary, once per connector (``connectors.datahub.errors``,
+``connectors.openlineage.errors``), into one of the two kinds of ``ConnectorError``:
+whoever retries or spools (the OpenLineage emitter and spool, the DataHub REST sink)
+does so for temporary errors only. A plain ``ConnectorError`` says nothing either way.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ __all__ = [
     "ConnectorError",
     "InputError",
     "LineageError",
+    "PermanentConnectorError",
     "SqlParseError",
+    "TemporaryConnectorError",
 ]
 
 
@@ -87,4 +97,20 @@ class CatalogError(LineageError):
 
 
 class ConnectorError(LineageError):
-    """Raised when an outside system (DataHub, an OpenLineage backend, a warehouse) fails."""
+    """Raised when an outside system (DataHub, an OpenLineage backend, a warehouse) fails.
+
+    Connectors raise one of the two subclasses below, which say whether retrying can help;
+    catch ``ConnectorError`` itself to handle both alike.
+    """
+
+
+class TemporaryConnectorError(ConnectorError):
+    """Raised when an outside system failed in a way that may pass: it did not answer, timed
+    out, answered HTTP 408, 429 or 5xx, was busy or out of space. Retrying later may work."""
+
+
+class PermanentConnectorError(ConnectorError):
+    """Raised when an outside system refused in a way that retrying cannot change: the
+    credentials or the content were refused (other HTTP 4xx), the server is not the one
+    expected, a setting is invalid, or a file cannot be written (permissions, a file where a
+    folder should be). Something must be fixed first."""

@@ -7,26 +7,29 @@ from typing import TYPE_CHECKING
 from lineage.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from connectors.datahub.naming import CasePolicy as CasePolicy
+    from connectors.datahub.naming import platform_for as platform_for
+    from connectors.datahub.settings import *  # noqa: F403
     from connectors.datahub.sync import *  # noqa: F403
 
 _EXPORTS = {
-    "CONFIG_KEYS": "connectors.datahub.sync",
-    "DEFAULT_LITE_PATH": "connectors.datahub.sync",
-    "DEFAULT_TOKEN_ENV": "connectors.datahub.sync",
-    "FABRIC_TYPES": "connectors.datahub.sync",
+    "CONFIG_KEYS": "connectors.datahub.settings",
+    "DEFAULT_LITE_PATH": "connectors.datahub.settings",
+    "DEFAULT_TOKEN_ENV": "connectors.datahub.settings",
+    "FABRIC_TYPES": "connectors.datahub.settings",
     "AspectKey": "connectors.datahub.sync",
-    "CasePolicy": "connectors.datahub.sync",
-    "DataHubConfig": "connectors.datahub.sync",
-    "DataHubSettings": "connectors.datahub.sync",
+    "CasePolicy": "connectors.datahub.naming",
+    "DataHubConfig": "connectors.datahub.settings",
+    "DataHubSettings": "connectors.datahub.settings",
     "PushReport": "connectors.datahub.sync",
-    "PushTarget": "connectors.datahub.sync",
+    "PushTarget": "connectors.datahub.settings",
     "aspect_hash": "connectors.datahub.sync",
     "aspect_key": "connectors.datahub.sync",
     "build_mcps": "connectors.datahub.sync",
-    "load_datahub_config": "connectors.datahub.sync",
-    "platform_for": "connectors.datahub.sync",
+    "load_datahub_config": "connectors.datahub.settings",
+    "platform_for": "connectors.datahub.naming",
     "push": "connectors.datahub.sync",
-    "resolve_target": "connectors.datahub.sync",
+    "resolve_target": "connectors.datahub.settings",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

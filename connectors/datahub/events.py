@@ -1,6 +1,6 @@
 """Runs and data-quality checks as DataHub entities: process instances and assertions.
 
-A catalog run (``Catalog.runs()``) becomes a ``dataProcessInstance`` whose
+A catalog run (a ``RunRecord`` of ``Catalog.runs()``) becomes a ``dataProcessInstance`` whose
 ``parentTemplate`` is its job; its events are DataHub's timeseries run events::
 
     START ......... dataProcessInstanceRunEvent STARTED   (at started_at, else first event)
@@ -11,12 +11,14 @@ A catalog run (``Catalog.runs()``) becomes a ``dataProcessInstance`` whose
 A declared ``DataTest`` becomes an ``assertion`` (``assertionInfo`` of type DATASET,
 column scope when it names a column, ``nativeType`` = the test name, the operator the
 way DataHub's dbt source maps dbt's built-in tests), and each check result
-(``Catalog.check_results()``) an ``assertionRunEvent`` on it::
+(a ``CheckResult`` of ``Catalog.check_results()``) an ``assertionRunEvent`` on it::
 
-    pass / passed / success / ok    SUCCESS
-    warn / warning                  FAILURE, severity LOW
-    fail / failed / failure         FAILURE, severity HIGH
-    error, anything else            ERROR (the raw status is in nativeResults)
+    CheckStatus.PASSED    SUCCESS
+    CheckStatus.WARNING   FAILURE, severity LOW
+    CheckStatus.FAILED    FAILURE, severity HIGH
+    CheckStatus.ERROR     ERROR
+
+(the status as the check's tool wrote it, e.g. dbt's ``pass``, is in nativeResults).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from datahub.metadata import schema_classes as sc
 from datahub.utilities.urn_encoder import UrnEncoder
 
 from lineage.model import DataTest, Job
+from lineage.views import CheckResult, CheckStatus, RunRecord, RunState
 
 __all__ = [
     "CHECK_RESULTS",
@@ -52,20 +55,17 @@ __all__ = [
 MCP = MetadataChangeProposalWrapper
 
 #: Terminal run states -> DataHub run results.
-RUN_RESULTS: Mapping[str, str] = {
-    "COMPLETE": sc.RunResultTypeClass.SUCCESS,
-    "FAIL": sc.RunResultTypeClass.FAILURE,
-    "ABORT": sc.RunResultTypeClass.FAILURE,
+RUN_RESULTS: Mapping[RunState, str] = {
+    RunState.COMPLETE: sc.RunResultTypeClass.SUCCESS,
+    RunState.FAIL: sc.RunResultTypeClass.FAILURE,
+    RunState.ABORT: sc.RunResultTypeClass.FAILURE,
 }
-_SUCCESS = (sc.AssertionResultTypeClass.SUCCESS, None)
-_SOFT = (sc.AssertionResultTypeClass.FAILURE, sc.AssertionResultSeverityClass.LOW)
-_HARD = (sc.AssertionResultTypeClass.FAILURE, sc.AssertionResultSeverityClass.HIGH)
-#: Check statuses (lower-cased) -> (assertion result, severity of a failure).
-CHECK_RESULTS: Mapping[str, tuple[str, str | None]] = {
-    **dict.fromkeys(("pass", "passed", "success", "ok"), _SUCCESS),
-    **dict.fromkeys(("warn", "warning"), _SOFT),
-    **dict.fromkeys(("fail", "failed", "failure"), _HARD),
-    "error": (sc.AssertionResultTypeClass.ERROR, None),
+#: Check statuses -> (assertion result, severity of a failure).
+CHECK_RESULTS: Mapping[CheckStatus, tuple[str, str | None]] = {
+    CheckStatus.PASSED: (sc.AssertionResultTypeClass.SUCCESS, None),
+    CheckStatus.WARNING: (sc.AssertionResultTypeClass.FAILURE, sc.AssertionResultSeverityClass.LOW),
+    CheckStatus.FAILED: (sc.AssertionResultTypeClass.FAILURE, sc.AssertionResultSeverityClass.HIGH),
+    CheckStatus.ERROR: (sc.AssertionResultTypeClass.ERROR, None),
 }
 
 
@@ -84,23 +84,23 @@ def text_map(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def run_mcps(
-    run: Mapping[str, Any],
+    run: RunRecord,
     job_urn: str,
     job: Job | None,
     dataset_urn: Callable[[Any], str],
 ) -> list[MCP]:
-    """The process instance of one run (a ``Catalog.runs()`` row) of the job ``job_urn``."""
-    urn = make_data_process_instance_urn(UrnEncoder.encode_string(run["run_id"]))
-    started: datetime = run.get("started_at") or run["first_event_at"]
-    ended: datetime | None = run.get("ended_at")
-    facets = run.get("facets") or {}
+    """The process instance of one run (of ``Catalog.runs()``) of the job ``job_urn``."""
+    urn = make_data_process_instance_urn(UrnEncoder.encode_string(run.run_id))
+    started: datetime = run.started_at or run.first_event_at
+    ended: datetime | None = run.ended_at
+    facets = run.facets
     parent_run = ((facets.get("parent") or {}).get("run") or {}).get("runId")
     aspects: list[sc._Aspect | None] = [
         sc.DataProcessInstancePropertiesClass(
-            name=run["run_id"],
+            name=run.run_id,
             created=sc.AuditStampClass(time=millis(started), actor=UNKNOWN_USER),
             customProperties=text_map(
-                {"job": run["job_name"], "state": run["state"], "error": run.get("error")}
+                {"job": run.job_name, "state": run.state.value, "error": run.error}
             ),
         ),
         sc.DataProcessInstanceRelationshipsClass(
@@ -120,13 +120,13 @@ def run_mcps(
             timestampMillis=millis(started), status=sc.DataProcessRunStatusClass.STARTED
         ),
     ]
-    if run["state"] in RUN_RESULTS and ended is not None:
+    if run.state in RUN_RESULTS and ended is not None:
         aspects.append(
             sc.DataProcessInstanceRunEventClass(
                 timestampMillis=millis(ended),
                 status=sc.DataProcessRunStatusClass.COMPLETE,
                 result=sc.DataProcessInstanceRunResultClass(
-                    type=RUN_RESULTS[run["state"]], nativeResultType=run["state"]
+                    type=RUN_RESULTS[run.state], nativeResultType=run.state.value
                 ),
                 durationMillis=max(0, millis(ended) - millis(started)),
             )
@@ -181,25 +181,22 @@ def assertion_mcps(urn: str, dataset_urn: str, field_urn: str | None, test: Data
     ]
 
 
-def check_mcp(urn: str, dataset_urn: str, check: Mapping[str, Any]) -> MCP:
-    """The ``assertionRunEvent`` of one check result (a ``Catalog.check_results()`` row)."""
-    status = str(check["status"])
-    result, severity = CHECK_RESULTS.get(
-        status.strip().lower(), (sc.AssertionResultTypeClass.ERROR, None)
-    )
-    when = millis(check["observed_at"])
+def check_mcp(urn: str, dataset_urn: str, check: CheckResult) -> MCP:
+    """The ``assertionRunEvent`` of one check result (of ``Catalog.check_results()``)."""
+    result, severity = CHECK_RESULTS[check.status]
+    when = millis(check.observed_at)
     return MCP(
         entityUrn=urn,
         aspect=sc.AssertionRunEventClass(
             timestampMillis=when,
-            runId=check.get("run_id") or f"silverline-{when}",
+            runId=check.run_id or f"silverline-{when}",
             asserteeUrn=dataset_urn,
             status=sc.AssertionRunStatusClass.COMPLETE,
             assertionUrn=urn,
             result=sc.AssertionResultClass(
                 type=result,
                 severity=severity,
-                nativeResults=text_map({"status": status, **(check.get("details") or {})}),
+                nativeResults=text_map({"status": check.native_status, **check.details}),
             ),
         ),
     )

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,7 @@ from datahub.metadata.urns import DatasetUrn
 from datahub.utilities.urn_encoder import UrnEncoder
 
 from connectors.datahub import events
+from connectors.datahub.errors import translate
 from connectors.datahub.naming import (
     KNOWN_PLATFORMS,
     FieldTypeName,
@@ -66,10 +67,10 @@ from connectors.datahub.naming import (
     short_name,
     transform_operation,
 )
-from connectors.datahub.sync import DataHubSettings
+from connectors.datahub.settings import DataHubSettings
 from lineage.catalog.store import Catalog
-from lineage.errors import ConnectorError
 from lineage.model import ColumnEdge, Dataset, DatasetId, DatasetKind, DataTest, Job
+from lineage.views import CheckResult, RunRecord
 
 __all__ = ["BuildResult", "CatalogSnapshot", "build", "read_catalog", "retraction"]
 
@@ -110,8 +111,8 @@ class CatalogSnapshot:
     datasets: Sequence[Dataset] = ()
     jobs: Sequence[Job] = ()
     edges: Sequence[ColumnEdge] = ()
-    runs: Sequence[Mapping[str, Any]] = ()
-    checks: Sequence[Mapping[str, Any]] = ()
+    runs: Sequence[RunRecord] = ()
+    checks: Sequence[CheckResult] = ()
 
 
 @dataclass
@@ -137,7 +138,7 @@ def build(snapshot: CatalogSnapshot, settings: DataHubSettings) -> BuildResult:
     """The MCPs of a catalog snapshot, datasets first, in a stable order.
 
     Raises:
-        ConnectorError: a name cannot become a DataHub URN (the message names it).
+        PermanentConnectorError: a name cannot become a DataHub URN (the message names it).
     """
     return _Builder(snapshot, settings).run()
 
@@ -203,7 +204,7 @@ class _Builder:
             self._dataset(dataset_id)
         for job in self.snapshot.jobs:
             self._job(job)
-        for run in sorted(self.snapshot.runs, key=lambda r: (r["first_event_at"], r["run_id"])):
+        for run in sorted(self.snapshot.runs, key=lambda r: (r.first_event_at, r.run_id)):
             self._run(run)
         for check in self.snapshot.checks:
             self._check(check)
@@ -249,9 +250,8 @@ class _Builder:
                     platform_instance=self.settings.platform_instance,
                 ).urn()
             except Exception as exc:  # the SDK raises InvalidUrnError, AssertionError...
-                raise ConnectorError(
-                    f"cannot name dataset {dataset} in DataHub: {exc}", obj=str(dataset)
-                ) from exc
+                what = f"cannot name dataset {dataset} in DataHub"
+                raise translate(exc, what, obj=str(dataset)) from exc
             self._urns[dataset] = found
         return found
 
@@ -556,25 +556,25 @@ class _Builder:
 
     # -- runs and checks -----------------------------------------------------------------
 
-    def _run(self, run: Mapping[str, Any]) -> None:
-        job = self.job_of(run["job_name"])
-        candidates = self.jobs_by_name.get(run["job_name"], [])
+    def _run(self, run: RunRecord) -> None:
+        job = self.job_of(run.job_name)
+        candidates = self.jobs_by_name.get(run.job_name, [])
         if job is None and candidates:  # the same name in several namespaces: say which
             job = candidates[0]
             self.result.warnings.append(
-                f"run {run['run_id']}: job {run['job_name']!r} is in several namespaces; "
+                f"run {run.run_id}: job {run.job_name!r} is in several namespaces; "
                 f"attached to {job.namespace}"
             )
         if job is not None:
             _, job_urn = self.job_urns(job.namespace, job.name, job.kind)
         else:
             # A run of a job the catalog only knows from its events: give it a home.
-            namespace = str((run.get("facets") or {}).get("jobNamespace") or "default")
-            flow_urn, job_urn = self.job_urns(namespace, run["job_name"], "run")
+            namespace = str(run.facets.get("jobNamespace") or "default")
+            flow_urn, job_urn = self.job_urns(namespace, run.job_name, "run")
             if job_urn not in self.event_only_jobs:
                 self.event_only_jobs.add(job_urn)
                 info = sc.DataJobInfoClass(
-                    name=run["job_name"], type="COMMAND", flowUrn=flow_urn, env=self.settings.env
+                    name=run.job_name, type="COMMAND", flowUrn=flow_urn, env=self.settings.env
                 )
                 self._emit(job_urn, info, sc.StatusClass(removed=False))
         self.result.mcps.extend(events.run_mcps(run, job_urn, job, self.urn))
@@ -588,11 +588,11 @@ class _Builder:
         self.result.mcps.extend(events.assertion_mcps(urn, dataset_urn, field, test))
         return urn
 
-    def _check(self, check: Mapping[str, Any]) -> None:
-        dataset_id: DatasetId = check["dataset"]
-        urn = self.assertions.get((dataset_id, check["check"], check["column"]))
+    def _check(self, check: CheckResult) -> None:
+        dataset_id = check.dataset
+        urn = self.assertions.get((dataset_id, check.check, check.column))
         if urn is None:  # a check no declared test describes becomes its own assertion
-            urn = self._assertion(dataset_id, DataTest(check["check"], check["column"]))
+            urn = self._assertion(dataset_id, DataTest(check.check, check.column))
         self.result.mcps.append(events.check_mcp(urn, self.urn(dataset_id), check))
 
 

@@ -2,7 +2,8 @@
 
 The catalog's datasets, jobs, column edges, runs and check results become DataHub
 metadata change proposals (MCPs, built in ``connectors.datahub.mcps``) and go to one of
-three targets (``connectors.datahub.sinks``)::
+three targets (``PushTarget``, with the settings in ``connectors.datahub.settings``;
+delivered by ``connectors.datahub.sinks``)::
 
     PushTarget.rest("http://datahub-gms:8080", token_env="DATAHUB_GMS_TOKEN")
     PushTarget.file("mcps.json")             # an MCP file for `datahub ingest` / `check`
@@ -38,150 +39,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connectors.datahub.naming import CasePolicy, platform_for
+from connectors.datahub.settings import DEFAULT_TOKEN_ENV, DataHubSettings, PushTarget
 from lineage.catalog.store import Catalog
-from lineage.errors import ConfigError, ConnectorError
+from lineage.errors import (
+    ConfigError,
+    ConnectorError,
+    PermanentConnectorError,
+    TemporaryConnectorError,
+)
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
-__all__ = [
-    "CONFIG_KEYS",
-    "DEFAULT_LITE_PATH",
-    "DEFAULT_TOKEN_ENV",
-    "FABRIC_TYPES",
-    "AspectKey",
-    "CasePolicy",
-    "DataHubConfig",
-    "DataHubSettings",
-    "PushReport",
-    "PushTarget",
-    "aspect_hash",
-    "aspect_key",
-    "build_mcps",
-    "load_datahub_config",
-    "platform_for",
-    "push",
-    "resolve_target",
-]
-
-#: Where DataHub Lite lives when no target is configured, relative to the project root.
-DEFAULT_LITE_PATH = ".lineage/datahub-lite.db"
-#: The variable the DataHub CLI itself reads the token from; used when set.
-DEFAULT_TOKEN_ENV = "DATAHUB_GMS_TOKEN"
-#: Keys of the ``datahub:`` section of lineage.yml.
-CONFIG_KEYS = frozenset(
-    {
-        "server",
-        "token_env",
-        "file",
-        "lite",
-        "env",
-        "platform_instance",
-        "case",
-        "platforms",
-        "retries",
-        "timeout",
-    }
-)
-#: DataHub's environments (FabricType); a test keeps this equal to the SDK's.
-FABRIC_TYPES = (
-    "DEV", "TEST", "QA", "UAT", "EI", "PRE", "STG", "NON_PROD", "PROD", "CORP", "RVW",
-    "PRD", "TST", "SIT", "SBX", "SANDBOX", "CERT",
-)  # fmt: skip
+__all__ = ["AspectKey", "PushReport", "aspect_hash", "aspect_key", "build_mcps", "push"]
 
 #: ``(urn, aspect)``; timeseries aspects add ``@timestampMillis[:status]`` to the name.
 AspectKey = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class DataHubSettings:
-    """How the catalog maps onto DataHub, and how the REST target behaves.
-
-    Args:
-        env: DataHub environment (``PROD``, ``DEV``, ... a FabricType), in every dataset URN.
-        platform_instance: prefixes dataset names (``instance.db.schema.table``) when the
-            same platform runs several instances; must match DataHub's own ingestion.
-        case: ``lower`` (default: dataset names and columns of SQL platforms lower-cased,
-            as DataHub's Snowflake/Postgres/Redshift sources emit them) or ``preserve``
-            (BigQuery, or a source configured to keep case).
-        platforms: namespace (or scheme) -> DataHub platform, overriding the built-in map.
-        max_runs: the newest runs sent as DataHub process instances.
-        retries: REST retries of a failed request (429, 500, 502, 503, 504, timeouts),
-            with the SDK's exponential back-off.
-        timeout: seconds per REST request.
-        batch_size: MCPs per REST request (``ingestProposalBatch``).
-    """
-
-    env: str = "PROD"
-    platform_instance: str | None = None
-    case: CasePolicy = CasePolicy.LOWER
-    platforms: Mapping[str, str] = field(default_factory=dict)
-    max_runs: int = 1000
-    retries: int = 3
-    timeout: float = 30.0
-    batch_size: int = 100
-
-    def __post_init__(self) -> None:
-        env = self.env.strip().upper()
-        if env not in FABRIC_TYPES:
-            raise ConfigError(
-                f"unknown DataHub env {self.env!r}; expected one of {', '.join(FABRIC_TYPES)}"
-            )
-        object.__setattr__(self, "env", env)
-        try:
-            object.__setattr__(self, "case", CasePolicy(self.case))
-        except ValueError as exc:
-            raise ConfigError(
-                f"unknown case policy {self.case!r}; expected lower or preserve"
-            ) from exc
-        if self.platform_instance is not None and not self.platform_instance.strip():
-            object.__setattr__(self, "platform_instance", None)
-        if self.retries < 0 or self.timeout <= 0 or self.batch_size < 1 or self.max_runs < 0:
-            raise ConfigError("retries, timeout, batch_size and max_runs must be positive")
-
-
-@dataclass(frozen=True)
-class PushTarget:
-    """Where a push goes: ``rest`` (a GMS URL), ``file`` or ``lite`` (absolute paths)."""
-
-    kind: str
-    location: str
-    token_env: str | None = None
-
-    @classmethod
-    def rest(cls, server: str, token_env: str | None = None) -> PushTarget:
-        url = server.strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"DataHub server must be an http(s) URL, got {server!r}")
-        return cls("rest", url, token_env)
-
-    @classmethod
-    def file(cls, path: str | Path) -> PushTarget:
-        return cls("file", str(Path(path).expanduser().resolve()))
-
-    @classmethod
-    def lite(cls, path: str | Path) -> PushTarget:
-        return cls("lite", str(Path(path).expanduser().resolve()))
-
-    @property
-    def canonical(self) -> str:
-        """The key of this target's push state: ``rest:URL``, ``file:PATH``, ``lite:PATH``."""
-        return f"{self.kind}:{self.location}"
-
-    def __str__(self) -> str:
-        return self.canonical
-
-
-@dataclass(frozen=True)
-class DataHubConfig:
-    """The ``datahub:`` section of lineage.yml, read and checked."""
-
-    settings: DataHubSettings = field(default_factory=DataHubSettings)
-    server: str | None = None
-    token_env: str | None = None
-    file: Path | None = None
-    lite: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -214,104 +87,6 @@ class PushReport:
             "aspects": [list(key) for key in self.keys],
             "warnings": list(self.warnings),
         }
-
-
-def load_datahub_config(
-    section: Mapping[str, Any] | None, root: Path, source: Path | None = None
-) -> DataHubConfig:
-    """Read lineage.yml's ``datahub:`` section (``ProjectConfig.extra["datahub"]``).
-
-    Paths are relative to ``root`` (the folder of lineage.yml).
-
-    Raises:
-        ConfigError: unknown keys, wrong types, or more than one of server/file/lite.
-    """
-    where = str(source) if source else None
-    if section is None:
-        return DataHubConfig()
-    if not isinstance(section, Mapping):
-        raise ConfigError("'datahub' must be a mapping", file=where)
-    unknown = set(section) - CONFIG_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) {', '.join(f'datahub.{k}' for k in sorted(unknown))}; "
-            f"known: {', '.join(sorted(CONFIG_KEYS))}",
-            file=where,
-        )
-    targets = [k for k in ("server", "file", "lite") if section.get(k)]
-    if len(targets) > 1:
-        raise ConfigError(
-            f"set only one of datahub.server, datahub.file, datahub.lite (got {targets})",
-            file=where,
-        )
-
-    def text(key: str) -> str | None:
-        value = section.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ConfigError(f"datahub.{key} must be text", file=where)
-        return str(value)
-
-    platforms = section.get("platforms") or {}
-    if not isinstance(platforms, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in platforms.items()
-    ):
-        raise ConfigError("datahub.platforms must map namespaces to platform ids", file=where)
-    options: dict[str, Any] = {"platforms": dict(platforms)}
-    for key in ("env", "platform_instance", "case"):
-        if text(key) is not None:
-            options[key] = text(key)
-    try:
-        if section.get("retries") is not None:
-            options["retries"] = int(section["retries"])
-        if section.get("timeout") is not None:
-            options["timeout"] = float(section["timeout"])
-        settings = DataHubSettings(**options)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"datahub.retries/timeout must be numbers: {exc}", file=where) from exc
-    except ConfigError as exc:
-        raise ConfigError(exc.message, file=where) from exc
-    file_path, lite_path = text("file"), text("lite")
-    return DataHubConfig(
-        settings=settings,
-        server=text("server"),
-        token_env=text("token_env"),
-        file=root / file_path if file_path else None,
-        lite=root / lite_path if lite_path else None,
-    )
-
-
-def resolve_target(
-    config: DataHubConfig,
-    root: Path,
-    *,
-    server: str | None = None,
-    token_env: str | None = None,
-    file: str | Path | None = None,
-    lite: str | Path | None = None,
-) -> PushTarget:
-    """The target of a push: the command line's, else lineage.yml's, else DataHub Lite at
-    ``root/.lineage/datahub-lite.db``.
-
-    Raises:
-        ConfigError: more than one of server, file and lite given, or a bad server URL.
-    """
-    given = [name for name, value in (("server", server), ("file", file), ("lite", lite)) if value]
-    if len(given) > 1:
-        raise ConfigError(f"give only one of --server, --file, --lite (got {', '.join(given)})")
-    token_env = token_env or config.token_env
-    if server:
-        return PushTarget.rest(server, token_env)
-    if file:
-        return PushTarget.file(file)
-    if lite:
-        return PushTarget.lite(lite)
-    if config.server:
-        return PushTarget.rest(config.server, token_env)
-    if config.file:
-        return PushTarget.file(config.file)
-    return PushTarget.lite(config.lite or root / DEFAULT_LITE_PATH)
 
 
 def aspect_key(mcp: MetadataChangeProposalWrapper) -> AspectKey:
@@ -410,8 +185,10 @@ def push(
         batch fails, so running again sends only the rest.
 
     Raises:
-        ConnectorError: the target refused an aspect (the message names its URN and
-            aspect) or could not be reached after the retries.
+        PermanentConnectorError: the target refused an aspect (the message names its URN
+            and aspect) or the credentials, is not DataHub GMS, or cannot be written.
+        TemporaryConnectorError: the target could not be reached after the retries, or
+            answered 429 / 5xx; pushing again later sends what is missing.
         ConfigError: the token variable named by the target is not set.
     """
     from connectors.datahub import mcps as datahub_mcps
@@ -499,10 +276,8 @@ def _send(
             chunk = outgoing[start : start + size]
             try:
                 sink.send([mcp for _, _, mcp in chunk])
-            except ConnectorError as exc:
-                for index in getattr(exc, "delivered", ()):
-                    key, digest, _ = chunk[index]
-                    done[key] = digest
+            except ConnectorError:
+                done.update((key, digest) for key, digest, _ in chunk[: sink.delivered])
                 raise
             done.update((key, digest) for key, digest, _ in chunk)
             if on_sent:
@@ -514,7 +289,7 @@ def _send(
         if done:
             catalog.record_push(target.canonical, done)
         if isinstance(exc, ConnectorError):
-            raise ConnectorError(
+            raise _same_kind(exc)(
                 f"{exc.message} ({len(done)} of {len(outgoing)} aspects reached the target "
                 "and were recorded; push again to send the rest)",
                 obj=exc.obj or target.canonical,
@@ -523,6 +298,14 @@ def _send(
     finally:
         sink.close()
     catalog.record_push(target.canonical, done)
+
+
+def _same_kind(error: ConnectorError) -> type[ConnectorError]:
+    """The class a re-worded ``error`` keeps: whether retrying helps does not change."""
+    for kind in (TemporaryConnectorError, PermanentConnectorError):
+        if isinstance(error, kind):
+            return kind
+    return ConnectorError
 
 
 def _token(target: PushTarget) -> str | None:

@@ -5,9 +5,16 @@ delivers to the sinks. Nothing on this path raises into the caller, and a slow o
 backend never slows the caller down:
 
 - a full queue: the event is spooled to disk right away (``EventSpool``, fsync'd);
-- a sink that fails or times out: the event is spooled for that sink, and the sink's
+- a sink that fails or times out (a ``TemporaryConnectorError``, or any exception that is
+  not a ``PermanentConnectorError``): the event is spooled for that sink, and the sink's
   circuit opens for ``cooldown`` seconds, during which its events go straight to the spool
   instead of each waiting for a timeout again;
+- a sink that refuses the event for good (a ``PermanentConnectorError``: HTTP 400 or 401,
+  a malformed event, no permission to write): the event is not spooled for that sink,
+  since every replay would be refused the same way; it is counted (``rejected``), logged
+  as an error once per distinct reason, and kept in the spool's ``rejected.jsonl``
+  (``replay(include_rejected=True)`` sends it again once the cause is fixed). The
+  circuit stays closed: the sink answered, and the next event may be fine;
 - ``flush(timeout)`` waits a bounded time for the queue to drain; ``close`` (run at exit)
   flushes, then spools whatever is left. An event whose send is still in flight when the
   time is up may or may not have arrived: it goes to the spool's *uncertain* file rather
@@ -29,12 +36,12 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.openlineage.sinks import EventSink
 from connectors.openlineage.spool import EventSpool
-from lineage.errors import ConnectorError
+from lineage.errors import ConnectorError, PermanentConnectorError
 
 __all__ = ["Emitter", "EmitterStats"]
 
@@ -42,17 +49,20 @@ log = logging.getLogger("connectors.openlineage")
 
 _STOP = object()  # tells the worker to exit
 _SPOOL_BATCH = 512  # events moved to the spool in one fsync'd append while circuits are open
+_REPORTED_LIMIT = 100  # distinct refusals logged as errors; later ones only at debug level
 
 
 @dataclass(frozen=True)
 class EmitterStats:
-    """Counts since the emitter started (events x sinks for ``delivered``)."""
+    """Counts since the emitter started (events x sinks for ``delivered`` and ``rejected``:
+    deliveries a sink refused for good, not spooled)."""
 
     delivered: int
     spooled: int
     quarantined: int
     dropped: int
     queued: int
+    rejected: int = 0
 
 
 class Emitter:
@@ -82,7 +92,10 @@ class Emitter:
         self.queue_size = queue_size
         self.cooldown = cooldown
         self.exit_timeout = exit_timeout
-        self._counts = {"delivered": 0, "spooled": 0, "quarantined": 0, "dropped": 0}
+        self._counts = dict.fromkeys(
+            ("delivered", "spooled", "quarantined", "dropped", "rejected"), 0
+        )
+        self._reported: set[tuple[str, str]] = set()
         self._registered = register_atexit
         self._reset()
         _instances.add(self)
@@ -98,7 +111,7 @@ class Emitter:
         # to which sink, and whether close() has taken over the rest.
         self._state_lock = threading.Lock()
         self._worker: threading.Thread | None = None
-        self._current: tuple[Mapping[str, Any], list[str], list[str], str | None] | None = None
+        self._current: _InFlight | None = None
         self._abandoned = False
         self._closed = False
         self._open_until: dict[str, float] = {}
@@ -159,34 +172,37 @@ class Emitter:
                 self._queue.task_done()
 
     def _deliver(self, event: Mapping[str, Any]) -> None:
-        done: list[str] = []
-        failed: list[str] = []
+        flight = _InFlight(event)
         for sink in self.sinks:
             with self._state_lock:
                 if self._abandoned:
                     return
+                self._current = flight  # from now on close() accounts for this event
                 if self._open_until.get(sink.name, 0.0) > time.monotonic():
-                    failed.append(sink.name)
+                    flight.failed.append(sink.name)
                     continue
-                self._current = (event, done, failed, sink.name)
+                flight.sending = sink.name
             try:
                 sink.send(event)
-                ok = True
+                outcome = flight.done
                 self._open_until.pop(sink.name, None)
+            except PermanentConnectorError as exc:
+                outcome = flight.rejected
+                self._reject(event, sink.name, exc)
             except Exception as exc:
-                ok = False
+                outcome = flight.failed
                 self._opened(sink.name, exc)
             with self._state_lock:
                 if self._abandoned:
                     return  # close() has already accounted for this event
-                (done if ok else failed).append(sink.name)
-                self._current = (event, done, failed, None)
+                outcome.append(sink.name)
+                flight.sending = None
         with self._state_lock:
             if self._abandoned:
                 return
-            self._count("delivered", len(done))
-            if failed:
-                self._spool([(event, failed)])
+            self._count("delivered", len(flight.done))
+            if flight.failed:
+                self._spool([(event, flight.failed)])
             self._current = None
 
     def _spool_backlog(self, first: Mapping[str, Any]) -> None:
@@ -230,6 +246,30 @@ class Emitter:
                 exc,
                 self.cooldown,
             )
+
+    def _reject(self, event: Mapping[str, Any], name: str, exc: PermanentConnectorError) -> None:
+        """A sink refused ``event`` for good: count it, say so, keep it aside (not spooled)."""
+        self._count("rejected", 1)
+        kept = ""
+        if self.spool is not None:
+            try:
+                self.spool.reject([(event, name, str(exc))])
+                kept = f"; kept in {self.spool.folder / 'rejected.jsonl'}"
+            except (ConnectorError, OSError) as error:
+                kept = f"; not kept: {error}"
+        key = (name, exc.message)
+        if key in self._reported or len(self._reported) >= _REPORTED_LIMIT:
+            log.debug("OpenLineage sink %s refused an event: %s%s", name, exc, kept)
+            return
+        self._reported.add(key)
+        log.error(
+            "OpenLineage sink %s refused an event: %s. Retrying cannot help, so it is not "
+            "spooled%s (once the cause is fixed, a replay with include_rejected=True sends "
+            "such events again)",
+            name,
+            exc,
+            kept,
+        )
 
     def _sink_names(self) -> list[str]:
         return [sink.name for sink in self.sinks]
@@ -294,17 +334,15 @@ class Emitter:
                 if event is not _STOP:
                     leftovers.append((event, self._sink_names()))
             uncertain: list[tuple[Mapping[str, Any], str, str]] = []
-            if self._current is not None:
-                event, done, failed, sending = self._current
-                owed = [*failed]
-                for sink in self.sinks:
-                    if sink.name not in done and sink.name not in failed and sink.name != sending:
-                        owed.append(sink.name)
+            flight, self._current = self._current, None
+            if flight is not None:
+                settled = {*flight.done, *flight.failed, *flight.rejected, flight.sending}
+                owed = [*flight.failed, *(s.name for s in self.sinks if s.name not in settled)]
                 if owed:
-                    leftovers.insert(0, (event, owed))
-                if sending is not None:
-                    uncertain.append((event, sending, "still being sent when the process exited"))
-                self._current = None
+                    leftovers.insert(0, (flight.event, owed))
+                if flight.sending is not None:
+                    reason = "still being sent when the process exited"
+                    uncertain.append((flight.event, flight.sending, reason))
             if leftovers:
                 self._spool(leftovers)
             if uncertain and self.spool is not None:
@@ -333,6 +371,18 @@ class Emitter:
             self.close(self.exit_timeout)
         except Exception:  # nothing may fail at interpreter exit
             log.debug("closing the OpenLineage emitter failed", exc_info=True)
+
+
+@dataclass
+class _InFlight:
+    """The event the worker is delivering, for close() to account for: the sinks that got
+    it, failed (owed it), refused it for good, and the one it is being sent to."""
+
+    event: Mapping[str, Any]
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    sending: str | None = None
 
 
 # Right after fork() the child resets every emitter: its copy of the queue holds the

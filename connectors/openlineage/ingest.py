@@ -42,7 +42,7 @@ from connectors.openlineage.read import (
     read_events,
 )
 from lineage.catalog.store import Catalog
-from lineage.errors import ConnectorError, InputError
+from lineage.errors import ConnectorError, InputError, PermanentConnectorError
 from lineage.model import (
     ColumnEdge,
     ColumnId,
@@ -371,16 +371,17 @@ class EventRecorder:
         """Record one event (already checked by ``read_events`` or built by us).
 
         Raises:
-            ConnectorError: the event is malformed.
+            PermanentConnectorError: the event is malformed.
             CatalogError: the catalog cannot be written.
         """
         problem = event_problem(event)
         if problem is not None:
-            raise ConnectorError(problem)
+            raise PermanentConnectorError(problem)
         try:
             self._record(event, report)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ConnectorError(f"malformed event: {type(exc).__name__}: {exc}") from exc
+            message = f"malformed event: {type(exc).__name__}: {exc}"
+            raise PermanentConnectorError(message) from exc
 
     def _record(self, event: Mapping[str, Any], report: IngestReport | None) -> None:
         when = event_time(event)
@@ -479,7 +480,7 @@ class EventRecorder:
         run_id = run.get("runId") if isinstance(run, Mapping) else None
         for dataset, check, column, status in _assertions(event):
             if run_id is not None and any(
-                r["run_id"] == run_id and r["check"] == check and r["column"] == column
+                r.run_id == run_id and r.check == check and r.column == column
                 for r in self.catalog.check_results(dataset)
             ):
                 continue  # already recorded (the file was ingested before)
@@ -500,8 +501,7 @@ class EventRecorder:
         self._metrics_seen.add(key)
         # Metrics are appended, not merged: ingesting a file twice must not count twice.
         return any(
-            m["run_id"] == run_id and m["column"] == column
-            for m in self.catalog.metrics(dataset, name)
+            m.run_id == run_id and m.column == column for m in self.catalog.metrics(dataset, name)
         )
 
 

@@ -1,7 +1,9 @@
 """Where events go: sinks that the emitter's worker thread delivers to.
 
 A sink has a ``name`` (spooled events remember which sinks still owe them) and a ``send``
-that raises ``ConnectorError`` on failure. Three kinds:
+that raises ``TemporaryConnectorError`` (the emitter spools the event) or
+``PermanentConnectorError`` (it does not: see ``connectors.openlineage.emitter``) on
+failure, translated by ``connectors.openlineage.errors``. Three kinds:
 
 - ``ClientSink``: the openlineage-python client with *its* configuration
   (``openlineage.yml``, ``OPENLINEAGE__TRANSPORT__*``, ``OPENLINEAGE_URL``): http, kafka,
@@ -28,7 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lineage.errors import ConnectorError
+from connectors.openlineage.errors import translate
+from lineage.errors import ConnectorError, PermanentConnectorError, TemporaryConnectorError
 
 if TYPE_CHECKING:
     from lineage.catalog.store import Catalog
@@ -52,7 +55,8 @@ EVENTS_FILE_SINK = "events_file"
 
 
 class EventSink(Protocol):
-    """One destination of events; ``send`` raises ``ConnectorError`` when it fails."""
+    """One destination of events; ``send`` raises a ``ConnectorError`` when it fails
+    (temporary or permanent; any other exception counts as temporary)."""
 
     name: str
 
@@ -161,9 +165,8 @@ class ClientSink:
                         else OpenLineageClient()
                     )
                 except Exception as exc:
-                    raise ConnectorError(
-                        f"cannot build the OpenLineage client from its configuration: {exc}"
-                    ) from exc
+                    what = "cannot build the OpenLineage client from its configuration"
+                    raise translate(exc, what, default=PermanentConnectorError) from exc
             return self._client
 
     def send(self, event: Mapping[str, Any]) -> None:
@@ -171,10 +174,8 @@ class ClientSink:
         try:
             client.emit(to_client_event(event))
         except Exception as exc:
-            raise ConnectorError(
-                f"OpenLineage {getattr(client.transport, 'kind', 'transport')} failed: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+            what = f"OpenLineage {getattr(client.transport, 'kind', 'transport')} failed"
+            raise translate(exc, what) from exc
 
     def close(self) -> None:
         if self._client is not None:
@@ -207,9 +208,9 @@ class CatalogSink:
                 self._recorder = EventRecorder(self._catalog)
             self._recorder.record(event)
         except ConnectorError:
-            raise
-        except Exception as exc:
-            raise ConnectorError(f"cannot record the event in the catalog: {exc}") from exc
+            raise  # a malformed event: PermanentConnectorError
+        except Exception as exc:  # CatalogError, or SQLAlchemy's own
+            raise translate(exc, "cannot record the event in the catalog") from exc
 
     def close(self) -> None:
         if self._catalog is not None and self._owned:
@@ -260,28 +261,32 @@ class JsonLinesSink:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise ConnectorError(
-                f"cannot write events: {exc.strerror or exc}", file=str(path)
-            ) from exc
+            raise translate(exc, "cannot write events", file=str(path)) from exc
 
     def close(self) -> None:
         return None
 
 
 class MemorySink:
-    """Keeps every event in ``events`` (thread-safe); ``fail`` makes ``send`` raise."""
+    """Keeps every event in ``events`` (thread-safe); ``fail`` makes ``send`` raise
+    ``error`` (temporary by default)."""
 
     def __init__(
-        self, name: str = "memory", fail: Callable[[Mapping[str, Any]], bool] | None = None
+        self,
+        name: str = "memory",
+        fail: Callable[[Mapping[str, Any]], bool] | None = None,
+        *,
+        error: type[ConnectorError] = TemporaryConnectorError,
     ) -> None:
         self.name = name
         self.events: list[Mapping[str, Any]] = []
         self.fail = fail
+        self.error = error
         self._lock = threading.Lock()
 
     def send(self, event: Mapping[str, Any]) -> None:
         if self.fail is not None and self.fail(event):
-            raise ConnectorError(f"{self.name}: refused the event")
+            raise self.error(f"{self.name}: refused the event")
         with self._lock:
             self.events.append(event)
 

@@ -5,6 +5,8 @@ Layout of the spool folder (``.lineage/spool/`` by default)::
     events.jsonl     {"seq": 17, "sinks": ["openlineage"], "spooled_at": ..., "event": {...}}
     state.json       {"delivered": 16, "current": {"seq": 17, "done": [], "sending": "..."}}
     uncertain.jsonl  deliveries interrupted by a crash: maybe delivered, never re-sent silently
+    rejected.jsonl   deliveries a sink refused for good (``PermanentConnectorError``): kept
+                     with the reason, never replayed unless asked
     corrupt.jsonl    lines that could not be read back (a crash mid-append), kept for forensics
     append.lock      held (``fcntl.flock``) while appending or compacting: short
     replay.lock      held for a whole replay: one replayer at a time, across processes
@@ -22,6 +24,11 @@ Guarantees:
   sends those explicitly). Everything else is delivered exactly once.
 - A record lists the sinks still owed the event (the default sink pair writes the catalog
   and a file; if only the catalog failed, only the catalog gets it on replay).
+- Only temporary failures are retried. A sink that refuses an event for good (a
+  ``PermanentConnectorError``: HTTP 400 or 401, a malformed event ...) would refuse it on
+  every replay, so the event moves to ``rejected.jsonl`` for that sink and replay goes on;
+  ``replay(include_rejected=True)`` sends those again once the cause is fixed (a token, a
+  setting). Any other failure stops the replay at that event.
 """
 
 from __future__ import annotations
@@ -32,18 +39,20 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from lineage.errors import ConnectorError
+from connectors.openlineage.errors import translate
+from lineage.errors import PermanentConnectorError
 
 __all__ = ["EventSpool", "ReplayReport", "Sender", "SpoolStatus"]
 
 _EVENTS = "events.jsonl"
 _STATE = "state.json"
 _UNCERTAIN = "uncertain.jsonl"
+_REJECTED = "rejected.jsonl"
 _CORRUPT = "corrupt.jsonl"
 _TAIL = 1 << 20  # bytes read back from the end of the spool to find the last sequence number
 
@@ -67,41 +76,31 @@ class SpoolStatus:
     oldest: str | None
     delivered_seq: int
     by_sink: Mapping[str, int] = field(default_factory=dict)
+    rejected: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "pending": self.pending,
-            "pending_bytes": self.pending_bytes,
-            "uncertain": self.uncertain,
-            "corrupt": self.corrupt,
-            "oldest": self.oldest,
-            "delivered_seq": self.delivered_seq,
-            "by_sink": dict(self.by_sink),
-        }
+        return asdict(self)
 
 
 @dataclass
 class ReplayReport:
-    """What one ``replay`` did; ``error`` says why it stopped early (events stay spooled)."""
+    """What one ``replay`` did; ``error`` says why it stopped early (events stay spooled);
+    ``rejections`` name the deliveries refused for good (moved to ``rejected.jsonl``)."""
 
     delivered: int = 0
     remaining: int = 0
     quarantined: int = 0
     corrupt: int = 0
     error: str | None = None
+    rejected: int = 0
+    rejections: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "delivered": self.delivered,
-            "remaining": self.remaining,
-            "quarantined": self.quarantined,
-            "corrupt": self.corrupt,
-            "error": self.error,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -129,7 +128,9 @@ class EventSpool:
         """Spool ``(event, sinks still owed it)`` pairs; their sequence numbers.
 
         Raises:
-            ConnectorError: the spool folder cannot be written (disk full, permissions).
+            TemporaryConnectorError: the disk is full.
+            PermanentConnectorError: the spool folder cannot be written (permissions, a
+                file where the folder should be).
         """
         if not items:
             return []
@@ -148,9 +149,7 @@ class EventSpool:
                 self._append_lines(path, "".join(lines))
                 return numbers
         except OSError as exc:
-            raise ConnectorError(
-                f"cannot spool events: {exc.strerror or exc}", file=str(self.folder)
-            ) from exc
+            raise translate(exc, "cannot spool events", file=str(self.folder)) from exc
 
     def _append_lines(self, path: Path, text: str) -> None:
         created = not path.exists()
@@ -159,11 +158,7 @@ class EventSpool:
             size = os.fstat(fd).st_size
             if size and _last_byte(path) != b"\n":
                 text = "\n" + text  # a crash left half a line: end it, replay reports it
-            data = text.encode("utf-8")
-            while data:
-                written = os.write(fd, data)
-                data = data[written:]
-            os.fsync(fd)
+            _write_all(fd, text.encode("utf-8"))
         finally:
             os.close(fd)
         if created:
@@ -224,6 +219,7 @@ class EventSpool:
             oldest=oldest,
             delivered_seq=state["delivered"],
             by_sink=by_sink,
+            rejected=_count_lines(self.folder / _REJECTED),
         )
 
     def pending_events(self) -> list[tuple[int, list[str], Mapping[str, Any]]]:
@@ -237,8 +233,15 @@ class EventSpool:
 
     def uncertain_events(self) -> list[Mapping[str, Any]]:
         """The quarantined deliveries: ``{seq, sink, reason, event}``."""
+        return self._entries(_UNCERTAIN)
+
+    def rejected_events(self) -> list[Mapping[str, Any]]:
+        """The deliveries a sink refused for good: ``{seq, sink, reason, event}``."""
+        return self._entries(_REJECTED)
+
+    def _entries(self, name: str) -> list[Mapping[str, Any]]:
         found: list[Mapping[str, Any]] = []
-        path = self.folder / _UNCERTAIN
+        path = self.folder / name
         if path.exists():
             for raw in path.read_bytes().split(b"\n"):
                 try:
@@ -267,16 +270,21 @@ class EventSpool:
         sinks: Mapping[str, Sender],
         *,
         include_uncertain: bool = False,
+        include_rejected: bool = False,
         limit: int | None = None,
         on_delivered: Callable[[int], None] | None = None,
     ) -> ReplayReport:
-        """Deliver spooled events in order, each exactly once; stop at the first failure.
+        """Deliver spooled events in order, each exactly once; stop at the first temporary
+        failure. An event a sink refuses for good moves to ``rejected.jsonl`` for that sink
+        (``report.rejections`` says why) and replay goes on.
 
         Args:
             sinks: the configured sinks by name; a record owed to a sink missing here stops
                 the replay (configure the same OpenLineage transport as the jobs had).
             include_uncertain: first re-send the quarantined deliveries (they may arrive
                 twice: the receiver may have got them before the crash).
+            include_rejected: first re-send the rejected deliveries (once their cause, a
+                token or a setting, is fixed); those refused again stay rejected.
             limit: deliver at most this many events.
             on_delivered: called with each delivered sequence number (progress output).
         """
@@ -285,10 +293,9 @@ class EventSpool:
         with self._locked("replay.lock"):
             state = self._read_state()
             report.quarantined += self._settle_interrupted(state)
-            if include_uncertain:
-                error = self._resend_uncertain(sinks)
-                if error is not None:
-                    report.error = error
+            for name, wanted in ((_UNCERTAIN, include_uncertain), (_REJECTED, include_rejected)):
+                report.error = self._resend(name, sinks, report) if wanted else None
+                if report.error is not None:
                     report.remaining = self.status().pending
                     return report
             while report.error is None and (limit is None or report.delivered < limit):
@@ -331,13 +338,18 @@ class EventSpool:
                 self._write_state(state)
                 try:
                     sink.send(record.event)
+                    sent = True
+                except PermanentConnectorError as exc:  # every replay would stop here again
+                    self._reject_record(record, sink_name, exc, report)
+                    settled = [*done, sink_name]
+                    state["current"] = {"seq": record.seq, "done": settled, "sending": None}
+                    self._write_state(state)
                 except Exception as exc:
                     state["current"] = {"seq": record.seq, "done": done, "sending": None}
                     self._write_state(state)
                     report.error = f"event {record.seq} to {sink_name}: {_describe(exc)}"
                     return False
-                done.append(sink_name)
-                sent = True
+                done.append(sink_name)  # delivered, or refused for good
             state["delivered"] = record.seq
             state["current"] = None
             self._write_state(state)
@@ -346,6 +358,14 @@ class EventSpool:
             if on_delivered is not None:
                 on_delivered(record.seq)
         return progressed
+
+    def _reject_record(
+        self, record: _Record, sink_name: str, exc: Exception, report: ReplayReport
+    ) -> None:
+        entry = {"seq": record.seq, "sink": sink_name, "reason": _describe(exc)}
+        self._add_entries(_REJECTED, [{**entry, "event": record.event}])
+        report.rejected += 1
+        report.rejections.append(f"event {record.seq} to {sink_name}: {exc}")
 
     def _settle_interrupted(self, state: dict[str, Any]) -> int:
         """A send interrupted by a crash: quarantine it rather than risk sending twice."""
@@ -364,7 +384,7 @@ class EventSpool:
             "reason": "replay was interrupted while sending: the receiver may have it",
             "event": event,
         }
-        self._append_plain(self.folder / _UNCERTAIN, [entry])
+        self._add_entries(_UNCERTAIN, [entry])
         current["done"] = [*current.get("done", []), sink_name]
         current["sending"] = None
         state["current"] = current
@@ -374,28 +394,48 @@ class EventSpool:
     def quarantine(self, items: Sequence[tuple[Mapping[str, Any], str, str]]) -> None:
         """Put ``(event, sink, reason)`` straight into the uncertain file (an in-flight send
         abandoned at exit: it may or may not have arrived)."""
-        with self._thread_lock, self._locked("append.lock"):
-            entries = [
-                {"seq": None, "sink": sink, "reason": reason, "event": event}
-                for event, sink, reason in items
-            ]
-            self._append_plain(self.folder / _UNCERTAIN, entries)
+        self._add_entries(_UNCERTAIN, [_entry(*item) for item in items])
 
-    def _resend_uncertain(self, sinks: Mapping[str, Sender]) -> str | None:
-        path = self.folder / _UNCERTAIN
-        entries = self.uncertain_events()
+    def reject(self, items: Sequence[tuple[Mapping[str, Any], str, str]]) -> None:
+        """Put ``(event, sink, reason)`` into the rejected file (a delivery the sink refused
+        for good: sending it again unchanged cannot help)."""
+        self._add_entries(_REJECTED, [_entry(*item) for item in items])
+
+    def _resend(self, name: str, sinks: Mapping[str, Sender], report: ReplayReport) -> str | None:
+        """Send the entries of a set-aside file again; the error that stopped it, if any.
+
+        Entries for sinks not configured here stay; refused ones go to (or stay in) the
+        rejected file; the rest of the file stays as it was from a temporary failure on.
+        """
+        label = name.removesuffix(".jsonl")
+        entries = self._entries(name)
+        kept: list[Mapping[str, Any]] = []
+        refused: list[Mapping[str, Any]] = []
+        unsent: list[Mapping[str, Any]] = []
+        error: str | None = None
         for index, entry in enumerate(entries):
             sink = sinks.get(str(entry.get("sink")))
-            if sink is None or entry.get("event") is None:
+            if sink is None:
+                kept.append(entry)  # owed to a sink not configured here
                 continue
+            if entry.get("event") is None:
+                continue  # its record was gone already: nothing to send
             try:
                 sink.send(entry["event"])
+            except PermanentConnectorError as exc:
+                refused.append({**entry, "reason": _describe(exc)})
+                report.rejections.append(f"{label} event to {sink.name}: {exc}")
             except Exception as exc:
-                skipped = [e for e in entries[:index] if sinks.get(str(e.get("sink"))) is None]
-                self._rewrite(path, [*skipped, *entries[index:]])
-                return f"uncertain event to {entry.get('sink')}: {_describe(exc)}"
-        self._rewrite(path, [e for e in entries if sinks.get(str(e.get("sink"))) is None])
-        return None
+                error = f"{label} event to {sink.name}: {_describe(exc)}"
+                unsent = entries[index:]
+                break
+        report.rejected += len(refused)
+        if name == _REJECTED:
+            kept.extend(refused)
+        elif refused:
+            self._add_entries(_REJECTED, refused)
+        self._replace_entries(name, len(entries), [*kept, *unsent])
+        return error
 
     def _compact(self, delivered: int, report: ReplayReport) -> None:
         """Drop delivered records (under the append lock: no append is half-way through)."""
@@ -448,16 +488,23 @@ class EventSpool:
     def _write_state(self, state: Mapping[str, Any]) -> None:
         _atomic_write(self.folder / _STATE, json.dumps(state).encode("utf-8"))
 
-    def _append_plain(self, path: Path, entries: Sequence[Mapping[str, Any]]) -> None:
-        self._append_bytes(
-            path, [json.dumps(e, separators=(",", ":"), default=str).encode() for e in entries]
-        )
+    def _add_entries(self, name: str, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append to a set-aside file (under the append lock: the emitter adds to them)."""
+        lines = [json.dumps(e, separators=(",", ":"), default=str).encode() for e in entries]
+        with self._thread_lock, self._locked("append.lock"):
+            self._append_bytes(self.folder / name, lines)
+
+    def _replace_entries(self, name: str, read: int, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the first ``read`` entries of a set-aside file by ``entries``, keeping
+        any the emitter added since they were read."""
+        with self._thread_lock, self._locked("append.lock"):
+            added = self._entries(name)[read:]
+            self._rewrite(self.folder / name, [*entries, *added])
 
     def _append_bytes(self, path: Path, lines: Sequence[bytes]) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, b"".join(line + b"\n" for line in lines))
-            os.fsync(fd)
+            _write_all(fd, b"".join(line + b"\n" for line in lines))
         finally:
             os.close(fd)
 
@@ -487,6 +534,10 @@ def _load(raw: bytes) -> _Record | None:
     )
 
 
+def _entry(event: Mapping[str, Any], sink: str, reason: str) -> dict[str, Any]:
+    return {"seq": None, "sink": sink, "reason": reason, "event": event}
+
+
 def _last_byte(path: Path) -> bytes:
     with open(path, "rb") as handle:
         handle.seek(-1, os.SEEK_END)
@@ -505,15 +556,19 @@ def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
+        _write_all(fd, data)
     finally:
         os.close(fd)
     os.replace(temporary, path)
     _fsync_dir(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (one ``os.write`` may write less), then ``fsync``."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
 
 
 def _fsync_dir(folder: Path) -> None:

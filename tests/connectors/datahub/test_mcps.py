@@ -25,6 +25,7 @@ from lineage.model import (
     Transformation,
     TransformationSubtype,
 )
+from lineage.views import RunRecord, RunState
 from tests.connectors.datahub.conftest import DBT_JOB, SILVER_JOB
 
 SILVER_URN = "urn:li:dataset:(urn:li:dataPlatform:redshift,silver.erp_customers,PROD)"
@@ -323,11 +324,11 @@ def test_views_runs_of_unknown_jobs_and_unknown_platforms() -> None:
     from datetime import datetime, timezone
 
     when = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    run = {
-        "run_id": "r1", "job_name": "nightly.export", "state": "ABORT", "started_at": when,
-        "ended_at": when, "first_event_at": when, "error": None,
-        "facets": {"jobNamespace": "airflow-prod", "parent": {"run": {"runId": "p1"}}},
-    }  # fmt: skip
+    run = RunRecord(
+        run_id="r1", job_name="nightly.export", state=RunState.ABORT, started_at=when,
+        ended_at=when, first_event_at=when, last_event_at=when, error=None,
+        facets={"jobNamespace": "airflow-prod", "parent": {"run": {"runId": "p1"}}},
+    )  # fmt: skip
     snapshot = CatalogSnapshot(
         datasets=[Dataset(view, kind=DatasetKind.VIEW, schema=Schema((Field("id"),)))],
         edges=[edge],

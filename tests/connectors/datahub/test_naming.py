@@ -208,3 +208,21 @@ def test_the_cli_does_not_load_the_datahub_sdk() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_settings_live_apart_from_the_push() -> None:
+    # mcps and sinks read the settings without importing the push that imports them.
+    code = (
+        "import sys, connectors.datahub.sinks, connectors.datahub.mcps; "
+        "assert 'connectors.datahub.sync' not in sys.modules, 'sync loaded'; "
+        "import connectors.datahub as package; "
+        "modules = {name: getattr(package, name).__module__ for name in "
+        "('DataHubSettings', 'PushTarget', 'DataHubConfig', 'load_datahub_config', "
+        "'resolve_target', 'push', 'PushReport', 'aspect_hash', 'CasePolicy')}; "
+        "print(sorted(set(modules.values())))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "['connectors.datahub.naming', 'connectors.datahub.settings', 'connectors.datahub.sync']"
+    )

@@ -2,7 +2,8 @@
 
 The stand-in answers ``GET /config`` the way GMS does (``noCode: "true"`` and a version)
 and records every ``POST /aspects?action=ingestProposal(Batch)``; a script of replies
-makes it fail (500s, a slow answer, a refused aspect) to prove retries and error reports.
+makes it fail (500s, a slow answer, a refused aspect) to prove retries and error reports,
+and which failures are temporary (retried, worth pushing again) or permanent (not retried).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
+from connectors.classify import status_kind
 from connectors.datahub import (
     DataHubSettings,
     PushTarget,
@@ -26,8 +29,16 @@ from connectors.datahub import (
     build_mcps,
     push,
 )
+from connectors.datahub.errors import RETRIED_STATUSES
+from connectors.datahub.sinks import open_sink
 from lineage.catalog import Catalog
-from lineage.errors import ConfigError, ConnectorError
+from lineage.errors import (
+    ConfigError,
+    ConnectorError,
+    PermanentConnectorError,
+    TemporaryConnectorError,
+)
+from tests.connectors.conftest import read_only_folder, unprivileged
 
 GOLD_URN = "urn:li:dataset:(urn:li:dataPlatform:redshift,gold.customer_age_groups,PROD)"
 TOKEN = "s3cr3t-token-value"
@@ -115,7 +126,8 @@ def gms() -> Iterator[FakeGms]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for one, at the end of every test.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield fake
     server.shutdown()
@@ -248,3 +260,116 @@ def test_token_variable_must_be_set(datahub_catalog: Catalog, gms: FakeGms) -> N
         push(datahub_catalog, PushTarget.rest(gms.url, token_env="NOPE_TOKEN"))
     with pytest.raises(ConfigError, match="http"):
         PushTarget.rest("gms:8080")
+
+
+# -- temporary or permanent ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("replies", "retries", "kind", "sent", "message"),
+    [
+        ([Reply(503, {"message": "overloaded"})] * 2, 1, TemporaryConnectorError, 2,
+         r"HTTP 503 \(after 1 retries\): overloaded"),
+        ([Reply(500, {"message": "restarting"})], 0, TemporaryConnectorError, 1,
+         r"HTTP 500 \(after 0 retries\): restarting"),
+        ([Reply(429, {"message": "slow down"})] * 4, 0, TemporaryConnectorError, None,
+         r"HTTP 429"),
+        ([Reply(401, {"message": "Unauthorized"})], 3, PermanentConnectorError, 1,
+         r"refused the credentials \(HTTP 401\)"),
+        ([Reply(403, {"message": "Forbidden"})], 3, PermanentConnectorError, 1,
+         r"refused the credentials \(HTTP 403\)"),
+        ([Reply(404, {"message": "no such endpoint"})], 3, PermanentConnectorError, 1,
+         r"HTTP 404 \(after 3 retries\)"),
+    ],
+)  # fmt: skip
+def test_temporary_answers_are_retried_and_permanent_ones_are_not(
+    datahub_catalog: Catalog,
+    gms: FakeGms,
+    replies: list[Reply],
+    retries: int,
+    kind: type[ConnectorError],
+    sent: int | None,
+    message: str,
+) -> None:
+    gms.script = list(replies)
+    with pytest.raises(ConnectorError, match=message) as caught:
+        push(datahub_catalog, rest(gms), DataHubSettings(retries=retries))
+    assert type(caught.value) is kind
+    if sent is not None:  # 429s get extra retries (the SDK's multiplier): at least one
+        assert len(gms.requests) == sent
+    assert {r.path for r in gms.requests} == {"/aspects?action=ingestProposalBatch"}
+    assert datahub_catalog.push_state(rest(gms).canonical) == {}
+
+
+def test_every_retried_status_is_temporary() -> None:
+    assert all(status_kind(status) is TemporaryConnectorError for status in RETRIED_STATUSES)
+
+
+def test_a_refused_aspect_is_permanent_and_sent_once(
+    datahub_catalog: Catalog, gms: FakeGms
+) -> None:
+    gms.refuse = lambda p: p["aspectName"] == "schemaMetadata" and p["entityUrn"] == GOLD_URN
+    with pytest.raises(PermanentConnectorError, match="DataHub refused aspect schemaMetadata"):
+        push(datahub_catalog, rest(gms), DataHubSettings(batch_size=500, retries=3))
+    refused = [r for r in gms.requests if r.headers["x-answered"] == "400"]
+    assert len(refused) == 2  # the batch once, then the aspect once: never retried
+
+
+def test_a_lasting_timeout_is_temporary(datahub_catalog: Catalog, gms: FakeGms) -> None:
+    gms.script = [Reply(200, {}, delay=1.0)] * 2
+    settings = DataHubSettings(retries=1, timeout=0.3)
+    with pytest.raises(TemporaryConnectorError, match=r"did not answer \(after 1 retries\)"):
+        push(datahub_catalog, rest(gms), settings)
+    assert [r.headers["x-answered"] for r in gms.requests] == ["late", "late"]
+
+
+@pytest.mark.parametrize(
+    ("config", "kind", "message"),
+    [
+        (Reply(503, {}), TemporaryConnectorError, "status_code: 503"),
+        (Reply(401, {}), PermanentConnectorError, "authentication error"),
+        (Reply(404, {}), PermanentConnectorError, "status_code: 404"),
+        (Reply(200, {"versions": {}}), PermanentConnectorError, "frontend service"),
+    ],
+)
+def test_what_gms_config_answers(
+    datahub_catalog: Catalog, gms: FakeGms, config: Reply, kind: type[ConnectorError], message: str
+) -> None:
+    gms.config = config
+    with pytest.raises(ConnectorError, match=message) as caught:
+        push(datahub_catalog, rest(gms), DataHubSettings(retries=0))
+    assert type(caught.value) is kind and gms.requests == []
+
+
+def test_a_closed_port_is_temporary(datahub_catalog: Catalog, closed_port: int) -> None:
+    target = PushTarget.rest(f"http://127.0.0.1:{closed_port}")
+    with pytest.raises(TemporaryConnectorError, match="did not answer"):
+        push(datahub_catalog, target, DataHubSettings(retries=0))
+
+
+def test_a_file_without_permission_is_permanent(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    read_only_folder(folder)
+
+    def write() -> str:
+        sink = open_sink(PushTarget.file(folder / "mcps.json"), DataHubSettings())
+        sink.send([])
+        try:
+            sink.finish()
+        except ConnectorError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            sink.close()
+        return "written"
+
+    found = unprivileged(write)
+    assert found.startswith("PermanentConnectorError:") and "Permission denied" in found
+    assert "cannot write the MCP file" in found
+
+
+def test_lite_that_is_not_a_database_is_permanent(datahub_catalog: Catalog, tmp_path: Path) -> None:
+    lite = tmp_path / "lite.db"
+    lite.write_bytes(b"not a database, not at all" * 100)
+    with pytest.raises(PermanentConnectorError, match="cannot open DataHub Lite"):
+        push(datahub_catalog, PushTarget.lite(lite))

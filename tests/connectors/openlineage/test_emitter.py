@@ -1,5 +1,6 @@
 """The emitter: the caller only enqueues; a full queue, a failing or hanging sink and the
-end of the process all end in the spool, never in the caller's exception or delay."""
+end of the process all end in the spool, never in the caller's exception or delay; a sink
+refusing an event for good sets it aside, never spooled or retried."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openlineage.client import OpenLineageClient
+from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from connectors.openlineage.emitter import Emitter
-from connectors.openlineage.sinks import JsonLinesSink, MemorySink
+from connectors.openlineage.sinks import ClientSink, JsonLinesSink, MemorySink
 from connectors.openlineage.spool import EventSpool
-from lineage.errors import ConnectorError
+from lineage.errors import ConnectorError, PermanentConnectorError
+from tests.connectors.conftest import Answering
 
 
 def _event(n: int) -> dict[str, Any]:
@@ -184,3 +188,54 @@ def test_the_sample_events_are_valid() -> None:
     from tests.lineage.run.test_support import validate_event
 
     validate_event(_event(1))
+
+
+def test_a_permanent_refusal_is_neither_spooled_nor_retried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+
+    def refuse(event: Mapping[str, Any]) -> bool:
+        calls.append(1)
+        return True
+
+    refusing = MemorySink("openlineage", fail=refuse, error=PermanentConnectorError)
+    healthy = MemorySink("catalog")
+    spool = EventSpool(tmp_path)
+    emitter = Emitter([refusing, healthy], spool, cooldown=60, register_atexit=False)
+    for n in range(5):
+        emitter.emit(_event(n))
+    assert emitter.flush(10)
+    assert len(calls) == 5  # each event tried once: no circuit, no retry, no spool
+    assert _numbers(healthy.events) == list(range(5))
+    assert spool.pending_events() == [] and spool.status().rejected == 5
+    assert [e["sink"] for e in spool.rejected_events()] == ["openlineage"] * 5
+    assert _numbers([e["event"] for e in spool.rejected_events()]) == list(range(5))
+    stats = emitter.stats
+    assert (stats.rejected, stats.spooled, stats.delivered, stats.dropped) == (5, 0, 5, 0)
+    assert caplog.text.count("OpenLineage sink openlineage refused an event") == 1
+    assert "Retrying cannot help" in caplog.text
+    emitter.close(1)
+
+
+def test_a_real_endpoint_refusing_and_failing(tmp_path: Path, answering: Answering) -> None:
+    config = HttpConfig(url=answering.url, timeout=2.0, retry={"total": 0})
+    sink = ClientSink(OpenLineageClient(transport=HttpTransport(config)))
+    spool = EventSpool(tmp_path)
+    emitter = Emitter([sink], spool, cooldown=0, register_atexit=False)
+    answering.status = 400  # the receiver refuses these events: replaying cannot help
+    emitter.emit(_event(1))
+    emitter.emit(_event(2))
+    assert emitter.flush(10)
+    answering.status = 503  # the receiver is down for a while: these wait in the spool
+    emitter.emit(_event(3))
+    assert emitter.flush(10)
+    assert len(answering.requests) == 3  # one request per event
+    assert _numbers([e for _, _, e in spool.pending_events()]) == [3]
+    assert _numbers([e["event"] for e in spool.rejected_events()]) == [1, 2]
+    assert "HTTPError: 400" in spool.rejected_events()[0]["reason"]
+    assert (emitter.stats.rejected, emitter.stats.spooled) == (2, 1)
+    answering.status = 200
+    report = spool.replay({sink.name: sink})
+    assert report.ok and report.delivered == 1 and report.rejected == 0
+    emitter.close(1)

@@ -27,6 +27,7 @@ from lineage.model import (
     Transformation,
     TransformationSubtype,
 )
+from lineage.views import CheckStatus, RunState
 from tests.openlineage_spec import registry
 
 PRODUCERS = Path(__file__).resolve().parents[2] / "golden" / "events" / "producers"
@@ -58,15 +59,15 @@ def test_airflow_events_bad_lines_reported_rest_loaded(catalog: Catalog) -> None
     assert [(i.file, i.line) for i in report.issues] == [(str(path), 3), (str(path), 5)]
     assert report.issues[0].message.startswith("not JSON")
     assert "no eventTime" in report.issues[1].message
-    runs = {r["job_name"]: r for r in catalog.runs()}
+    runs = {r.job_name: r for r in catalog.runs()}
     task = runs["erp_pipeline.load_bronze"]
-    assert task["state"] == "COMPLETE"
-    assert task["started_at"].isoformat() == "2024-06-18T01:00:05.553104+00:00"
-    assert task["ended_at"].isoformat() == "2024-06-18T01:02:41.006611+00:00"
-    assert task["facets"]["parent"]["job"]["name"] == "erp_pipeline"
-    assert "airflow" in task["facets"] and "nominalTime" in task["facets"]
+    assert task.state is RunState.COMPLETE
+    assert task.started_at.isoformat() == "2024-06-18T01:00:05.553104+00:00"
+    assert task.ended_at.isoformat() == "2024-06-18T01:02:41.006611+00:00"
+    assert task.facets["parent"]["job"]["name"] == "erp_pipeline"
+    assert "airflow" in task.facets and "nominalTime" in task.facets
     dag = runs["erp_pipeline"]
-    assert dag["state"] == "FAIL" and dag["error"] == "task dbt_run failed"
+    assert dag.state is RunState.FAIL and dag.error == "task dbt_run failed"
     job = catalog.job("airflow", "erp_pipeline.load_bronze")
     assert job is not None and job.kind == "airflow" and job.owners == ("data-eng",)
     assert job.sql is not None and job.sql.startswith("INSERT INTO bronze.erp_cust_az12")
@@ -83,7 +84,7 @@ def test_airflow_events_bad_lines_reported_rest_loaded(catalog: Catalog) -> None
     )
     assert catalog.schema_history(bronze.id)[0].observed_by == "openlineage"
     metrics = catalog.metrics(bronze.id, "row_count")
-    assert [(m["value"], m["run_id"]) for m in metrics] == [
+    assert [(m.value, m.run_id) for m in metrics] == [
         (1200.0, "01902a4e-7b10-7d2e-9c1a-3f5e2d1c0a02")
     ]
 
@@ -120,11 +121,11 @@ def test_spark_events_accumulate_per_run(catalog: Catalog) -> None:
         Transformation.direct(TransformationSubtype.TRANSFORMATION),
     )
     run = catalog.runs(job.name)[0]
-    assert run["state"] == "COMPLETE"
-    assert "spark.logicalPlan" not in run["facets"]  # 70 kB plan: not kept with the run
-    assert run["facets"]["processing_engine"]["name"] == "spark"
+    assert run.state is RunState.COMPLETE
+    assert "spark.logicalPlan" not in run.facets  # 70 kB plan: not kept with the run
+    assert run.facets["processing_engine"]["name"] == "spark"
     silver = DatasetId(S3, "silver/erp/customers")
-    assert {m["name"]: m["value"] for m in catalog.metrics(silver)} == {
+    assert {m.name: m.value for m in catalog.metrics(silver)} == {
         "row_count": 1187.0,
         "size_bytes": 48213.0,
     }
@@ -157,14 +158,19 @@ def test_dbt_events_keep_docs_tests_and_metrics(catalog: Catalog) -> None:
     )
     job = catalog.job("dbt", "dev.erp.silver.erp_customers")
     assert job is not None and job.kind == "dbt" and job.sql is not None
-    runs = {r["job_name"]: r for r in catalog.runs()}
-    assert runs["dev.erp.silver.erp_customers"]["facets"]["parent"]["job"]["name"] == (
+    runs = {r.job_name: r for r in catalog.runs()}
+    assert runs["dev.erp.silver.erp_customers"].facets["parent"]["job"]["name"] == (
         "erp_pipeline.dbt_run"
     )
-    assert runs["dev.erp.silver.erp_customers.test"]["state"] == "FAIL"
-    checks = {(c["check"], c["column"]): c["status"] for c in catalog.check_results(silver)}
-    assert checks == {("not_null", "customer_id"): "pass", ("accepted_values", "gender"): "fail"}
-    nulls = {m["column"]: m["value"] for m in catalog.metrics(silver, "null_count")}
+    assert runs["dev.erp.silver.erp_customers.test"].state is RunState.FAIL
+    checks = {
+        (c.check, c.column): (c.status, c.native_status) for c in catalog.check_results(silver)
+    }
+    assert checks == {
+        ("not_null", "customer_id"): (CheckStatus.PASSED, "pass"),
+        ("accepted_values", "gender"): (CheckStatus.FAILED, "fail"),
+    }
+    nulls = {m.column: m.value for m in catalog.metrics(silver, "null_count")}
     assert nulls == {"customer_id": 0.0, "gender": 4.0}
 
 
@@ -329,4 +335,4 @@ def test_in_progress_runs_add_lineage_but_never_take_it_away(catalog: Catalog) -
     fail = {**start, "eventType": "FAIL", "eventTime": "2024-06-19T01:11:00Z", "inputs": []}
     ingest_events([start, fail], catalog)
     assert (catalog.job("spark", name), catalog.edges_of_job(name)) == before
-    assert catalog.runs(name)[0]["state"] == "FAIL"
+    assert catalog.runs(name)[0].state is RunState.FAIL

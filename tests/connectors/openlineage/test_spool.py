@@ -1,6 +1,7 @@
 """The spool: ordered, fsync'd, process-safe; replay delivers each event exactly once, even
 when a replay crashes mid-send (the ambiguous event is quarantined, never re-sent
-silently), and two processes may spool and replay at the same time."""
+silently), and two processes may spool and replay at the same time. Replay retries only
+temporary failures: an event refused for good is set aside (rejected.jsonl)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openlineage.client import OpenLineageClient
+from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-from connectors.openlineage.sinks import JsonLinesSink, MemorySink
+from connectors.openlineage.sinks import ClientSink, JsonLinesSink, MemorySink
 from connectors.openlineage.spool import EventSpool
+from lineage.errors import PermanentConnectorError, TemporaryConnectorError
+from tests.connectors.conftest import Answering
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -75,6 +80,71 @@ def test_each_sink_gets_only_what_it_is_owed(tmp_path: Path) -> None:
     assert spool.replay({"catalog": catalog, "events_file": files}).delivered == 2
     assert _numbers(files.events) == [1]  # not again: the file sink already had it
     assert _numbers(catalog.events) == [1, 2]
+
+
+def test_a_permanent_refusal_is_set_aside_and_replay_goes_on(tmp_path: Path) -> None:
+    spool = EventSpool(tmp_path)
+    spool.append([(_event(n), ["memory"]) for n in range(1, 6)])
+    sink = MemorySink(fail=lambda event: _numbers([event]) == [3], error=PermanentConnectorError)
+    report = spool.replay({"memory": sink})
+    assert report.ok and report.delivered == 4 and report.remaining == 0
+    assert report.rejected == 1 and report.rejections == [
+        "event 3 to memory: memory: refused the event"
+    ]
+    assert report.to_dict()["rejected"] == 1
+    assert _numbers(sink.events) == [1, 2, 4, 5]
+    assert [(e["seq"], e["sink"]) for e in spool.rejected_events()] == [(3, "memory")]
+    assert spool.status().rejected == 1 and spool.status().pending == 0
+    assert spool.replay({"memory": sink}).delivered == 0  # not retried
+    # Once the cause is fixed, sending the rejected ones again is an explicit choice.
+    still = spool.replay({"memory": sink}, include_rejected=True)
+    assert still.ok and still.rejected == 1 and spool.status().rejected == 1
+    sink.fail = None
+    assert spool.replay({"memory": sink}, include_rejected=True).ok
+    assert _numbers(sink.events) == [1, 2, 4, 5, 3] and spool.status().rejected == 0
+
+
+def test_a_temporary_failure_after_a_refusal_keeps_what_is_owed(tmp_path: Path) -> None:
+    spool = EventSpool(tmp_path)
+    spool.append([(_event(1), ["catalog", "events_file"])])
+    catalog = MemorySink("catalog", fail=lambda event: True, error=PermanentConnectorError)
+    files = MemorySink("events_file", fail=lambda event: True)  # temporary
+    report = spool.replay({"catalog": catalog, "events_file": files})
+    assert not report.ok and "event 1 to events_file" in (report.error or "")
+    assert report.rejected == 1 and spool.status().pending == 1
+    files.fail = None
+    catalog.fail = None
+    assert spool.replay({"catalog": catalog, "events_file": files}).delivered == 1
+    assert catalog.events == [] and _numbers(files.events) == [1]  # catalog: rejected once
+
+
+def test_an_uncertain_event_refused_for_good_is_rejected(tmp_path: Path) -> None:
+    spool = EventSpool(tmp_path)
+    spool.quarantine([(_event(1), "memory", "in flight at exit"), (_event(2), "other", "x")])
+    sink = MemorySink(fail=lambda event: True, error=PermanentConnectorError)
+    report = spool.replay({"memory": sink}, include_uncertain=True)
+    assert report.ok and report.rejected == 1
+    assert [e["sink"] for e in spool.uncertain_events()] == ["other"]  # not configured here
+    assert [e["sink"] for e in spool.rejected_events()] == ["memory"]
+    sink.error = TemporaryConnectorError
+    spool.quarantine([(_event(3), "memory", "in flight at exit")])
+    stopped = spool.replay({"memory": sink}, include_uncertain=True)
+    assert not stopped.ok and "uncertain event to memory" in (stopped.error or "")
+    assert [e["sink"] for e in spool.uncertain_events()] == ["other", "memory"]
+
+
+def test_replay_through_a_real_endpoint(tmp_path: Path, answering: Answering) -> None:
+    config = HttpConfig(url=answering.url, timeout=2.0, retry={"total": 0})
+    sink = ClientSink(OpenLineageClient(transport=HttpTransport(config)))
+    spool = EventSpool(tmp_path)
+    spool.append([(_event(n), ["openlineage"]) for n in range(1, 4)])
+    answering.statuses = [200, 401]
+    answering.status = 503
+    report = spool.replay({"openlineage": sink})
+    assert report.delivered == 1 and report.rejected == 1 and report.remaining == 1
+    assert report.error is not None and "HTTPError: 503" in report.error
+    assert "HTTPError: 401" in report.rejections[0]
+    assert len(answering.requests) == 3  # each event once: 200, 401, 503
 
 
 def test_a_sink_that_is_not_configured_stops_replay(tmp_path: Path) -> None:
