@@ -85,7 +85,8 @@ class SpoolStatus:
 @dataclass
 class ReplayReport:
     """What one ``replay`` did; ``error`` says why it stopped early (events stay spooled);
-    ``rejections`` name the deliveries refused for good (moved to ``rejected.jsonl``)."""
+    ``rejections`` name the deliveries refused for good (moved to ``rejected.jsonl``);
+    ``resent`` counts the set-aside deliveries (uncertain, rejected) that went through."""
 
     delivered: int = 0
     remaining: int = 0
@@ -94,6 +95,7 @@ class ReplayReport:
     error: str | None = None
     rejected: int = 0
     rejections: list[str] = field(default_factory=list)
+    resent: int = 0
 
     @property
     def ok(self) -> bool:
@@ -422,6 +424,7 @@ class EventSpool:
                 continue  # its record was gone already: nothing to send
             try:
                 sink.send(entry["event"])
+                report.resent += 1
             except PermanentConnectorError as exc:
                 refused.append({**entry, "reason": _describe(exc)})
                 report.rejections.append(f"{label} event to {sink.name}: {exc}")

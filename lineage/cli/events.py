@@ -94,6 +94,14 @@ def replay(
             "twice).",
         ),
     ] = False,
+    include_rejected: Annotated[
+        bool,
+        typer.Option(
+            "--include-rejected",
+            help="Also re-send deliveries a sink refused for good (rejected.jsonl), once "
+            "their cause (a token, a setting) is fixed.",
+        ),
+    ] = False,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Deliver at most N events.")
     ] = None,
@@ -108,7 +116,12 @@ def replay(
     runtime = build_runtime(strict=True, register_atexit=False)
     sinks = {sink.name: sink for sink in runtime.sinks}
     try:
-        report = runtime.spool.replay(sinks, include_uncertain=include_uncertain, limit=limit)
+        report = runtime.spool.replay(
+            sinks,
+            include_uncertain=include_uncertain,
+            include_rejected=include_rejected,
+            limit=limit,
+        )
     finally:
         for sink in runtime.sinks:
             sink.close()

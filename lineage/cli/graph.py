@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,7 +12,7 @@ from rich.table import Table
 from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
 from lineage.graph import Impact
 from lineage.model import ColumnId
-from lineage.views import describe_dataset
+from lineage.views import DatasetView, describe_dataset
 from lineage.workspace import Workspace
 
 __all__ = ["impact", "register", "show"]
@@ -64,13 +64,13 @@ def show(
         node = workspace.resolve(target)
         dataset_id = node.dataset if isinstance(node, ColumnId) else node
         graph = workspace.graph()
-        info = describe_dataset(workspace.catalog, graph, dataset_id).to_dict()
+        view = describe_dataset(workspace.catalog, graph, dataset_id)
     finally:
         workspace.close()
     if output_format is OutputFormat.json:
-        write_json(info)
+        write_json(view.to_dict())
     else:
-        _print_dataset(info)
+        _print_dataset(view)
 
 
 def _print_impact(result: Impact) -> None:
@@ -100,30 +100,30 @@ def _node_label(node: object) -> str:
     return str(getattr(node, "name", node))
 
 
-def _print_dataset(info: dict[str, Any]) -> None:
+def _print_dataset(view: DatasetView) -> None:
     console = Console()
     console.print(
-        f"[bold]{info['name']}[/] ({info['kind']}) in {info['namespace']}", highlight=False
+        f"[bold]{view.id.name}[/] ({view.kind.value}) in {view.id.namespace}", highlight=False
     )
-    if info.get("description"):
-        console.print(info["description"], highlight=False)
-    for label in ("owners", "tags"):
-        if info.get(label):
-            console.print(f"{label}: {', '.join(info[label])}", highlight=False)
+    if view.description:
+        console.print(view.description, highlight=False)
+    for label, values in (("owners", view.owners), ("tags", view.tags)):
+        if values:
+            console.print(f"{label}: {', '.join(values)}", highlight=False)
     table = Table(title="columns", title_justify="left")
-    for column in ("column", "type", "description", "tests", "comes from"):
-        table.add_column(column)
-    for column in info["columns"]:
+    for heading in ("column", "type", "description", "tests", "comes from"):
+        table.add_column(heading)
+    for column in view.columns:
         table.add_row(
-            column["name"],
-            column.get("type") or "",
-            column.get("description") or "",
-            ", ".join(column.get("tests", [])),
-            ", ".join(column.get("upstream", [])),
+            column.name,
+            column.type or "",
+            column.description or "",
+            ", ".join(column.tests),
+            ", ".join(column.upstream),
         )
     console.print(table)
-    for label in ("upstream", "downstream"):
-        names = [d["name"] for d in info[label]]
+    for label, datasets in (("upstream", view.upstream), ("downstream", view.downstream)):
+        names = [d.name for d in datasets]
         console.print(f"{label}: {', '.join(names) if names else '-'}", highlight=False)
-    if info.get("jobs"):
-        console.print(f"written by: {', '.join(info['jobs'])}", highlight=False)
+    if view.jobs:
+        console.print(f"written by: {', '.join(view.jobs)}", highlight=False)

@@ -168,14 +168,18 @@ def flush(timeout: float = 5.0) -> bool:
     return found.emitter.flush(timeout)
 
 
-def replay_spool(*, include_uncertain: bool = False, limit: int | None = None) -> ReplayReport:
+def replay_spool(
+    *, include_uncertain: bool = False, include_rejected: bool = False, limit: int | None = None
+) -> ReplayReport:
     """Deliver spooled events to the configured sinks, in order, each exactly once.
 
     See ``connectors.openlineage.spool.EventSpool.replay``.
     """
     found = runtime()
     sinks = {sink.name: sink for sink in found.sinks}
-    return found.spool.replay(sinks, include_uncertain=include_uncertain, limit=limit)
+    return found.spool.replay(
+        sinks, include_uncertain=include_uncertain, include_rejected=include_rejected, limit=limit
+    )
 
 
 def spool_status() -> SpoolStatus:

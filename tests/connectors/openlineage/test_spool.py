@@ -100,7 +100,8 @@ def test_a_permanent_refusal_is_set_aside_and_replay_goes_on(tmp_path: Path) -> 
     still = spool.replay({"memory": sink}, include_rejected=True)
     assert still.ok and still.rejected == 1 and spool.status().rejected == 1
     sink.fail = None
-    assert spool.replay({"memory": sink}, include_rejected=True).ok
+    resent = spool.replay({"memory": sink}, include_rejected=True)
+    assert resent.ok and resent.resent == 1 and resent.delivered == 0
     assert _numbers(sink.events) == [1, 2, 4, 5, 3] and spool.status().rejected == 0
 
 

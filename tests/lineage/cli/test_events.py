@@ -1,5 +1,5 @@
 """``lineage ingest`` and ``lineage events replay|status``, on an app built the way
-``lineage/cli.py`` builds it (``register(app)``)."""
+``lineage.cli.app`` builds it (``register(app)``)."""
 
 from __future__ import annotations
 
@@ -121,3 +121,26 @@ def test_a_bad_openlineage_section_is_an_error_for_the_cli(app: typer.Typer, pro
     (project / "lineage.yml").write_text("openlineage:\n  queue_sise: 10\n")
     result = runner.invoke(app, ["events", "status"])
     assert isinstance(result.exception, ConfigError)
+
+
+def test_replay_include_rejected_resends_what_a_sink_refused(
+    app: typer.Typer, project: Path
+) -> None:
+    from connectors.openlineage.sinks import MemorySink
+    from lineage.errors import PermanentConnectorError
+
+    spool = EventSpool(project / ".lineage" / "spool")
+    spool.append([(_event(1), ["catalog"]), (_event(2), ["catalog"])])
+    refusing = MemorySink("catalog", fail=lambda event: True, error=PermanentConnectorError)
+    assert spool.replay({"catalog": refusing}).rejected == 2  # e.g. a catalog it may not write
+    status = json.loads(runner.invoke(app, ["events", "status", "-f", "json"]).stdout)
+    assert status["rejected"] == 2 and status["pending"] == 0
+    plain = runner.invoke(app, ["events", "replay", "--format", "json"])
+    assert plain.exit_code == 0 and json.loads(plain.stdout)["delivered"] == 0
+    fixed = runner.invoke(app, ["events", "replay", "--include-rejected", "--format", "json"])
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.stdout)["resent"] == 2
+    with Catalog(f"sqlite:///{project / 'catalog.db'}") as catalog:
+        assert sorted(r.job_name for r in catalog.runs()) == ["job-1", "job-2"]
+    status = json.loads(runner.invoke(app, ["events", "status", "-f", "json"]).stdout)
+    assert status["rejected"] == 0
