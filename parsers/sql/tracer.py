@@ -1,7 +1,8 @@
 """Column lineage of one qualified query: walk sqlglot's scope tree once, memoised.
 
 ``trace_query`` is the entry point. The query must already be qualified (tables
-flattened and aliased, stars expanded where the schema allows) by ``sql_statements``.
+flattened and aliased, stars expanded where the schema allows) by
+``parsers.sql.query_tracing``.
 Every column reference is resolved to the scope that defines it and followed down
 through CTEs, derived tables, UNION branches, lateral subqueries and UNNEST/explode
 sources to base tables, composing the transformation met at each hop::
@@ -12,139 +13,34 @@ sources to base tables, composing the transformation met at each hop::
 Results are memoised per (scope, column) so wide CTE chains are walked once. Inputs are
 never guessed: an unqualified column that could come from two sources is reported as a
 warning and left out.
+
+How each hop is typed lives in ``parsers.sql.transformations``; what a source contains
+and what a star expands to, in ``parsers.sql.sources``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, walk_in_scope
 
-from lineage.model import (
-    IDENTITY,
-    DatasetId,
-    InputField,
-    ParseWarning,
-    Transformation,
-    TransformationSubtype,
+from lineage.model import IDENTITY, ParseWarning, Transformation
+from lineage.model import TransformationSubtype as Sub
+from parsers.sql.sources import SourceColumns, TableResolver, is_star
+from parsers.sql.transformations import (
+    CONDITIONAL,
+    FILTER,
+    JOIN,
+    TRANSFORMATION,
+    Edges,
+    classify,
+    merge_edges,
+    strip,
 )
 
-__all__ = ["Edges", "QueryLineage", "TableResolver", "TempTable", "trace_query"]
-
-Sub = TransformationSubtype
-FieldKey = tuple[DatasetId, str]
-Edges = dict[FieldKey, set[Transformation]]
-
-CONDITIONAL = Transformation.indirect(Sub.CONDITIONAL)
-FILTER = Transformation.indirect(Sub.FILTER)
-JOIN = Transformation.indirect(Sub.JOIN)
-TRANSFORMATION = Transformation.direct(Sub.TRANSFORMATION)
-
-# Functions whose output hides the input value (hashes, redaction, encryption).
-MASKING_FUNCTIONS = frozenset(
-    {
-        "md5",
-        "md5_binary",
-        "md5_hex",
-        "md5_number_lower64",
-        "md5_number_upper64",
-        "sha",
-        "sha1",
-        "sha1_binary",
-        "sha1_hex",
-        "sha2",
-        "sha2_binary",
-        "sha2_hex",
-        "sha224",
-        "sha256",
-        "sha384",
-        "sha512",
-        "hash",
-        "hash_agg",
-        "farm_fingerprint",
-        "fingerprint",
-        "xxhash64",
-        "xxhash",
-        "murmur3_32",
-        "murmur3",
-        "crc32",
-        "hashbytes",
-        "hmac",
-        "hmac_sha256",
-        "mask",
-        "mask_first_n",
-        "mask_last_n",
-        "mask_show_first_n",
-        "mask_show_last_n",
-        "mask_hash",
-        "redact",
-        "encrypt",
-        "encrypt_raw",
-        "aes_encrypt",
-        "pgp_sym_encrypt",
-        "digest",
-        "standard_hash",
-        "ora_hash",
-        "checksum",
-        "binary_checksum",
-    }
-)
-
-# sqlglot parses many hashes into typed nodes; map them back to the names above.
-_MASKING_NODES: tuple[type[exp.Expr], ...] = tuple(
-    cls
-    for cls in (
-        getattr(exp, name, None)
-        for name in (
-            "MD5",
-            "MD5Digest",
-            "SHA",
-            "SHA2",
-            "SHA1Digest",
-            "SHA2Digest",
-            "StandardHash",
-            "FarmFingerprint",
-            "Hash",
-            "Encrypt",
-        )
-    )
-    if isinstance(cls, type)
-)
-
-
-# Window functions that pick one row's value (LAG(x) is x from another row), not aggregate.
-_NAVIGATION_FUNCTIONS: tuple[type[exp.Expr], ...] = tuple(
-    cls
-    for cls in (
-        getattr(exp, n, None) for n in ("Lag", "Lead", "FirstValue", "LastValue", "NthValue")
-    )
-    if isinstance(cls, type)
-)
-
-
-@dataclass(frozen=True)
-class TempTable:
-    """A temporary table created earlier in the script, resolved away by later readers."""
-
-    fields: Mapping[str, Edges]
-    dataset: Edges
-    inputs: frozenset[DatasetId]
-
-
-class TableResolver:
-    """What the tracer needs to know about base tables (filled in by the statement layer)."""
-
-    def __init__(
-        self,
-        dataset_of: Callable[[exp.Table], DatasetId | None],
-        columns_of: Callable[[DatasetId], Sequence[str] | None],
-        temp_tables: Mapping[DatasetId, TempTable],
-    ) -> None:
-        self.dataset_of = dataset_of
-        self.columns_of = columns_of
-        self.temp_tables = temp_tables
+__all__ = ["QueryLineage", "trace_query"]
 
 
 @dataclass
@@ -181,136 +77,15 @@ def trace_query(root: Scope, tables: TableResolver) -> QueryLineage:
     )
 
 
-def edges_to_input_fields(edges: Edges) -> tuple[InputField, ...]:
-    """Sorted, deduplicated ``InputField``s of one output column."""
-    return tuple(
-        InputField(dataset, name, tuple(sorted(transformations)))
-        for (dataset, name), transformations in sorted(edges.items())
-    )
-
-
-def input_fields_to_edges(inputs: Iterable[InputField]) -> Edges:
-    return {(i.dataset, i.field): set(i.transformations) for i in inputs}
-
-
-def merge_edges(into: Edges, other: Edges, via: Transformation | None = None) -> None:
-    """Add ``other`` to ``into``; with ``via``, compose each transformation with it first."""
-    for key, transformations in other.items():
-        target = into.setdefault(key, set())
-        if via is None:
-            target.update(transformations)
-        else:
-            target.update(t.then(via) for t in transformations)
-
-
-def _strip(node: exp.Expr) -> exp.Expr:
-    while isinstance(node, (exp.Alias, exp.Paren)):
-        node = node.this
-    return node
-
-
-def _is_masking(node: exp.Expr) -> bool:
-    if isinstance(node, _MASKING_NODES):
-        return True
-    if isinstance(node, exp.Func):
-        return (
-            node.name.lower() in MASKING_FUNCTIONS
-            if isinstance(node, exp.Anonymous)
-            else (node.sql_name().lower() in MASKING_FUNCTIONS)
-        )
-    return False
-
-
-def classify(node: exp.Expr, root: exp.Expr) -> Transformation:
-    """How ``node`` (a column or subquery inside projection ``root``) reaches the output.
-
-    The outermost INDIRECT role on the path wins (``ROW_NUMBER() OVER (PARTITION BY
-    CASE WHEN a ...)`` partitions by ``a``: WINDOW); otherwise the value is DIRECT:
-    IDENTITY when it is the projection itself, AGGREGATION under an aggregate,
-    TRANSFORMATION under anything else.
-    """
-    indirect: Transformation | None = None
-    aggregated = False
-    masking = False
-    child = node
-    parent = node.parent
-    while parent is not None and child is not root:
-        key = child.arg_key
-        if isinstance(parent, exp.Window):
-            if key in ("partition_by", "order"):
-                indirect = Transformation.indirect(Sub.WINDOW)
-        elif isinstance(parent, (exp.If, exp.Case)):
-            # IF(cond, ...), CASE WHEN cond ..., and the operand of CASE x WHEN ...
-            if key == "this":
-                indirect = CONDITIONAL
-        elif isinstance(parent, exp.Filter):
-            if key == "expression":
-                indirect = CONDITIONAL
-        elif isinstance(parent, (exp.In, exp.Exists, exp.Any, exp.All)):
-            if isinstance(child, exp.Query) or key in ("query", "expressions"):
-                indirect = CONDITIONAL
-        elif isinstance(parent, exp.AggFunc) and not isinstance(parent, _NAVIGATION_FUNCTIONS):
-            aggregated = True
-        if _is_masking(parent):
-            masking = True
-        child = parent
-        parent = parent.parent
-    if indirect is not None:
-        return indirect
-    if node is _strip(root):
-        return Transformation.direct(Sub.IDENTITY, masking)
-    if aggregated:
-        return Transformation.direct(Sub.AGGREGATION, masking)
-    return Transformation.direct(Sub.TRANSFORMATION, masking)
-
-
-class _Tracer:
+class _Tracer(SourceColumns):
     def __init__(self, root: Scope, tables: TableResolver) -> None:
-        self.tables = tables
-        self.warnings: list[ParseWarning] = []
-        self.unexpanded_star = False
+        super().__init__(tables)
         self.relied_on_query = False
         self._field_memo: dict[tuple[int, str], Edges] = {}
         self._dataset_memo: dict[int, Edges] = {}
         self._in_progress: set[tuple[int, str]] = set()
-        self._warned: set[tuple[str, str | None]] = set()
-        self._qualified_memo: dict[int, dict[str, set[str]]] = {}
         # Child scopes by the id of the node that starts them, to follow subqueries.
         self._scope_of: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
-
-    # -- outputs ---------------------------------------------------------------------
-
-    def output_names(self, scope: Scope) -> list[str]:
-        """Output column names of a scope; stars that stay unexpanded are skipped."""
-        expression = scope.expression
-        if isinstance(expression, exp.SetOperation):
-            return self.output_names(scope.union_scopes[0])
-        if isinstance(expression, exp.Select):
-            names: list[str] = []
-            for projection in expression.selects:
-                if _is_star(projection):
-                    known = self._star_names(scope, projection)
-                    if known is None:
-                        self.unexpanded_star = True
-                        self._warn(
-                            f"{projection.sql()} could not be expanded: the schema of its "
-                            "sources is unknown",
-                        )
-                    else:
-                        names.extend(known)
-                else:
-                    names.append(projection.alias_or_name)
-            return names
-        return list(expression.named_selects) if isinstance(expression, exp.Query) else []
-
-    def _star_names(self, scope: Scope, projection: exp.Expr) -> list[str] | None:
-        names: list[str] = []
-        for source_name in self._star_sources(scope, projection):
-            columns = self._source_columns(scope, source_name)
-            if columns is None:
-                return None
-            names.extend(columns)
-        return names
 
     # -- per output column -----------------------------------------------------------
 
@@ -339,10 +114,10 @@ class _Tracer:
         if not isinstance(expression, exp.Select):
             return {}
         for projection in expression.selects:
-            if not _is_star(projection) and projection.alias_or_name == name:
+            if not is_star(projection) and projection.alias_or_name == name:
                 return self.expression_lineage(scope, projection)
         # Not an explicit projection: it may come through an unexpanded star.
-        stars = [p for p in expression.selects if _is_star(p)]
+        stars = [p for p in expression.selects if is_star(p)]
         candidates = [s for p in stars for s in self._star_sources(scope, p)]
         having = [s for s in candidates if self._source_may_have(scope, s, name)]
         if len(having) == 1:
@@ -519,71 +294,6 @@ class _Tracer:
                 return self._column_in_source(scope, source_name, name)
         return None
 
-    # -- what a source is known to contain ---------------------------------------------
-
-    def _source_columns(self, scope: Scope, source_name: str) -> list[str] | None:
-        source = scope.sources.get(source_name)
-        if isinstance(source, exp.Table):
-            dataset = self.tables.dataset_of(source)
-            if dataset is None:
-                return None
-            temp = self.tables.temp_tables.get(dataset)
-            if temp is not None:
-                return list(temp.fields)
-            known = self.tables.columns_of(dataset)
-            return list(known) if known is not None else None
-        if isinstance(source, Scope):
-            expression = source.expression
-            if isinstance(expression, exp.Select) and any(_is_star(p) for p in expression.selects):
-                star_free = [p.alias_or_name for p in expression.selects if not _is_star(p)]
-                stars = [p for p in expression.selects if _is_star(p)]
-                expanded: list[str] = list(star_free)
-                for star in stars:
-                    names = self._star_names(source, star)
-                    if names is None:
-                        return None
-                    expanded.extend(names)
-                return expanded
-            if isinstance(expression, exp.SetOperation):
-                return self._source_columns_of_scope(source.union_scopes[0])
-            return list(expression.named_selects) if isinstance(expression, exp.Query) else None
-        return None
-
-    def _source_columns_of_scope(self, scope: Scope) -> list[str] | None:
-        expression = scope.expression
-        if isinstance(expression, exp.SetOperation):
-            return self._source_columns_of_scope(scope.union_scopes[0])
-        if isinstance(expression, exp.Select) and any(_is_star(p) for p in expression.selects):
-            return None
-        return list(expression.named_selects) if isinstance(expression, exp.Query) else None
-
-    def _source_may_have(self, scope: Scope, source_name: str, name: str) -> bool:
-        columns = self._source_columns(scope, source_name)
-        return columns is None or name in columns
-
-    def _source_has(self, scope: Scope, source_name: str, name: str) -> bool:
-        columns = self._source_columns(scope, source_name)
-        if columns is not None:
-            return name in columns
-        # Unknown schema, but the query itself names ``source.column`` somewhere: valid SQL
-        # then cannot have another source with that column unqualified.
-        return name in self._qualified_names(scope).get(source_name, ())
-
-    def _qualified_names(self, scope: Scope) -> dict[str, set[str]]:
-        memo = self._qualified_memo.get(id(scope))
-        if memo is None:
-            memo = {}
-            for column in scope.expression.find_all(exp.Column):
-                if column.table and not isinstance(column.this, exp.Star):
-                    memo.setdefault(column.table, set()).add(column.name)
-            self._qualified_memo[id(scope)] = memo
-        return memo
-
-    def _star_sources(self, scope: Scope, projection: exp.Expr) -> list[str]:
-        if isinstance(projection, exp.Column) and projection.table:
-            return [projection.table]
-        return list(scope.selected_sources)
-
     # -- rows: dataset-level lineage ---------------------------------------------------
 
     def dataset_lineage(self, scope: Scope) -> Edges:
@@ -629,7 +339,7 @@ class _Tracer:
         if group is not None and group.args.get("all"):
             # GROUP BY ALL groups by every projection that is not an aggregate.
             for projection in expression.selects:
-                if not _is_star(projection) and not projection.find(exp.AggFunc):
+                if not is_star(projection) and not projection.find(exp.AggFunc):
                     merge_edges(edges, self.expression_lineage(scope, projection), group_by)
         distinct = expression.args.get("distinct")
         if distinct is not None and distinct.args.get("on") is not None:
@@ -675,22 +385,11 @@ class _Tracer:
                 merge_edges(edges, self.dataset_lineage(child))
         return edges
 
-    def _warn(self, message: str, column: str | None = None) -> None:
-        if (message, column) not in self._warned:
-            self._warned.add((message, column))
-            self.warnings.append(ParseWarning(message, column))
-
 
 def _unwrap(query: exp.Expr) -> exp.Expr:
     while isinstance(query, exp.Subquery):
         query = query.this
     return query
-
-
-def _is_star(projection: exp.Expr) -> bool:
-    return isinstance(projection, exp.Star) or (
-        isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
-    )
 
 
 def _in_clause(node: exp.Expr, select: exp.Select, clause: str) -> bool:
@@ -720,7 +419,7 @@ def _may_correlate(scope: Scope) -> bool:
 
 
 def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:
-    node = _strip(node)
+    node = strip(node)
     if isinstance(node, exp.And):
         yield from _conjuncts(node.this)
         yield from _conjuncts(node.expression)
@@ -732,7 +431,7 @@ def _joins_two_sources(condition: exp.Expr) -> bool:
     """``a.id = b.id`` between two different sources is a join written in WHERE."""
     if not isinstance(condition, exp.EQ):
         return False
-    left, right = _strip(condition.this), _strip(condition.expression)
+    left, right = strip(condition.this), strip(condition.expression)
     return (
         isinstance(left, exp.Column)
         and isinstance(right, exp.Column)

@@ -1,0 +1,143 @@
+"""Statements that carry their query: SELECT (and T-SQL SELECT ... INTO), INSERT,
+CREATE TABLE / VIEW [AS] and Spark CACHE TABLE.
+
+The query is traced into the target as written; CREATE also records the new table's
+schema (declared columns and types, or the query's output columns).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from lineage.model import Field, Schema
+from lineage.model import StatementKind as Kind
+from parsers.sql.query_tracing import TracedStatement
+
+__all__ = ["QueryStatements"]
+
+
+class QueryStatements(TracedStatement):
+    """The handlers of SELECT, INSERT, CREATE and CACHE."""
+
+    def _query(self) -> None:
+        query = self.expression
+        into = query.args.get("into") if isinstance(query, exp.Select) else None
+        if into is not None:  # T-SQL SELECT ... INTO t
+            self.kind = Kind.CREATE_TABLE_AS
+            query.set("into", None)
+            target = self._dataset(into.this)
+            self.temporary = bool(into.args.get("temporary")) or bool(
+                isinstance(into.this, exp.Table) and into.this.meta.get("temporary")
+            )
+            if target is not None:
+                self.outputs.append(target)
+            lineage = self._trace(query, target)
+            self._add(lineage)
+            if target is not None and lineage is not None:
+                self.schemas.append((target, Schema(tuple(Field(n) for n, _ in lineage.fields))))
+            return
+        self.kind = Kind.SELECT
+        self._add(self._trace(query, None))
+
+    def _insert(self) -> None:
+        insert = self.expression
+        self.kind = Kind.INSERT
+        target_node = insert.this
+        columns = (
+            [c.name for c in target_node.expressions]
+            if isinstance(target_node, exp.Schema)
+            else None
+        )
+        target = self._dataset(target_node)
+        if target is None:
+            self._warn(f"the INSERT target {target_node.sql()!r} is not a table")
+            return
+        self.outputs.append(target)
+        query = insert.expression
+        if query is None:
+            return
+        with_ = insert.args.get("with_")
+        if with_ is not None and isinstance(query, exp.Query) and not query.args.get("with_"):
+            query.set("with_", with_)  # WITH ... INSERT INTO t SELECT: the CTEs feed the query
+            insert.set("with_", None)
+        if columns is None and not insert.args.get("by_name"):
+            columns = list(self._target_columns(target) or []) or None
+        self._add(self._trace(query, target, columns))
+        if self._is_temp(target):
+            self.temporary = True
+
+    def _create(self) -> None:
+        create = self.expression
+        kind = str(create.args.get("kind") or "").upper()
+        target_node = create.this
+        target = self._dataset(target_node)
+        if kind not in ("TABLE", "VIEW") or target is None:
+            self.kind = Kind.OTHER
+            return
+        properties = create.args.get("properties")
+        props = properties.expressions if properties is not None else []
+        self.temporary = (
+            any(isinstance(p, exp.TemporaryProperty) for p in props)
+            or bool(isinstance(target_node, exp.Table) and target_node.meta.get("temporary"))
+            or bool(
+                isinstance(target_node, exp.Schema)
+                and isinstance(target_node.this, exp.Table)
+                and target_node.this.meta.get("temporary")
+            )
+        )
+        materialized = any(isinstance(p, exp.MaterializedProperty) for p in props)
+        self.outputs.append(target)
+        declared = _declared_fields(target_node, self.dialect)
+        query = create.expression
+        if isinstance(query, exp.Query):
+            if kind == "VIEW":
+                self.kind = Kind.CREATE_MATERIALIZED_VIEW if materialized else Kind.CREATE_VIEW
+            else:
+                self.kind = Kind.CREATE_TABLE_AS
+            rename = [f.name for f in declared] or None
+            lineage = self._trace(query, target, rename)
+            self._add(lineage)
+            if lineage is not None:
+                types = {f.name: f.type for f in declared}
+                self.schemas.append(
+                    (target, Schema(tuple(Field(n, types.get(n)) for n, _ in lineage.fields)))
+                )
+            return
+        self.kind = Kind.CREATE_TABLE
+        # CREATE TABLE t LIKE s / CLONE s: the new table copies s's schema.
+        sources = self._tables_in(create) - {target}
+        self.inputs |= sources
+        if declared:
+            self.schemas.append((target, Schema(tuple(declared))))
+        elif len(sources) == 1:
+            copied = self.state.schema_of(next(iter(sources)))
+            if copied is not None:
+                self.schemas.append((target, copied))
+
+    def _cache(self) -> None:
+        """Spark ``CACHE TABLE t AS SELECT``: a temporary view for the rest of the session."""
+        self.kind = Kind.CREATE_VIEW
+        self.temporary = True
+        target = self._dataset(self.expression.this)
+        query = self.expression.expression
+        if target is None or query is None:
+            return
+        self.outputs.append(target)
+        lineage = self._trace(query, target)
+        self._add(lineage)
+        if lineage is not None:
+            self.schemas.append((target, Schema(tuple(Field(n) for n, _ in lineage.fields))))
+
+
+def _declared_fields(target: exp.Expr, dialect: str | None) -> list[Field]:
+    """Column names (and types, for DDL) declared on a CREATE target, in order."""
+    if not isinstance(target, exp.Schema):
+        return []
+    fields = []
+    for column in target.expressions:
+        if isinstance(column, exp.ColumnDef):
+            kind = column.args.get("kind")
+            fields.append(Field(column.name, kind.sql(dialect).lower() if kind else None))
+        elif isinstance(column, (exp.Identifier, exp.Column)):
+            fields.append(Field(column.name))
+    return fields
