@@ -1,4 +1,4 @@
-"""OpenLineage events <-> Silverline's model, and loading them into the catalog.
+"""Loading OpenLineage events into the catalog: the recorder and ``ingest_events``.
 
 Any producer's events load the same way: Airflow's, Spark's, dbt-ol's and our own
 decorated jobs'. ``ingest_events`` reads JSON lines (or a JSON array, or one pretty-printed
@@ -13,8 +13,9 @@ event per file as the client's ``file`` transport writes them) and records into 
 
 OpenLineage events of one run are accumulative (a Spark START may name one input, a later
 RUNNING another), so ``EventRecorder`` merges what each run has said so far before writing
-its job. A line that is not an event is reported with its file and line, and the rest of
-the file still loads::
+its job. Events become model objects in ``connectors.openlineage.batch``; their metrics and
+check results are read in ``connectors.openlineage.metrics``. A line that is not an event
+is reported with its file and line, and the rest of the file still loads::
 
     with Catalog() as catalog:
         report = ingest_events("airflow-events.jsonl", catalog)
@@ -25,39 +26,20 @@ the file still loads::
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.openlineage.read import (
-    EventLine,
-    event_problem,
-    event_time,
-    is_named,
-    read_events,
-)
+from connectors.openlineage.batch import EventLineage, event_to_batch, merge_dataset
+from connectors.openlineage.metrics import event_assertions, event_metrics
+from connectors.openlineage.read import EventLine, event_problem, event_time, read_events
 from lineage.catalog.store import Catalog
 from lineage.errors import ConnectorError, InputError, PermanentConnectorError
-from lineage.model import (
-    ColumnEdge,
-    ColumnId,
-    Dataset,
-    DatasetId,
-    DatasetKind,
-    Field,
-    Job,
-    LineageBatch,
-    ParseIssue,
-    Schema,
-    Transformation,
-    TransformationSubtype,
-    TransformationType,
-)
+from lineage.model import Dataset, DatasetId, LineageBatch, ParseIssue
 
 __all__ = [
     "EventLine",
@@ -71,14 +53,6 @@ __all__ = [
 
 _MAX_FACET_BYTES = 64 * 1024  # Spark's logical plan facet can be megabytes: not kept per run
 _RUN_CACHE = 4096  # runs whose lineage is merged in memory (OpenLineage is accumulative)
-_OBJECT_STORES = ("s3://", "s3a://", "gs://", "gcs://", "abfss://", "wasbs://", "hdfs://")
-_DATASET_TYPES = {
-    "TABLE": DatasetKind.TABLE,
-    "VIEW": DatasetKind.VIEW,
-    "MATERIALIZED_VIEW": DatasetKind.MATERIALIZED_VIEW,
-    "FILE": DatasetKind.LOCATION,
-    "PATH": DatasetKind.LOCATION,
-}
 
 
 @dataclass
@@ -103,254 +77,6 @@ class IngestReport:
         }
 
 
-# -- event -> model ------------------------------------------------------------------------
-
-
-def event_to_batch(event: Mapping[str, Any]) -> LineageBatch:
-    """The catalog batch one event describes: its job, datasets and column edges."""
-    return _Lineage.of(event).batch()
-
-
-@dataclass
-class _Lineage:
-    """What one run (or a job / dataset event) says about jobs, datasets and edges."""
-
-    job: Mapping[str, Any] | None
-    inputs: dict[DatasetId, None] = field(default_factory=dict)
-    outputs: dict[DatasetId, None] = field(default_factory=dict)
-    datasets: dict[DatasetId, Dataset] = field(default_factory=dict)
-    edges: dict[tuple[ColumnId, DatasetId, str | None], ColumnEdge] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, event: Mapping[str, Any]) -> _Lineage:
-        found = cls(None)
-        found.add(event)
-        return found
-
-    def add(self, event: Mapping[str, Any]) -> None:
-        if is_named(event.get("job")):
-            self.job = _merge_job_facets(self.job, event["job"])
-        job_name = self.job["name"] if self.job else None
-        if is_named(event.get("dataset")):
-            self._add_dataset(event["dataset"])
-        for entry in _entries(event.get("inputs")):
-            self.inputs[self._add_dataset(entry)] = None
-        for entry in _entries(event.get("outputs")):
-            output = self._add_dataset(entry)
-            self.outputs[output] = None
-            lineage = (entry.get("facets") or {}).get("columnLineage")
-            if isinstance(lineage, Mapping):
-                for edge in _column_edges(output, lineage, job_name):
-                    self.edges[(edge.source, edge.target, edge.target_field)] = edge
-
-    def _add_dataset(self, entry: Mapping[str, Any]) -> DatasetId:
-        dataset_id = DatasetId(entry["namespace"], entry["name"])
-        described = _dataset(dataset_id, entry.get("facets") or {})
-        if described is not None:
-            known = self.datasets.get(dataset_id)
-            self.datasets[dataset_id] = described if known is None else _merge(known, described)
-        return dataset_id
-
-    def batch(self) -> LineageBatch:
-        jobs: tuple[Job, ...] = ()
-        if self.job is not None:
-            jobs = (_job(self.job, tuple(self.inputs), tuple(self.outputs)),)
-        edges = tuple(self.edges.values()) if jobs else ()
-        return LineageBatch(
-            datasets=tuple(self.datasets.values()),
-            jobs=jobs,
-            edges=edges,
-            observed_by="openlineage",
-        )
-
-
-def _entries(value: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list):
-        return []
-    return [entry for entry in value if is_named(entry)]
-
-
-def _merge_job_facets(known: Mapping[str, Any] | None, job: Mapping[str, Any]) -> Mapping[str, Any]:
-    if known is None:
-        return job
-    facets = {**(known.get("facets") or {}), **(job.get("facets") or {})}
-    return {**job, "facets": facets}
-
-
-def _dataset(dataset_id: DatasetId, facets: Mapping[str, Any]) -> Dataset | None:
-    """A ``Dataset`` when the facets describe it (schema, docs, owners, type), else None.
-
-    Datasets only named by an event are left to the catalog (created as ``unknown`` when
-    new), so an event never blanks out what a scan or a contract already recorded.
-    """
-    schema = _schema(facets.get("schema"))
-    documentation = facets.get("documentation")
-    description = documentation.get("description") if isinstance(documentation, Mapping) else None
-    ownership = facets.get("ownership")
-    owners: tuple[str, ...] = ()
-    if isinstance(ownership, Mapping) and isinstance(ownership.get("owners"), list):
-        owners = tuple(
-            str(o["name"]) for o in ownership["owners"] if isinstance(o, Mapping) and "name" in o
-        )
-    kind = _kind(dataset_id, facets.get("datasetType"))
-    if schema is None and description is None and not owners and kind is DatasetKind.UNKNOWN:
-        return None
-    return Dataset(
-        dataset_id,
-        kind=kind,
-        schema=schema,
-        description=str(description) if description is not None else None,
-        owners=owners,
-    )
-
-
-def _kind(dataset_id: DatasetId, dataset_type: Any) -> DatasetKind:
-    if isinstance(dataset_type, Mapping):
-        found = _DATASET_TYPES.get(str(dataset_type.get("datasetType", "")).upper())
-        if found is not None:
-            return found
-    if dataset_id.namespace == "file" or dataset_id.namespace.startswith(_OBJECT_STORES):
-        return DatasetKind.LOCATION
-    return DatasetKind.UNKNOWN
-
-
-def _schema(value: Any) -> Schema | None:
-    if not isinstance(value, Mapping) or not isinstance(value.get("fields"), list):
-        return None
-    return Schema(tuple(_fields(value["fields"], "")))
-
-
-def _fields(entries: list[Any], prefix: str) -> Iterator[Field]:
-    """Schema fields; nested struct fields are flattened as ``parent.child``."""
-    for entry in entries:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
-            continue
-        name = prefix + entry["name"]
-        kind = entry.get("type")
-        description = entry.get("description")
-        yield Field(
-            name,
-            str(kind) if kind is not None else None,
-            str(description) if description is not None else None,
-        )
-        if isinstance(entry.get("fields"), list):
-            yield from _fields(entry["fields"], name + ".")
-
-
-def _merge(known: Dataset, new: Dataset) -> Dataset:
-    """``new`` completed with what ``known`` has and ``new`` lacks."""
-    return replace(
-        known,
-        kind=new.kind if new.kind is not DatasetKind.UNKNOWN else known.kind,
-        schema=new.schema if new.schema is not None else known.schema,
-        description=new.description if new.description is not None else known.description,
-        owners=new.owners or known.owners,
-    )
-
-
-def _column_edges(
-    output: DatasetId, facet: Mapping[str, Any], job: str | None
-) -> Iterator[ColumnEdge]:
-    fields = facet.get("fields")
-    if isinstance(fields, Mapping):
-        for column, spec in fields.items():
-            if not isinstance(spec, Mapping):
-                continue
-            for source in _entries(spec.get("inputFields")):
-                if not isinstance(source.get("field"), str):
-                    continue
-                found = _transformations(source.get("transformations"))
-                if not found:
-                    # Column lineage 1-0/1-1 has no per-input transformations; a field listed
-                    # there is by definition derived from its inputs (DIRECT), how is unknown
-                    # unless the old field-level transformationType says IDENTITY.
-                    legacy = str(spec.get("transformationType") or "").upper()
-                    subtype = (
-                        TransformationSubtype.IDENTITY
-                        if legacy == "IDENTITY"
-                        else TransformationSubtype.TRANSFORMATION
-                    )
-                    found = (Transformation.direct(subtype),)
-                yield ColumnEdge(
-                    ColumnId(DatasetId(source["namespace"], source["name"]), source["field"]),
-                    output,
-                    str(column),
-                    found,
-                    job,
-                )
-    for source in _entries(facet.get("dataset")):
-        if isinstance(source.get("field"), str):
-            yield ColumnEdge(
-                ColumnId(DatasetId(source["namespace"], source["name"]), source["field"]),
-                output,
-                None,
-                _transformations(source.get("transformations")),
-                job,
-            )
-
-
-def _transformations(value: Any) -> tuple[Transformation, ...]:
-    if not isinstance(value, list):
-        return ()
-    found: list[Transformation] = []
-    for entry in value:
-        if not isinstance(entry, Mapping):
-            continue
-        try:
-            kind = TransformationType(str(entry.get("type", "")).upper())
-            subtype = TransformationSubtype(str(entry.get("subtype", "")).upper())
-        except ValueError:
-            continue  # an unknown kind is left out, not guessed
-        found.append(Transformation(kind, subtype, bool(entry.get("masking", False))))
-    return tuple(found)
-
-
-def _job(
-    job: Mapping[str, Any], inputs: tuple[DatasetId, ...], outputs: tuple[DatasetId, ...]
-) -> Job:
-    facets = job.get("facets") or {}
-    job_type = facets.get("jobType")
-    integration = job_type.get("integration") if isinstance(job_type, Mapping) else None
-    kind = "openlineage"
-    if isinstance(integration, str) and integration:
-        kind = "python" if integration.upper() == "SILVERLINE" else integration.lower()
-    sql = facets.get("sql")
-    documentation = facets.get("documentation")
-    ownership = facets.get("ownership")
-    owners: tuple[str, ...] = ()
-    if isinstance(ownership, Mapping) and isinstance(ownership.get("owners"), list):
-        owners = tuple(
-            str(o["name"]) for o in ownership["owners"] if isinstance(o, Mapping) and "name" in o
-        )
-    return Job(
-        namespace=job["namespace"],
-        name=job["name"],
-        kind=kind,
-        sql=str(sql["query"]) if isinstance(sql, Mapping) and "query" in sql else None,
-        source_file=_source_file(facets.get("sourceCodeLocation")),
-        owners=owners,
-        description=(
-            str(documentation["description"])
-            if isinstance(documentation, Mapping) and "description" in documentation
-            else None
-        ),
-        inputs=inputs,
-        outputs=outputs,
-    )
-
-
-def _source_file(location: Any) -> str | None:
-    if not isinstance(location, Mapping):
-        return None
-    path = location.get("path")
-    if isinstance(path, str) and path:
-        return path
-    url = location.get("url")
-    if isinstance(url, str) and url:
-        return url.removeprefix("file://").split("#", 1)[0]
-    return None
-
-
 # -- recording into the catalog ------------------------------------------------------------
 
 
@@ -363,7 +89,7 @@ class EventRecorder:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._runs: OrderedDict[str, _Lineage] = OrderedDict()
+        self._runs: OrderedDict[str, EventLineage] = OrderedDict()
         self._written: dict[tuple[str, str], LineageBatch] = {}
         self._metrics_seen: set[tuple[Any, ...]] = set()
 
@@ -389,14 +115,14 @@ class EventRecorder:
         if isinstance(run, Mapping):
             lineage = self._runs.get(run["runId"])
             if lineage is None:
-                lineage = self._runs[run["runId"]] = _Lineage(None)
+                lineage = self._runs[run["runId"]] = EventLineage(None)
                 if len(self._runs) > _RUN_CACHE:
                     self._runs.popitem(last=False)
             else:
                 self._runs.move_to_end(run["runId"])
             lineage.add(event)
         else:
-            lineage = _Lineage.of(event)
+            lineage = EventLineage.of(event)
         batch = lineage.batch()
         if batch.jobs and event.get("eventType") != "COMPLETE":
             # A run in progress (or failed) may have named only part of its lineage so far:
@@ -460,14 +186,14 @@ class EventRecorder:
         known = self.catalog.dataset(dataset.id)
         if known is None:
             return dataset
-        merged = _merge(replace(known, schema=None), dataset)
+        merged = merge_dataset(replace(known, schema=None), dataset)
         return merged
 
     def _record_metrics(self, event: Mapping[str, Any], when: datetime) -> int:
         run = event.get("run")
         run_id = run.get("runId") if isinstance(run, Mapping) else None
         count = 0
-        for dataset, name, value, column in _metrics(event):
+        for dataset, name, value, column in event_metrics(event):
             if self._seen_metric(dataset, name, column, run_id, when):
                 continue
             self.catalog.record_metric(dataset, name, value, when, run_id=run_id, column=column)
@@ -478,7 +204,7 @@ class EventRecorder:
         """``dataQualityAssertions`` (dbt tests, Great Expectations) become check results."""
         run = event.get("run")
         run_id = run.get("runId") if isinstance(run, Mapping) else None
-        for dataset, check, column, status in _assertions(event):
+        for dataset, check, column, status in event_assertions(event):
             if run_id is not None and any(
                 r.run_id == run_id and r.check == check and r.column == column
                 for r in self.catalog.check_results(dataset)
@@ -503,95 +229,6 @@ class EventRecorder:
         return any(
             m.run_id == run_id and m.column == column for m in self.catalog.metrics(dataset, name)
         )
-
-
-_METRIC_NAMES = {
-    "rowCount": "row_count",
-    "bytes": "size_bytes",
-    "fileCount": "file_count",
-    "nullCount": "null_count",
-    "distinctCount": "distinct_count",
-    "sum": "sum",
-    "count": "count",
-    "min": "min",
-    "max": "max",
-}
-
-
-def _metrics(event: Mapping[str, Any]) -> Iterator[tuple[DatasetId, str, float, str | None]]:
-    """``(dataset, name, value, column)`` of every metric the event carries."""
-    for direction in ("inputs", "outputs"):
-        for entry in _entries(event.get(direction)):
-            dataset = DatasetId(entry["namespace"], entry["name"])
-            extra = entry.get("outputFacets" if direction == "outputs" else "inputFacets") or {}
-            statistics = extra.get("outputStatistics")
-            if isinstance(statistics, Mapping):
-                for key, name in (("rowCount", "row_count"), ("size", "size_bytes")):
-                    if _number(statistics.get(key)):
-                        yield dataset, name, float(statistics[key]), None
-            for quality in (
-                (entry.get("facets") or {}).get("dataQualityMetrics"),
-                extra.get("dataQualityMetrics"),
-            ):
-                if isinstance(quality, Mapping):
-                    yield from _quality_metrics(dataset, quality)
-    run = event.get("run")
-    facets = run.get("facets") if isinstance(run, Mapping) else None
-    custom = facets.get("silverline_metrics") if isinstance(facets, Mapping) else None
-    if isinstance(custom, Mapping) and isinstance(custom.get("metrics"), list):
-        for metric in custom["metrics"]:
-            if (
-                isinstance(metric, Mapping)
-                and isinstance(metric.get("dataset"), str)
-                and _number(metric.get("value"))
-            ):
-                dataset = DatasetId(str(metric.get("namespace", "")), metric["dataset"])
-                column = metric.get("column")
-                yield (
-                    dataset,
-                    str(metric["name"]),
-                    float(metric["value"]),
-                    (str(column) if column is not None else None),
-                )
-
-
-def _assertions(event: Mapping[str, Any]) -> Iterator[tuple[DatasetId, str, str | None, str]]:
-    for entry in _entries(event.get("inputs")) + _entries(event.get("outputs")):
-        dataset = DatasetId(entry["namespace"], entry["name"])
-        for group in (entry.get("inputFacets"), entry.get("facets")):
-            facet = group.get("dataQualityAssertions") if isinstance(group, Mapping) else None
-            if not isinstance(facet, Mapping) or not isinstance(facet.get("assertions"), list):
-                continue
-            for assertion in facet["assertions"]:
-                if isinstance(assertion, Mapping) and isinstance(assertion.get("assertion"), str):
-                    column = assertion.get("column")
-                    yield (
-                        dataset,
-                        assertion["assertion"],
-                        str(column) if column is not None else None,
-                        "pass" if assertion.get("success") else "fail",
-                    )
-
-
-def _quality_metrics(
-    dataset: DatasetId, facet: Mapping[str, Any]
-) -> Iterator[tuple[DatasetId, str, float, str | None]]:
-    for key in ("rowCount", "bytes", "fileCount"):
-        if _number(facet.get(key)):
-            yield dataset, _METRIC_NAMES[key], float(facet[key]), None
-    columns = facet.get("columnMetrics")
-    if isinstance(columns, Mapping):
-        for column, values in columns.items():
-            if not isinstance(values, Mapping):
-                continue
-            for key, value in values.items():
-                name = _METRIC_NAMES.get(key)
-                if name is not None and _number(value):
-                    yield dataset, name, float(value), str(column)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _small_facets(facets: Any) -> dict[str, Any]:
