@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from connectors.datahub.sync import *  # noqa: F403
 
 _EXPORTS = {
-    "CONFIG_KEYS": "connectors.datahub.settings",
     "DEFAULT_LITE_PATH": "connectors.datahub.settings",
     "DEFAULT_TOKEN_ENV": "connectors.datahub.settings",
     "FABRIC_TYPES": "connectors.datahub.settings",
@@ -26,7 +25,6 @@ _EXPORTS = {
     "aspect_hash": "connectors.datahub.sync",
     "aspect_key": "connectors.datahub.sync",
     "build_mcps": "connectors.datahub.sync",
-    "load_datahub_config": "connectors.datahub.settings",
     "platform_for": "connectors.datahub.naming",
     "push": "connectors.datahub.sync",
     "resolve_target": "connectors.datahub.settings",

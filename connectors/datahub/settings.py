@@ -1,10 +1,11 @@
-"""DataHub settings: the ``datahub:`` section of lineage.yml, and where a push goes.
+"""DataHub settings: how the catalog maps onto DataHub, and where a push goes.
 
-No DataHub import here: the CLI reads settings at start-up, and the MCP builders and
-sinks (``connectors.datahub.mcps``, ``connectors.datahub.sinks``) import these settings
+lineage.yml's ``datahub:`` section is read once, by ``lineage.config`` (``DataHubSection``);
+the composition root hands its values over as a ``DataHubConfig``. No DataHub import here:
+the CLI reads settings at start-up, and the MCP builders and sinks import these settings
 without importing the push back::
 
-    config = load_datahub_config({"server": "http://datahub-gms:8080"}, root=Path("."))
+    config = DataHubConfig(server="http://datahub-gms:8080")
     target = resolve_target(config, Path("."))        # PushTarget.rest("http://...")
 """
 
@@ -13,20 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from connectors.datahub.naming import CasePolicy
 from lineage.errors import ConfigError
 
 __all__ = [
-    "CONFIG_KEYS",
     "DEFAULT_LITE_PATH",
     "DEFAULT_TOKEN_ENV",
     "FABRIC_TYPES",
     "DataHubConfig",
     "DataHubSettings",
     "PushTarget",
-    "load_datahub_config",
     "resolve_target",
 ]
 
@@ -34,21 +32,6 @@ __all__ = [
 DEFAULT_LITE_PATH = ".lineage/datahub-lite.db"
 #: The variable the DataHub CLI itself reads the token from; used when set.
 DEFAULT_TOKEN_ENV = "DATAHUB_GMS_TOKEN"
-#: Keys of the ``datahub:`` section of lineage.yml.
-CONFIG_KEYS = frozenset(
-    {
-        "server",
-        "token_env",
-        "file",
-        "lite",
-        "env",
-        "platform_instance",
-        "case",
-        "platforms",
-        "retries",
-        "timeout",
-    }
-)
 #: DataHub's environments (FabricType); a test keeps this equal to the SDK's.
 FABRIC_TYPES = (
     "DEV", "TEST", "QA", "UAT", "EI", "PRE", "STG", "NON_PROD", "PROD", "CORP", "RVW",
@@ -137,79 +120,14 @@ class PushTarget:
 
 @dataclass(frozen=True)
 class DataHubConfig:
-    """The ``datahub:`` section of lineage.yml, read and checked."""
+    """The push settings and target of lineage.yml's ``datahub:`` section, as the
+    composition root hands them over (``Workspace.datahub_config``)."""
 
     settings: DataHubSettings = field(default_factory=DataHubSettings)
     server: str | None = None
     token_env: str | None = None
     file: Path | None = None
     lite: Path | None = None
-
-
-def load_datahub_config(
-    section: Mapping[str, Any] | None, root: Path, source: Path | None = None
-) -> DataHubConfig:
-    """Read lineage.yml's ``datahub:`` section (``ProjectConfig.extra["datahub"]``).
-
-    Paths are relative to ``root`` (the folder of lineage.yml).
-
-    Raises:
-        ConfigError: unknown keys, wrong types, or more than one of server/file/lite.
-    """
-    where = str(source) if source else None
-    if section is None:
-        return DataHubConfig()
-    if not isinstance(section, Mapping):
-        raise ConfigError("'datahub' must be a mapping", file=where)
-    unknown = set(section) - CONFIG_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) {', '.join(f'datahub.{k}' for k in sorted(unknown))}; "
-            f"known: {', '.join(sorted(CONFIG_KEYS))}",
-            file=where,
-        )
-    targets = [k for k in ("server", "file", "lite") if section.get(k)]
-    if len(targets) > 1:
-        raise ConfigError(
-            f"set only one of datahub.server, datahub.file, datahub.lite (got {targets})",
-            file=where,
-        )
-
-    def text(key: str) -> str | None:
-        value = section.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ConfigError(f"datahub.{key} must be text", file=where)
-        return str(value)
-
-    platforms = section.get("platforms") or {}
-    if not isinstance(platforms, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in platforms.items()
-    ):
-        raise ConfigError("datahub.platforms must map namespaces to platform ids", file=where)
-    options: dict[str, Any] = {"platforms": dict(platforms)}
-    for key in ("env", "platform_instance", "case"):
-        if text(key) is not None:
-            options[key] = text(key)
-    try:
-        if section.get("retries") is not None:
-            options["retries"] = int(section["retries"])
-        if section.get("timeout") is not None:
-            options["timeout"] = float(section["timeout"])
-        settings = DataHubSettings(**options)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"datahub.retries/timeout must be numbers: {exc}", file=where) from exc
-    except ConfigError as exc:
-        raise ConfigError(exc.message, file=where) from exc
-    file_path, lite_path = text("file"), text("lite")
-    return DataHubConfig(
-        settings=settings,
-        server=text("server"),
-        token_env=text("token_env"),
-        file=root / file_path if file_path else None,
-        lite=root / lite_path if lite_path else None,
-    )
 
 
 def resolve_target(

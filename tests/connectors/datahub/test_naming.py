@@ -217,7 +217,7 @@ def test_settings_live_apart_from_the_push() -> None:
         "assert 'connectors.datahub.sync' not in sys.modules, 'sync loaded'; "
         "import connectors.datahub as package; "
         "modules = {name: getattr(package, name).__module__ for name in "
-        "('DataHubSettings', 'PushTarget', 'DataHubConfig', 'load_datahub_config', "
+        "('DataHubSettings', 'PushTarget', 'DataHubConfig', "
         "'resolve_target', 'push', 'PushReport', 'aspect_hash', 'CasePolicy')}; "
         "print(sorted(set(modules.values())))"
     )
