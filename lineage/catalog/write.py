@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, select, update
 
 from lineage.catalog import tables as cs
 from lineage.catalog.sql import canonical_json, chunks, digest, fast_insert, insert_ignore
@@ -386,38 +386,12 @@ class _Writer:
     def _write_job_edges(
         self, job_ids: dict[_JobKey, int], ids: dict[tuple[str, str], int], changed: list[int]
     ) -> None:
-        e = cs.column_edges
         wanted: dict[_EdgeRow, str] = {}
         for key, job_id in job_ids.items():
             for (sns, sname, sf, tns, tname, tf), ts in self.plan.job_edges[key].items():
                 wanted[(job_id, ids[sns, sname], sf, ids[tns, tname], tf)] = ts
-        stale: list[int] = []
-        for chunk in chunks(changed):
-            query = select(
-                e.c.id,
-                e.c.job_id,
-                e.c.source_dataset_id,
-                e.c.source_field,
-                e.c.target_dataset_id,
-                e.c.target_field,
-                e.c.transformations,
-            ).where(e.c.job_id.in_(chunk))
-            for row in self.conn.execute(query):
-                edge_key = (
-                    row.job_id,
-                    row.source_dataset_id,
-                    row.source_field,
-                    row.target_dataset_id,
-                    row.target_field,
-                )
-                if wanted.get(edge_key) == row.transformations:
-                    del wanted[edge_key]  # already stored as is
-                else:
-                    stale.append(row.id)
-        for chunk in chunks(stale):
-            self.conn.execute(e.delete().where(e.c.id.in_(chunk)))
-        self._insert_edges(wanted)
-        self.counts["edges_removed"] += len(stale)
+        # A changed job's edges are all its own: what it no longer has goes.
+        self._reconcile_edges(wanted, changed, cs.column_edges.c.job_id.in_, keep_others=False)
 
     def _write_loose_edges(self, ids: dict[tuple[str, str], int]) -> None:
         if not self.plan.loose_edges:
@@ -427,29 +401,51 @@ class _Writer:
             (None, ids[sns, sname], sf, ids[tns, tname], tf): ts
             for (sns, sname, sf, tns, tname, tf), ts in self.plan.loose_edges.items()
         }
-        stale: list[int] = []
         targets = sorted({key[3] for key in wanted})
-        for chunk in chunks(targets):
+        # Edges without a job into these datasets may come from other observations: kept.
+        self._reconcile_edges(
+            wanted,
+            targets,
+            lambda chunk: e.c.job_id.is_(None) & e.c.target_dataset_id.in_(chunk),
+            keep_others=True,
+        )
+
+    def _reconcile_edges(
+        self,
+        wanted: dict[_EdgeRow, str],
+        keys: list[int],
+        where: Callable[[Sequence[Any]], ColumnElement[bool]],
+        *,
+        keep_others: bool,
+    ) -> None:
+        """Make the stored edges that ``where(chunk of keys)`` selects match ``wanted``:
+        edges stored as wanted stay, changed ones are replaced, and the others are deleted
+        unless ``keep_others``."""
+        e = cs.column_edges
+        stale: list[int] = []
+        for chunk in chunks(keys):
             query = select(
                 e.c.id,
+                e.c.job_id,
                 e.c.source_dataset_id,
                 e.c.source_field,
                 e.c.target_dataset_id,
                 e.c.target_field,
                 e.c.transformations,
-            ).where(e.c.job_id.is_(None), e.c.target_dataset_id.in_(chunk))
+            ).where(where(chunk))
             for row in self.conn.execute(query):
                 edge_key = (
-                    None,
+                    row.job_id,
                     row.source_dataset_id,
                     row.source_field,
                     row.target_dataset_id,
                     row.target_field,
                 )
                 if edge_key not in wanted:
-                    continue  # another observation's edge: kept
-                if wanted[edge_key] == row.transformations:
-                    del wanted[edge_key]
+                    if not keep_others:
+                        stale.append(row.id)
+                elif wanted[edge_key] == row.transformations:
+                    del wanted[edge_key]  # already stored as is
                 else:
                     stale.append(row.id)
         for chunk in chunks(stale):
