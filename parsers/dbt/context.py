@@ -8,11 +8,8 @@ macros see the model's ``this``, ``config`` and each other, as in dbt.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import itertools
 import json
-import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +22,7 @@ from jinja2 import Template
 from lineage.model import ParseIssue
 from parsers.dbt.builtins import CrossDbMacros, DbtUtilsMacros
 from parsers.dbt.relation import Column, CompileProblem, Relation
+from parsers.dbt.sandbox import Internal, context_modules
 
 if TYPE_CHECKING:
     from parsers.dbt.jinja import DbtJinja
@@ -41,6 +39,7 @@ __all__ = [
     "VarFunction",
     "current_line",
     "env_var_function",
+    "macro_definition",
 ]
 
 _MISSING = object()
@@ -118,7 +117,10 @@ class Resolver(Protocol):
 
 
 @dataclass(frozen=True)
-class MacroDef:
+class MacroDef(Internal):
+    """A compiled macro; ``Internal``: its template's environment compiles unsandboxed
+    ``template_class`` templates, so no template may reach it."""
+
     name: str
     template: Template
     file: str
@@ -166,20 +168,29 @@ class VarFunction:
 
 
 class MacroCall:
-    """A macro bound to one render: calling it runs the macro in that render's context."""
+    """A macro bound to one render: calling it runs the macro in that render's context.
 
-    __slots__ = ("_scope", "definition")
+    Templates hold these, so everything but the call is private (the definition leads
+    to the compiled template and its environment; see ``parsers.dbt.sandbox``).
+    """
+
+    __slots__ = ("_definition", "_scope")
 
     def __init__(self, definition: MacroDef, scope: RenderScope) -> None:
-        self.definition = definition
+        self._definition = definition
         self._scope = scope
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        macro = self._scope.instantiate(self.definition)
+        macro = self._scope.instantiate(self._definition)
         try:
             return str(macro(*args, **kwargs))
         except MacroReturn as ret:
             return ret.value
+
+
+def macro_definition(macro: MacroCall) -> MacroDef:
+    """The definition behind a bound macro (for Python callers; templates never see it)."""
+    return macro._definition
 
 
 class PackageNamespace:
@@ -258,8 +269,11 @@ class _Exceptions:
         raise CompileProblem("contract error")
 
 
-class RenderScope:
-    """One render: the context dict, bound macros, notes (``HelperHost`` for the builtins)."""
+class RenderScope(Internal):
+    """One render: the context dict, bound macros, notes (``HelperHost`` for the builtins).
+
+    ``Internal``: it holds the project's Jinja and the resolver, never for templates.
+    """
 
     def __init__(
         self, owner: DbtJinja, file: str, resolver: Resolver | None, config: ModelConfig,
@@ -341,7 +355,7 @@ class RenderScope:
             "set_sql_header": noop,
             "execute": False,
             "exceptions": _Exceptions(),
-            "modules": {"datetime": datetime, "re": re, "itertools": itertools},
+            "modules": dict(context_modules()),  # documented members only, no module
             "dbt_utils": self.dbt_utils,
             "dbt": self.cross_db,
             "model": dict(node),

@@ -1,6 +1,7 @@
 """dbt's Jinja, rendered without dbt.
 
-A sandboxed jinja2 environment with dbt's context: ``ref``, ``source``, ``config``,
+A sandboxed jinja2 environment (``parsers.dbt.sandbox``: rendering never runs the
+project's code) with dbt's context: ``ref``, ``source``, ``config``,
 ``var``, ``env_var``, ``is_incremental``, ``this``, ``target``, ``adapter``, ``log``,
 ``return``, ``exceptions``, ``modules``, the cross-database macros (``dbt.*``), the
 common ``dbt_utils`` macros, and the project's own macros (every ``{% macro %}`` of every
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.exceptions import SecurityError
 
 from lineage.errors import InputError
 from lineage.model import ParseIssue
@@ -44,9 +45,11 @@ from parsers.dbt.context import (
     Target,
     VarFunction,
     env_var_function,
+    macro_definition,
 )
 from parsers.dbt.literal_template import FastTemplate
 from parsers.dbt.relation import Column, CompileProblem, Relation
+from parsers.dbt.sandbox import DbtSandbox, Internal
 from parsers.sql.files import find_files
 
 __all__ = [
@@ -114,13 +117,13 @@ class RenderResult:
     notes: list[ParseIssue] = field(default_factory=list)
 
 
-class _Environment(SandboxedEnvironment):
+class _Environment(DbtSandbox):
     """The sandbox, plus access to ``_private`` macros through a package namespace."""
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(value, MacroCall) and not attr.startswith("__"):
-            return True
-        return bool(super().is_safe_attribute(obj, attr, value))
+            return not isinstance(obj, Internal)
+        return super().is_safe_attribute(obj, attr, value)
 
 
 def _as_bool(value: Any) -> bool:
@@ -182,8 +185,12 @@ def extract_blocks(text: str) -> Iterator[tuple[str, str, str, int]]:
         position = end.end()
 
 
-class DbtJinja:
-    """The dbt Jinja environment of one project: macros, vars, target, docs."""
+class DbtJinja(Internal):
+    """The dbt Jinja environment of one project: macros, vars, target, docs.
+
+    ``Internal``: it holds the environment variables and the compiled macros, so no
+    template may reach it (``doc`` is one of its bound methods).
+    """
 
     def __init__(
         self,
@@ -340,16 +347,18 @@ class DbtJinja:
         if isinstance(template, FastTemplate):
             calls = dict(config.calls)
             try:
-                sql = template.render(scope.context, scope.set_line)
+                sql = template.render(scope.context, scope.set_line, self.environment)
                 return RenderResult(sql, dict(config.calls), scope.notes)
             except Exception:
                 # Let jinja2 render it again: its error carries the line of the model.
                 config.calls = calls
                 scope = RenderScope(self, file, resolver, config, node or {}, this, incremental,
                                parse_only)
-                template = self._compile(template.source, file)
+                compiled = self._compile(template.source, file)
+        else:
+            compiled = template
         try:
-            sql = template.render(scope.context)
+            sql = compiled.render(scope.context)
         except MacroReturn as ret:
             sql = "" if ret.value is None else str(ret.value)
         except Exception as exc:
@@ -380,7 +389,7 @@ class DbtJinja:
             except Exception:
                 self.environment.handle_exception()
         except Exception as exc:
-            raise self._error(exc, macro.definition.file, None) from exc
+            raise self._error(exc, macro_definition(macro).file, None) from exc
 
     def evaluate(self, expression: str, *, file: str, resolver: Resolver | None = None) -> Any:
         """The value of one Jinja expression (``ref('x')`` in a relationships test).
@@ -452,6 +461,8 @@ def _describe(exc: BaseException) -> str:
         return f"undefined name: {exc.message}"
     if isinstance(exc, TemplateSyntaxError):
         return f"Jinja syntax error: {exc.message}"
+    if isinstance(exc, SecurityError):
+        return f"refused by the sandbox (a scan runs no project code): {exc}"
     return f"{type(exc).__name__}: {exc}"
 
 

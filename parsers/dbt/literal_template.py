@@ -3,6 +3,12 @@
 Compiling a template costs jinja2 about ten times what rendering it does, and most
 models of a big project use Jinja only for calls with literal arguments. Those are
 evaluated here against the same context; anything else goes to jinja2.
+
+No way around the sandbox: an expression is only literals, ``this`` and calls of a
+context name or of ``namespace.macro`` on one of our macro namespaces (no subscription,
+no attribute chain, no private name); the one attribute is read through the sandbox's
+own ``getattr`` and every call is checked as the sandbox checks it, so what is refused
+in jinja2 is refused here (and re-rendered by jinja2 for its error and line).
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from parsers.dbt.builtins import CrossDbMacros, DbtUtilsMacros
 from parsers.dbt.context import PackageNamespace
@@ -65,11 +74,12 @@ class FastTemplate:
             return None
         return cls(source, file, tuple(pieces), tuple(lines))
 
-    def render(self, context: Mapping[str, Any],
-               at_line: Callable[[int], None] | None = None) -> str:
-        """The rendered text; raises whatever the called functions raise.
+    def render(self, context: Mapping[str, Any], at_line: Callable[[int], None] | None,
+               sandbox: SandboxedEnvironment) -> str:
+        """The rendered text; raises whatever the called functions (or the sandbox) raise.
 
-        ``at_line`` is told the line of each expression before it is evaluated.
+        ``at_line`` is told the line of each expression before it is evaluated;
+        ``sandbox`` is the environment jinja2 would render with, whose rules apply.
         """
         out: list[str] = []
         lines = iter(self.lines)
@@ -79,11 +89,12 @@ class FastTemplate:
                 continue
             if at_line is not None:
                 at_line(next(lines))
-            out.append(str(_evaluate(piece, context)))
+            out.append(str(_evaluate(piece, context, sandbox)))
         return "".join(out)
 
 
-def _evaluate(expression: _Expr, context: Mapping[str, Any]) -> Any:
+def _evaluate(expression: _Expr, context: Mapping[str, Any], sandbox: SandboxedEnvironment
+              ) -> Any:
     kind = expression[0]
     if kind == "lit":
         return expression[1]
@@ -92,12 +103,14 @@ def _evaluate(expression: _Expr, context: Mapping[str, Any]) -> Any:
     _, path, args, kwargs = expression
     function = context[path[0]]
     if len(path) == 2:
-        # Only our own namespaces: the sandbox's attribute rules do not run here.
+        # Only our own namespaces, and through the sandbox's attribute rules.
         if not isinstance(function, DbtUtilsMacros | CrossDbMacros | PackageNamespace):
             raise TypeError(f"{path[0]} is not a macro namespace")
-        function = getattr(function, path[1])
-    return function(*(_evaluate(a, context) for a in args),
-                    **{k: _evaluate(v, context) for k, v in kwargs})
+        function = sandbox.getattr(function, path[1])
+    if not sandbox.is_safe_callable(function):
+        raise SecurityError(f"{'.'.join(path)} is not safely callable")
+    return function(*(_evaluate(a, context, sandbox) for a in args),
+                    **{k: _evaluate(v, context, sandbox) for k, v in kwargs})
 
 
 def _fast_expression(text: str) -> _Expr | None:
