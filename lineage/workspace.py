@@ -196,8 +196,14 @@ class Workspace:
                 report.counts[id(batch)] = counts
                 held.add(id(batch))
             else:
-                batch = self._load_dbt(project, options, jobs, fingerprint)
-            scanned[id(batch)] = (key, fingerprint)
+                try:
+                    batch = self._load_dbt(project, options, jobs, fingerprint)
+                except (ConfigError, InputError) as exc:
+                    # A broken project is one issue: the SQL files and other projects go on
+                    # (and, not recorded as scanned, it is read again by the next scan).
+                    batch = _broken_project(project, exc)
+                else:
+                    scanned[id(batch)] = (key, fingerprint)
             report.batches.append(batch)
             if on_file_done:
                 on_file_done(str(project))
@@ -346,6 +352,12 @@ def sql_batch(scripts: ScriptLineage, root: Path | None = None) -> LineageBatch:
         )
     issues = tuple(replace(e, file=e.file or s.file) for s in scripts.statements for e in s.errors)
     return LineageBatch(tuple(datasets.values()), tuple(jobs), tuple(edges), issues)
+
+
+def _broken_project(project: Path, error: ConfigError | InputError) -> LineageBatch:
+    """A dbt project that cannot be read, as one issue naming its file (and line)."""
+    file = error.file or str(project / "dbt_project.yml")
+    return LineageBatch(issues=(ParseIssue(error.message, line=error.line, file=file),))
 
 
 def _job_name(file: str, root: Path | None) -> str:

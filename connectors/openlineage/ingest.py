@@ -108,6 +108,8 @@ class EventRecorder:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             message = f"malformed event: {type(exc).__name__}: {exc}"
             raise PermanentConnectorError(message) from exc
+        except RecursionError as exc:  # a dict event can nest deeper than any JSON line
+            raise PermanentConnectorError("malformed event: nested too deeply") from exc
 
     def _record(self, event: Mapping[str, Any], report: IngestReport | None) -> None:
         when = event_time(event)
@@ -239,8 +241,8 @@ def _small_facets(facets: Any) -> dict[str, Any]:
     for name, value in facets.items():
         try:
             size = len(json.dumps(value, default=str))
-        except (TypeError, ValueError):
-            continue
+        except (TypeError, ValueError, RecursionError):
+            continue  # not storable as JSON: like a huge facet, not kept
         if size <= _MAX_FACET_BYTES:
             kept[str(name)] = value
     return kept

@@ -2,7 +2,8 @@
 
 ``read_events`` never raises for bad content: each item that is not an event comes back
 with a ``ParseIssue`` naming its file and line (and column, for bad JSON), so a caller can
-report it and go on with the rest. ``event_problem`` says what makes a document unusable;
+report it and go on with the rest (JSON nested deeper than the ``json`` module recurses,
+``[[[[...]]]]``, included). ``event_problem`` says what makes a document unusable;
 ``event_time`` reads ``eventTime`` as producers write it (``Z``, offsets, nanoseconds).
 """
 
@@ -82,8 +83,8 @@ def _read_file(path: Path) -> Iterator[EventLine]:
         # A JSON array, or one (possibly pretty-printed) event: the file transport's format.
         try:
             document = json.loads(text)
-        except json.JSONDecodeError:
-            document = None
+        except (json.JSONDecodeError, RecursionError):
+            document = None  # maybe JSON lines after all: each line says what is wrong
         if isinstance(document, list):
             for index, item in enumerate(document, start=1):
                 line = _checked(item, name, None)
@@ -108,7 +109,13 @@ def _parse_line(text: str, file: str | None, number: int | None) -> EventLine:
             f"not JSON: {exc.msg}", line=number, column=exc.colno, text=text[:200], file=file
         )
         return EventLine(None, file, number, issue)
+    except RecursionError:
+        issue = ParseIssue(_TOO_DEEP, line=number, text=text[:200], file=file)
+        return EventLine(None, file, number, issue)
     return _checked(document, file, number)
+
+
+_TOO_DEEP = "JSON nested too deeply to read"
 
 
 def _checked(document: Any, file: str | None, number: int | None) -> EventLine:

@@ -2,17 +2,21 @@
 
 Folders expand to every ``*.sql`` under them; ``-`` reads standard input. Files are
 parsed in ``jobs`` processes (each with its own statement cache) and reported in a
-stable order whatever the order they finish in. A file that cannot be read becomes an
-error entry for that file; the other files are still scanned.
+stable order whatever the order they finish in. A file that cannot be read, or that
+kills the worker process parsing it (a segfault in sqlglot's compiled code, the OOM
+killer), becomes an error entry for that file; the other files are still scanned.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ import yaml
 
 from lineage.errors import ConfigError, InputError
 from lineage.model import ParseIssue, ScriptLineage, SqlContext, StatementKind, StatementLineage
-from parsers.sql.parse import lookup_script, parse_sql, store_script
+from parsers.sql.parse import DEFAULT_MAX_DEPTH, lookup_script, parse_sql, store_script
 from parsers.sql.schema import SchemaRegistry
 
 __all__ = ["ScanOptions", "collect_sql_files", "find_files", "load_schema_file", "scan_sql"]
@@ -31,10 +35,12 @@ STDIN = "-"
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """How to read the SQL: its context (dialect, namespace, name defaults) and known schemas."""
+    """How to read the SQL: its context (dialect, namespace, name defaults), known schemas
+    and the nesting beyond which a statement is refused (see ``parse_sql``)."""
 
     context: SqlContext = field(default_factory=SqlContext)
     schema: Mapping[str, Any] | None = None
+    max_depth: int | None = DEFAULT_MAX_DEPTH
 
     @property
     def dialect(self) -> str | None:
@@ -144,20 +150,11 @@ def scan_sql(
         if on_file_done:
             on_file_done(name)
     if misses:
-        workers = max(1, min(jobs, len(misses), os.cpu_count() or 1))
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_init_worker, initargs=(options, registry)
-        ) as pool:
-            # Small chunks so one huge file does not hold back the rest.
-            chunk = max(1, len(misses) // (workers * 8))
-            for (name, text), result in zip(
-                misses, pool.map(_scan_in_worker, misses, chunksize=chunk), strict=True
-            ):
-                results[name] = result
-                # Remember what the workers parsed, so a persisted cache covers it.
-                store_script(result, text, options.context, registry)
-                if on_file_done:
-                    on_file_done(name)
+        parsed = _parse_in_workers(misses, options, registry, jobs, on_file_done)
+        for index, (name, text) in enumerate(misses):
+            results[name] = parsed[index]
+            # Remember what the workers parsed, so a persisted cache covers it.
+            store_script(parsed[index], text, options.context, registry)
     combined = ScriptLineage()
     for name in files:
         combined = combined + results[name]
@@ -173,16 +170,21 @@ def _read(name: str, stdin_text: str | None = None) -> str | ScriptLineage:
         return Path(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason})"
-        issue = ParseIssue(f"cannot read file: {reason}", file=label)
-        failed = StatementLineage(
-            index=0,
-            kind=StatementKind.UNKNOWN,
-            dialect=None,
-            confidence=0.0,
-            errors=(issue,),
-            file=label,
-        )
-        return ScriptLineage((failed,))
+        return _file_failed(label, f"cannot read file: {reason}")
+
+
+def _file_failed(label: str, message: str) -> ScriptLineage:
+    """A file's result when none of its statements could be analysed."""
+    issue = ParseIssue(message, file=label)
+    failed = StatementLineage(
+        index=0,
+        kind=StatementKind.UNKNOWN,
+        dialect=None,
+        confidence=0.0,
+        errors=(issue,),
+        file=label,
+    )
+    return ScriptLineage((failed,))
 
 
 def _scan_one(
@@ -191,27 +193,141 @@ def _scan_one(
     registry: SchemaRegistry,
     stdin_text: str | None = None,
     text: str | None = None,
+    hook: Callable[[str], None] | None = None,
 ) -> ScriptLineage:
     if text is None:
         read = _read(name, stdin_text)
         if isinstance(read, ScriptLineage):
             return read
         text = read
-    return parse_sql(
-        text, schema=registry, file="<stdin>" if name == STDIN else name, context=options.context
-    )
+    label = "<stdin>" if name == STDIN else name
+    try:
+        if hook is not None:
+            hook(name)
+        return parse_sql(
+            text,
+            schema=registry,
+            file=label,
+            context=options.context,
+            max_depth=options.max_depth,
+        )
+    except (MemoryError, RecursionError) as exc:
+        # parse_sql already contains both per statement; this is for the file as a whole.
+        reason = "ran out of memory" if isinstance(exc, MemoryError) else "recursed too deep"
+        return _file_failed(label, f"the SQL parser {reason} on this file; it was skipped")
 
 
-_worker_state: tuple[ScanOptions, SchemaRegistry] | None = None
+#: Called in each worker with a file's name just before parsing it (tests make one worker
+#: die with it). Read when a pool starts and handed to its workers, so spawn works too.
+_worker_hook: Callable[[str], None] | None = None
+
+_DIED = (
+    "the worker process parsing it died (a crash in the SQL parser, or it was killed); "
+    "the file was skipped, the other files were scanned"
+)
 
 
-def _init_worker(options: ScanOptions, registry: SchemaRegistry) -> None:
-    global _worker_state
-    _worker_state = (options, registry)
+def _parse_in_workers(
+    misses: Sequence[tuple[str, str]],
+    options: ScanOptions,
+    registry: SchemaRegistry,
+    jobs: int,
+    on_file_done: Callable[[str], None] | None,
+) -> dict[int, ScriptLineage]:
+    """Each file's result by its index in ``misses``; a dying worker costs only its file.
+
+    A worker that dies breaks its pool, and the files of every other worker with it. The
+    files the workers had started are parsed again one at a time, each in a pool of its
+    own: one that kills that pool too is reported as failed. The files not started yet
+    go to a new pool.
+    """
+    done: dict[int, ScriptLineage] = {}
+
+    def finish(index: int, result: ScriptLineage) -> None:
+        done[index] = result
+        if on_file_done:
+            on_file_done(misses[index][0])
+
+    todo = list(range(len(misses)))
+    while todo:
+        started = _run_pool(misses, todo, options, registry, jobs, finish)
+        todo = [index for index in todo if index not in done]
+        if started is None or not todo:
+            break
+        # No file started (the pool died at once): the first one takes the blame if alone
+        # it kills a pool too; each round settles at least one file.
+        for index in [i for i in started if i not in done] or todo[:1]:
+            if _run_pool(misses, [index], options, registry, 1, finish) is not None:
+                finish(index, _file_failed(misses[index][0], _DIED))
+        todo = [index for index in todo if index not in done]
+    return done
 
 
-def _scan_in_worker(work: tuple[str, str]) -> ScriptLineage:
-    assert _worker_state is not None, "worker used before its initializer ran"
-    options, registry = _worker_state
-    name, text = work
-    return _scan_one(name, options, registry, text=text)
+def _run_pool(
+    misses: Sequence[tuple[str, str]],
+    todo: Sequence[int],
+    options: ScanOptions,
+    registry: SchemaRegistry,
+    jobs: int,
+    finish: Callable[[int, ScriptLineage], None],
+) -> list[int] | None:
+    """Parse ``todo`` in a new pool: None if it did not break, else the files it had started."""
+    workers = max(1, min(jobs, len(todo), os.cpu_count() or 1))
+    context = multiprocessing.get_context()
+    # Which file (index in misses) each worker is parsing, -1 for none: shared memory,
+    # so it survives the worker's death.
+    slots = context.RawArray(ctypes.c_longlong, [-1] * workers)
+    counter = context.Value(ctypes.c_int, 0)
+    initargs = (options, registry, slots, counter, _worker_hook)
+    broken = False
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=initargs
+    ) as pool:
+        # One file per task, so one huge file does not hold back the rest.
+        futures = {pool.submit(_scan_in_worker, i, misses[i][0], misses[i][1]): i for i in todo}
+        for future in as_completed(futures):
+            error = future.exception()
+            if isinstance(error, BrokenProcessPool):
+                broken = True
+            elif error is not None:  # a bug, not a crash: as without workers, it propagates
+                pool.shutdown(cancel_futures=True)
+                raise error
+            else:
+                finish(futures[future], future.result())
+    return [index for index in slots if index >= 0] if broken else None
+
+
+@dataclass(frozen=True)
+class _Worker:
+    options: ScanOptions
+    registry: SchemaRegistry
+    slots: Any  # the pool's shared array (ctypes), see _run_pool
+    slot: int
+    hook: Callable[[str], None] | None
+
+
+_worker: _Worker | None = None
+
+
+def _init_worker(
+    options: ScanOptions,
+    registry: SchemaRegistry,
+    slots: Any,
+    counter: Any,
+    hook: Callable[[str], None] | None,
+) -> None:
+    global _worker
+    with counter.get_lock():
+        slot = counter.value % len(slots)
+        counter.value += 1
+    _worker = _Worker(options, registry, slots, slot, hook)
+
+
+def _scan_in_worker(index: int, name: str, text: str) -> ScriptLineage:
+    worker = _worker
+    assert worker is not None, "worker used before its initializer ran"
+    worker.slots[worker.slot] = index
+    try:
+        return _scan_one(name, worker.options, worker.registry, text=text, hook=worker.hook)
+    finally:
+        worker.slots[worker.slot] = -1

@@ -8,7 +8,10 @@
 'cid'
 
 ``parse_sql`` never raises for bad SQL: a statement that does not parse gets an error
-with its line, column and text, and the rest of the script is still analysed. Results
+with its line, column and text, and the rest of the script is still analysed. That
+includes hostile nesting: a statement deeper than ``max_depth`` brackets or CASEs is
+refused before sqlglot recurses into it (deep enough, its compiled code segfaults), and a
+RecursionError while parsing or tracing costs only its statement. Results
 are cached by statement fingerprint, dialect, defaults and schema, so a statement seen
 again (query logs repeat themselves) costs a dictionary lookup.
 """
@@ -25,14 +28,16 @@ from typing import Any
 
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
+from sqlglot.tokenizer_core import Token
 
 from lineage.errors import ConfigError
 from lineage.model import ParseIssue, ScriptLineage, SqlContext, StatementKind, StatementLineage
 from parsers.sql.schema import SchemaRegistry
-from parsers.sql.split import StatementText, split_statements
+from parsers.sql.split import StatementText, split_statements, too_deep
 from parsers.sql.statements import ScriptState, analyze_statement
 
 __all__ = [
+    "DEFAULT_MAX_DEPTH",
     "SUPPORTED_DIALECTS",
     "clear_cache",
     "export_cache",
@@ -56,6 +61,10 @@ SUPPORTED_DIALECTS = (
     "tsql",
     "trino",
 )
+
+#: Nesting (brackets and CASE) beyond which a statement is refused: real SQL stays far
+#: below it; sqlglot's RecursionErrors start around 200 and its segfaults in the thousands.
+DEFAULT_MAX_DEPTH = 200
 
 _CACHE_SIZE = 50_000
 _cache: OrderedDict[tuple[str, ...], StatementLineage] = OrderedDict()
@@ -88,6 +97,7 @@ def parse_sql(
     file: str | None = None,
     *,
     context: SqlContext | None = None,
+    max_depth: int | None = DEFAULT_MAX_DEPTH,
 ) -> ScriptLineage:
     """The lineage of every statement of a SQL script.
 
@@ -102,6 +112,8 @@ def parse_sql(
         context: dialect, namespace and defaults as one value; ``dialect``,
             ``default_database``, ``default_schema`` and ``namespace``, when given, win
             over its values.
+        max_depth: nesting (brackets and CASE) beyond which a statement is an error and
+            is not parsed; None: no limit (sqlglot may then crash the interpreter).
 
     Returns:
         A ``ScriptLineage`` with one ``StatementLineage`` per statement.
@@ -131,7 +143,7 @@ def parse_sql(
         key = (_fingerprint(piece), *context.key, registry.fingerprint, state.fingerprint)
         result = _cache.get(key)
         if result is None:
-            result = _analyze(piece, sqlglot_dialect, context, state)
+            result = _analyze(piece, sqlglot_dialect, context, state, max_depth)
             if result.ok:
                 _cache[key] = result
                 if len(_cache) > _CACHE_SIZE:
@@ -248,17 +260,28 @@ def _fingerprint(piece: StatementText) -> str:
 
 
 def _analyze(
-    piece: StatementText, sqlglot_dialect: Dialect, context: SqlContext, state: ScriptState
+    piece: StatementText,
+    sqlglot_dialect: Dialect,
+    context: SqlContext,
+    state: ScriptState,
+    max_depth: int | None,
 ) -> StatementLineage:
     dialect = context.dialect
     try:
+        # Without the script's tokens (it did not tokenize whole), the statement's own.
         if piece.tokens is not None:
-            parser = sqlglot_dialect.parser(error_level=ErrorLevel.RAISE)
-            expressions = parser.parse(list(piece.tokens), piece.text)
+            tokens = list(piece.tokens)
         else:
-            expressions = sqlglot_dialect.parse(piece.text, error_level=ErrorLevel.RAISE)
+            tokens = sqlglot_dialect.tokenize(piece.text)
+        deep = too_deep(tokens, max_depth) if max_depth is not None else None
+        if deep is not None:
+            return _too_deep(piece, dialect, f"nesting deeper than {max_depth} levels", deep)
+        parser = sqlglot_dialect.parser(error_level=ErrorLevel.RAISE)
+        expressions = parser.parse(tokens, piece.text)
     except (ParseError, TokenError) as exc:
         return _failed(piece, dialect, exc)
+    except RecursionError:
+        return _too_deep(piece, dialect, "nesting too deep for the SQL parser", None)
     expression = next((e for e in expressions if e is not None), None)
     if expression is None:
         return StatementLineage(index=0, kind=StatementKind.OTHER, dialect=dialect)
@@ -266,15 +289,8 @@ def _analyze(
         return analyze_statement(expression, context=context, state=state)
     except (SqlglotError, RecursionError, KeyError, ValueError, TypeError, AttributeError) as exc:
         # A sqlglot corner we do not handle must not cost the rest of the script.
-        issue = ParseIssue(
-            f"lineage analysis failed: {type(exc).__name__}: {exc}",
-            piece.line,
-            piece.column,
-            piece.text[:200],
-        )
-        return StatementLineage(
-            index=0, kind=StatementKind.UNKNOWN, dialect=dialect, confidence=0.0, errors=(issue,)
-        )
+        message = f"lineage analysis failed: {type(exc).__name__}: {exc}"
+        return _error(dialect, ParseIssue(message, piece.line, piece.column, piece.text[:200]))
 
 
 _TOKEN_REPR = re.compile(r"<Token token_type: TokenType\.(\w+), text: (.*?), line: \d+.*?>")
@@ -287,16 +303,38 @@ def _describe_token(match: re.Match[str]) -> str:
 def _failed(piece: StatementText, dialect: str | None, exc: Exception) -> StatementLineage:
     details = getattr(exc, "errors", None) or [{}]
     first = details[0]
-    line = first.get("line") or piece.line
-    column = first.get("col") or piece.column
+    line, column = _position(piece, first.get("line"), first.get("col"))
     text = first.get("highlight") or piece.text.splitlines()[0][:200]
     message = _TOKEN_REPR.sub(_describe_token, first.get("description") or str(exc).splitlines()[0])
-    if piece.tokens is None and first.get("line"):
-        # Parsed from the statement's own text: positions are relative to it.
-        line = piece.line + first["line"] - 1
-        if first["line"] == 1:
-            column = piece.column + (first.get("col") or 1) - 1
-    issue = ParseIssue(message, line, column, text)
+    return _error(dialect, ParseIssue(message, line, column, text))
+
+
+def _too_deep(
+    piece: StatementText, dialect: str | None, message: str, token: Token | None
+) -> StatementLineage:
+    """A statement not parsed for its nesting, located at the token past the limit."""
+    if token is None:
+        line, column = piece.line, piece.column
+    else:
+        line, column = _position(piece, token.line, max(token.col - len(token.text) + 1, 1))
+    text = (piece.text[:200].splitlines() or [""])[0]
+    issue = ParseIssue(f"{message}; the statement was not parsed", line, column, text)
+    return _error(dialect, issue)
+
+
+def _position(piece: StatementText, line: int | None, column: int | None) -> tuple[int, int]:
+    """Script line and column of a position sqlglot gives (the statement's own, if re-tokenized)."""
+    if not line:
+        return piece.line, column or piece.column
+    if piece.tokens is not None:
+        return line, column or piece.column
+    # Tokenized from the statement's own text: positions are relative to it.
+    if line == 1:
+        return piece.line, piece.column + (column or 1) - 1
+    return piece.line + line - 1, column or piece.column
+
+
+def _error(dialect: str | None, issue: ParseIssue) -> StatementLineage:
     return StatementLineage(
         index=0, kind=StatementKind.UNKNOWN, dialect=dialect, confidence=0.0, errors=(issue,)
     )

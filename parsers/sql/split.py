@@ -3,18 +3,20 @@
 The dialect's own tokenizer decides what a semicolon is (not one inside a string, a
 comment or a dollar-quoted body). When the script does not even tokenize (an
 unterminated string, say), a quote-aware character scan splits it instead, so one
-broken statement never hides the others.
+broken statement never hides the others. ``too_deep`` reads the same tokens to refuse a
+statement nested deeper than sqlglot's recursive parser and optimizer survive.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
-__all__ = ["StatementText", "split_statements"]
+__all__ = ["StatementText", "split_statements", "too_deep"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +96,35 @@ def _append_piece(statements: list[StatementText], sql: str, start: int, end: in
     line = sql.count("\n", 0, offset) + 1
     column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
     statements.append(StatementText(stripped.rstrip(), offset, line, column, None))
+
+
+# What opens and closes a level of sqlglot's recursion: brackets of every kind and CASE.
+_DEPTH_STEP = {
+    TokenType.L_PAREN: 1,
+    TokenType.L_BRACKET: 1,
+    TokenType.L_BRACE: 1,
+    TokenType.CASE: 1,
+    TokenType.R_PAREN: -1,
+    TokenType.R_BRACKET: -1,
+    TokenType.R_BRACE: -1,
+    TokenType.END: -1,
+}
+
+
+def too_deep(tokens: Iterable[Token], limit: int) -> Token | None:
+    """The first token nested deeper than ``limit`` levels, or None.
+
+    sqlglot parses and qualifies recursively, partly in compiled code that overflows the
+    C stack (a segfault, not a RecursionError) a few thousand levels down; one pass over
+    the tokens, before parsing, costs about a tenth of tokenizing.
+    """
+    depth = 0
+    step_of = _DEPTH_STEP.get
+    for token in tokens:
+        step = step_of(token.token_type)
+        if step is None:
+            continue
+        depth = max(depth + step, 0)  # a stray closer (END of a block) opens nothing
+        if depth > limit:
+            return token
+    return None
