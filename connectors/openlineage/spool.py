@@ -38,7 +38,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -243,6 +243,7 @@ class EventSpool:
 
     def _entries(self, name: str) -> list[Mapping[str, Any]]:
         found: list[Mapping[str, Any]] = []
+        self._check_owner()
         path = self.folder / name
         if path.exists():
             for raw in path.read_bytes().split(b"\n"):
@@ -254,6 +255,7 @@ class EventSpool:
 
     def _records(self, path: Path) -> Iterator[tuple[_Record | None, bytes]]:
         """Complete lines only: a line still being appended has no newline yet."""
+        self._check_owner()
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -291,7 +293,6 @@ class EventSpool:
             on_delivered: called with each delivered sequence number (progress output).
         """
         report = ReplayReport()
-        self.folder.mkdir(parents=True, exist_ok=True)
         with self._locked("replay.lock"):
             state = self._read_state()
             report.quarantined += self._settle_interrupted(state)
@@ -471,13 +472,24 @@ class EventSpool:
 
     @contextmanager
     def _locked(self, name: str) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self.folder.is_dir():
+            os.makedirs(self.folder, 0o700, exist_ok=True)
+            os.chmod(self.folder, 0o700)  # makedirs' mode is masked by the umask
+        self._check_owner()
         fd = os.open(self.folder / name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)  # closing the descriptor releases the lock
+
+    def _check_owner(self) -> None:
+        """Refuse a spool another user owns (the folder or a file in it): they could plant
+        events for replay or read ours. The emitter logs the error; the CLI prints it."""
+        for path in (self.folder, *self.folder.iterdir()) if self.folder.is_dir() else ():
+            with suppress(FileNotFoundError):  # a temporary file renamed meanwhile
+                if hasattr(os, "getuid") and (owner := path.lstat().st_uid) != os.getuid():
+                    raise PermanentConnectorError(f"spool {path}: owned by uid {owner}; not used")
 
     def _read_state(self) -> dict[str, Any]:
         try:

@@ -5,33 +5,72 @@ saves that cache under ``.lineage/cache/`` and loads it at the next scan. A dbt 
 whole batch is kept too, keyed by a fingerprint of every file it reads. The files are
 private to this machine's Silverline and sqlglot versions: any other version, or a file
 that cannot be read, is ignored and rebuilt (it is a cache, never the truth).
+
+A scanned repository may bring its own ``.lineage/`` (committed by mistake or on purpose),
+and a ``lineage.yml`` in a shared parent such as ``/tmp`` makes its ``.lineage/`` the
+cache of whoever scans below it. So reading a cache file must never run code: the files
+are JSON, decoded field by field into ``lineage.model``'s frozen dataclasses, driven by
+their type hints (nothing in a file chooses what type is built). A file that does not
+decode (truncated, another format, wrong types) is ignored with one warning line naming
+it, and the scan goes on without it. The folder is created private (0700), and a folder
+or file another user owns is not used at all: they could plant results or read ours.
+
+File format (``_FORMAT``), UTF-8 JSON objects::
+
+    sql-lineage-<silverline>-sqlglot-<sqlglot>.json
+        {"format": 2, "entries": [[key, [statement, ...]], ...]}
+    dbt-<project key>-<silverline>.json
+        {"format": 2, "fingerprint": "...", "batch": batch}
+    dbt-<project key>-<silverline>.summary.json
+        {"format": 2, "fingerprint": "...", "summary": [[datasets, jobs, edges], [issue, ...]]}
+
+where a key is a list of strings and a dataclass value (``StatementLineage``,
+``LineageBatch``, ``ParseIssue`` ...) is the list of its fields' values in declaration
+order: enums as their value, tuples as lists, nested dataclasses alike.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import json
+import logging
 import os
-import pickle
 import re
+import stat
 import tempfile
+import types
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
+from enum import Enum
 from importlib.metadata import version
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from lineage.model import LineageBatch, ParseIssue
+from lineage.model import LineageBatch, ParseIssue, StatementLineage
 from lineage.version import __version__
 from parsers.sql.parse import export_cache, import_cache
 
 __all__ = ["BatchCache", "ParseCache", "project_fingerprint"]
 
-_FORMAT = 1
+log = logging.getLogger("parsers.sql")
+
+_FORMAT = 2
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_Key = tuple[str, ...]
+_Entry = tuple[_Key, tuple[StatementLineage, ...]]
+_Summary = tuple[tuple[int, int, int], tuple[ParseIssue, ...]]
 
 
 class ParseCache:
     """Load and save ``parsers.sql``'s script cache in one folder."""
 
     def __init__(self, folder: Path) -> None:
-        self.path = folder / f"sql-lineage-{__version__}-sqlglot-{version('sqlglot')}.pkl"
+        self.path = folder / f"sql-lineage-{__version__}-sqlglot-{version('sqlglot')}.json"
         self._loaded = 0
         self._done = False
 
@@ -40,10 +79,12 @@ class ParseCache:
         if self._done:
             return self._loaded
         self._done = True
-        document = _read_pickle(self.path)
-        if not isinstance(document, dict) or document.get("format") != _FORMAT:
+        document = _read(self.path)
+        if document is None:
             return 0
-        self._loaded = import_cache(document.get("entries", {}))
+        entries = _decode(self.path, _entry_list, document.get("entries"))
+        if entries is not None:
+            self._loaded = import_cache(dict(entries))
         return self._loaded
 
     def save(self) -> None:
@@ -52,7 +93,9 @@ class ParseCache:
         # Never loaded (nothing was parsed) or nothing new: keep the file as it is.
         if not self._done or len(entries) <= self._loaded:
             return
-        _atomic_pickle(self.path, {"format": _FORMAT, "entries": entries})
+        with _gc_paused():
+            encoded = _entry_list.encode(list(entries.items()))
+        _atomic_write(self.path, {"format": _FORMAT, "entries": encoded})
 
 
 _ENV_VAR = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
@@ -94,55 +137,362 @@ class BatchCache:
 
     def __init__(self, folder: Path, project: Path) -> None:
         key = hashlib.blake2b(str(project.resolve()).encode(), digest_size=8).hexdigest()
-        self.path = folder / f"dbt-{key}-{__version__}.pkl"
-        self.summary_path = self.path.with_suffix(".summary.pkl")
+        self.path = folder / f"dbt-{key}-{__version__}.json"
+        self.summary_path = folder / f"dbt-{key}-{__version__}.summary.json"
 
     def load(self, fingerprint: str) -> LineageBatch | None:
-        document = _read_pickle(self.path)
-        if not isinstance(document, dict) or document.get("fingerprint") != fingerprint:
+        """The saved batch, if it was built from exactly this ``fingerprint``."""
+        document = _read(self.path)
+        if document is None or document.get("fingerprint") != fingerprint:
             return None
-        batch = document.get("batch")
-        return batch if isinstance(batch, LineageBatch) else None
+        batch: LineageBatch | None = _decode(self.path, _batch, document.get("batch"))
+        if batch is not None and self._summary(fingerprint, quiet=True) is None:
+            self._save_summary(fingerprint, batch)  # lost: the next scan would load the batch
+        return batch
 
     def save(self, fingerprint: str, batch: LineageBatch) -> None:
-        _atomic_pickle(self.path, {"fingerprint": fingerprint, "batch": batch})
+        """Keep ``batch`` (failures only cost speed), with its summary beside it."""
+        with _gc_paused():
+            encoded = _batch.encode(batch)
+        _atomic_write(self.path, {"format": _FORMAT, "fingerprint": fingerprint, "batch": encoded})
+        self._save_summary(fingerprint, batch)
+
+    def _save_summary(self, fingerprint: str, batch: LineageBatch) -> None:
         # A small summary beside it, so a scan the catalog already holds loads nothing big.
         counts = (len(batch.datasets), len(batch.jobs), len(batch.edges))
-        _atomic_pickle(
-            self.summary_path,
-            {"fingerprint": fingerprint, "counts": counts, "issues": batch.issues},
+        summary = _summary.encode((counts, batch.issues))
+        _atomic_write(
+            self.summary_path, {"format": _FORMAT, "fingerprint": fingerprint, "summary": summary}
         )
 
-    def summary(
-        self, fingerprint: str
-    ) -> tuple[tuple[int, int, int], tuple[ParseIssue, ...]] | None:
+    def summary(self, fingerprint: str) -> _Summary | None:
         """(datasets, jobs, edges) counts and issues of the saved batch, if it is current."""
-        document = _read_pickle(self.summary_path)
-        if not isinstance(document, dict) or document.get("fingerprint") != fingerprint:
+        return self._summary(fingerprint, quiet=False)
+
+    def _summary(self, fingerprint: str, *, quiet: bool) -> _Summary | None:
+        document = _read(self.summary_path, quiet=quiet)
+        if document is None or document.get("fingerprint") != fingerprint:
             return None
         if not self.path.exists():
             return None
-        return tuple(document["counts"]), tuple(document["issues"])
+        found: _Summary | None = _decode(
+            self.summary_path, _summary, document.get("summary"), warn=not quiet
+        )
+        return found
 
 
-def _read_pickle(path: Path) -> Any:
-    """A cache file's content, or None when it is missing or unreadable (rebuilt then).
+# -- the typed JSON codec -------------------------------------------------------------------
 
-    Only ever files this module wrote into the project's own ``.lineage/`` folder.
+
+class _Invalid(ValueError):
+    """A value that does not have the type its place in the document calls for."""
+
+
+class _Codec:
+    """How one type hint goes to JSON and back: ``encode`` to plain lists and scalars,
+    ``decode`` checking every value's type on the way (a file is untrusted input).
+
+    ``plain``: the JSON type that decodes to itself (``str`` for ``str | None``), checked
+    inline by the callers, which are called hundreds of thousands of times per file.
+    ``flat``: the JSON form is a scalar, so it can key a memo of decoded values.
     """
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+
+    __slots__ = ("decode", "encode", "flat", "plain")
+
+    def __init__(
+        self,
+        encode: Callable[[Any], Any],
+        decode: Callable[[Any], Any],
+        *,
+        plain: type | None = None,
+        flat: bool = False,
+    ) -> None:
+        self.encode = encode
+        self.decode = decode
+        self.plain = plain
+        self.flat = flat
+
+
+_codecs: dict[object, _Codec] = {}
+# Decoded values of small dataclasses by their JSON form: a batch names each dataset and
+# transformation thousands of times; one object each is what pickle gave. Emptied after
+# every file (``_decode``), so it never outlives a load.
+_memos: list[dict[tuple[Any, ...], Any]] = []
+
+
+def _codec(hint: object) -> _Codec:
+    """The codec of a type hint of ``lineage.model`` (built once per hint)."""
+    found = _codecs.get(hint)
+    if found is None:
+        found = _codecs[hint] = _build(hint)
+    return found
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_SCALARS: dict[object, type] = {str: str, int: int, bool: bool}  # exact types: no bool for int
+
+
+def _build(hint: object) -> _Codec:
+    """A codec for a scalar, an enum, ``X | None``, a tuple or a frozen model dataclass."""
+    kind = _SCALARS.get(hint)
+    if kind is not None:
+
+        def scalar(value: Any) -> Any:
+            if type(value) is not kind:
+                raise _Invalid(f"expected {kind.__name__}, found {type(value).__name__}")
+            return value
+
+        return _Codec(_same, scalar, plain=kind, flat=True)
+    if hint is float:
+        return _Codec(_same, _float, plain=float, flat=True)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum_codec(hint)
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return _optional_codec(hint, args)
+    if typing.get_origin(hint) is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return _sequence_codec(_codec(args[0]))
+        return _pair_codec([_codec(arg) for arg in args])
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _dataclass_codec(hint)
+    raise TypeError(f"no cache codec for {hint!r}")  # a model type this module must learn
+
+
+def _float(value: Any) -> float:
+    if type(value) not in (int, float):
+        raise _Invalid(f"expected a number, found {type(value).__name__}")
+    return float(value)
+
+
+def _enum_codec(kind: type[Enum]) -> _Codec:
+    members = {member.value: member for member in kind}
+
+    def decode(value: Any) -> Enum:
+        if type(value) is not str or value not in members:
+            raise _Invalid(f"not a {kind.__name__}: {str(value)[:40]!r}")
+        return members[value]
+
+    return _Codec(lambda member: member.value, decode, flat=True)
+
+
+def _optional_codec(hint: object, args: tuple[Any, ...]) -> _Codec:
+    others = [arg for arg in args if arg is not type(None)]
+    if len(others) != 1 or len(args) != 2:
+        raise TypeError(f"no cache codec for {hint!r}")
+    inner = _codec(others[0])
+    return _Codec(
+        _same if inner.encode is _same else lambda v: None if v is None else inner.encode(v),
+        lambda value: None if value is None else inner.decode(value),
+        plain=inner.plain,
+        flat=inner.flat,
+    )
+
+
+def _sequence_codec(item: _Codec) -> _Codec:
+    """``tuple[X, ...]`` as a list."""
+    encode_item, decode_item, plain = item.encode, item.decode, item.plain
+
+    def decode(value: Any) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise _Invalid(f"expected a list, found {type(value).__name__}")
+        if not value:
+            return ()
+        if plain is not None and all(type(v) is plain for v in value):
+            return tuple(value)
+        return tuple([decode_item(v) for v in value])
+
+    if encode_item is _same:  # tuples of scalars: json writes them as lists already
+        return _Codec(_same, decode)
+    return _Codec(lambda value: [encode_item(v) for v in value], decode)
+
+
+def _pair_codec(parts: list[_Codec]) -> _Codec:
+    """``tuple[A, B]`` as a list of that length."""
+    encoders = [part.encode for part in parts]
+    decoders = [part.decode for part in parts]
+
+    def decode(value: Any) -> tuple[Any, ...]:
+        if type(value) is not list or len(value) != len(decoders):
+            raise _Invalid(f"expected a list of {len(decoders)}")
+        return tuple([decode_part(v) for decode_part, v in zip(decoders, value, strict=True)])
+
+    return _Codec(
+        lambda value: [encode_part(v) for encode_part, v in zip(encoders, value, strict=True)],
+        decode,
+    )
+
+
+def _dataclass_codec(cls: type[Any]) -> _Codec:
+    """A model dataclass as the list of its fields' values, in declaration order.
+
+    Decoding fills a new instance's ``__dict__`` as pickle and ``copy`` do, three times
+    faster than the frozen ``__init__`` (there is no ``__post_init__`` to skip; a class
+    with one is built through ``__init__``).
+    """
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls)]
+    parts = [_codec(hints[name]) for name in names]
+    # Fields read in one C call; those whose JSON is the value itself are not called.
+    encoders = [None if part.encode is _same else part.encode for part in parts]
+    read = attrgetter(*names) if len(names) > 1 else lambda value: (getattr(value, names[0]),)
+    checks = [(part.plain, part.decode) for part in parts]
+    size = len(names)
+    direct = not hasattr(cls, "__post_init__") and all(f.init for f in fields(cls))
+    new = object.__new__
+
+    def build(value: Any) -> Any:
+        if type(value) is not list or len(value) != size:
+            raise _Invalid(f"expected {cls.__name__} as a list of {size}")
+        decoded = [
+            v if type(v) is plain else decode_part(v)
+            for (plain, decode_part), v in zip(checks, value, strict=True)
+        ]
+        if not direct:
+            return cls(*decoded)
+        instance = new(cls)
+        instance.__dict__.update(zip(names, decoded, strict=True))
+        return instance
+
+    decode = build
+    if all(part.flat for part in parts):
+        memo: dict[tuple[Any, ...], Any] = {}
+        _memos.append(memo)
+
+        def decode(value: Any) -> Any:
+            key = tuple(value) if type(value) is list else ()
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = build(value)
+            return found
+
+    def encode(value: Any) -> list[Any]:
+        return [
+            v if encode_part is None else encode_part(v)
+            for encode_part, v in zip(encoders, read(value), strict=True)
+        ]
+
+    return _Codec(encode, decode)
+
+
+_entry_list = _codec(tuple[_Entry, ...])
+_batch = _codec(LineageBatch)
+_summary = _codec(_Summary)
+
+
+# -- the files ------------------------------------------------------------------------------
+
+
+def _read(path: Path, *, quiet: bool = False) -> dict[str, Any] | None:
+    """A cache file's document of this format, or None: missing (silently), unreadable,
+    not JSON of this format, or not ours (one warning line naming it, unless ``quiet``).
+
+    Ownership is checked on the open file, so nothing can swap the file after the check.
+    """
+    if not _usable_folder(path.parent, quiet=quiet):
         return None
-
-
-def _atomic_pickle(path: Path, document: object) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            pickle.dump(document, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        # Not through a symlink: a repository can commit one to /dev/zero or a FIFO.
+        with open(os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK), "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise _Invalid("not a regular file")
+            if _foreign(status.st_uid):
+                raise _Invalid(f"owned by another user (uid {status.st_uid})")
+            with _gc_paused():
+                document = json.loads(handle.read())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError) as exc:
+        _ignored(path, exc, quiet)
+        return None
+    if not isinstance(document, dict) or document.get("format") != _FORMAT:
+        _ignored(path, _Invalid(f"not a format {_FORMAT} cache file"), quiet)
+        return None
+    return document
+
+
+def _decode(path: Path, codec: _Codec, value: Any, *, warn: bool = True) -> Any:
+    """``value`` decoded, or None (one warning naming ``path``) when it has a wrong type."""
+    try:
+        with _gc_paused():
+            return codec.decode(value)
+    except (ValueError, TypeError, RecursionError) as exc:
+        _ignored(path, exc, not warn)
+        return None
+    finally:
+        for memo in _memos:
+            memo.clear()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No garbage collection while a file is read or its content built: that makes a few
+    hundred thousand objects and no cycles, and the collector's passes over them would
+    double the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _ignored(path: Path, exc: BaseException, quiet: bool) -> None:
+    if quiet:
+        return
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    log.warning("ignoring the cache file %s (%s); scanning without it", path, reason)
+
+
+def _foreign(owner: int) -> bool:
+    """Whether ``owner`` is another user (on POSIX; elsewhere nothing is foreign)."""
+    return hasattr(os, "getuid") and owner != os.getuid()
+
+
+_reported: set[tuple[str, int]] = set()
+
+
+def _usable_folder(folder: Path, *, quiet: bool = False) -> bool:
+    """Whether the cache folder is this user's; a refusal is said once per process."""
+    try:
+        owner = folder.stat().st_uid
     except OSError:
+        return True  # missing: nothing to read, and writing creates it as ours
+    if not _foreign(owner):
+        return True
+    if not quiet and (str(folder), owner) not in _reported:
+        _reported.add((str(folder), owner))
+        log.warning(
+            "not using the cache folder %s: it belongs to another user (uid %d), who could "
+            "plant or read its files; scanning without the cache",
+            folder,
+            owner,
+        )
+    return False
+
+
+def _atomic_write(path: Path, document: dict[str, Any]) -> None:
+    """Replace ``path`` by ``document`` (a temporary file renamed: readers never see half
+    a file); the folder is created private. Failures only cost speed."""
+    folder = path.parent
+    try:
+        if not folder.is_dir():
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            os.chmod(folder, 0o700)  # makedirs' mode is masked by the umask
+        if not _usable_folder(folder):
+            return
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(json.dumps(document, separators=(",", ":")))  # the C encoder
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, ValueError):
         return

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
 
+from lineage.model import LineageBatch
 from lineage.workspace import Workspace
 from parsers.sql import clear_cache
 from parsers.sql import parse as sql_module
@@ -22,7 +26,7 @@ def test_rescan_in_a_new_process_is_served_from_the_saved_cache(
     first = Workspace.open(project)
     report = first.scan([str(project)], first.scan_options(dialect="redshift"), write=False)
     first.close()
-    saved = list((project / ".lineage" / "cache").glob("sql-lineage-*.pkl"))
+    saved = list((project / ".lineage" / "cache").glob("sql-lineage-*.json"))
     assert len(saved) == 1
 
     clear_cache()  # as if a new process started
@@ -44,8 +48,8 @@ def test_a_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
     cache.mkdir(parents=True)
     workspace = Workspace.open(project)
     workspace.scan([str(project)], workspace.scan_options(dialect="redshift"), write=False)
-    for path in cache.glob("*.pkl"):
-        path.write_bytes(b"not a pickle")
+    for path in cache.glob("*.json"):
+        path.write_bytes(b"not JSON")
     clear_cache()
     report = workspace.scan([str(project)], workspace.scan_options(dialect="redshift"), write=False)
     workspace.close()
@@ -113,3 +117,120 @@ def test_unchanged_dbt_project_skips_the_catalog_write(
     changed = workspace.scan([str(project)]).summaries[0]
     assert changed.jobs_added == 0 and changed.jobs_changed == 1
     workspace.close()
+
+
+# -- the JSON format: what is loaded equals what was saved ---------------------------------
+
+FIXTURES = sorted((REPO / "tests" / "parsers" / "sql" / "fixtures").glob("*.sql"))
+DBT_PROJECTS = sorted(p for p in (REPO / "tests" / "parsers" / "dbt" / "dbt_projects").iterdir())
+
+
+def test_every_golden_fixture_round_trips_through_the_saved_cache(tmp_path: Path) -> None:
+    from parsers.sql import export_cache, parse_sql
+    from parsers.sql.cache import ParseCache
+    from tests.helpers import load_sql_fixture, parse_kwargs
+
+    clear_cache()
+    first = ParseCache(tmp_path)
+    assert first.load() == 0  # nothing saved yet
+    results = {}
+    for path in FIXTURES:
+        headers, sql = load_sql_fixture(path)
+        results[path] = (sql, parse_kwargs(headers), parse_sql(sql, **parse_kwargs(headers)))
+    saved = export_cache()
+    complete = [r for _, _, r in results.values() if all(s.ok for s in r.statements)]
+    assert len(saved) == len(complete) > 50  # scripts that parsed completely are cached
+    first.save()
+    (file,) = tmp_path.iterdir()
+    assert file.name == first.path.name and file.suffix == ".json"
+    assert json.loads(file.read_bytes())["format"] == 2
+
+    clear_cache()
+    assert ParseCache(tmp_path).load() == len(saved)
+    assert export_cache() == saved
+    for sql, kwargs, result in results.values():
+        assert parse_sql(sql, **kwargs) == result  # served from the loaded cache or parsed
+
+
+def test_every_statement_of_the_fixtures_round_trips_errors_included() -> None:
+    """Failed statements are never cached, but the format must still carry them."""
+    from lineage.model import StatementLineage
+    from parsers.sql import parse_sql
+    from parsers.sql.cache import _codec
+    from tests.helpers import load_sql_fixture, parse_kwargs
+
+    codec = _codec(tuple[StatementLineage, ...])
+    with_errors = 0
+    for path in FIXTURES:
+        headers, sql = load_sql_fixture(path)
+        statements = parse_sql(sql, **parse_kwargs(headers), file=str(path)).statements
+        with_errors += sum(1 for s in statements if s.errors)
+        document = json.loads(json.dumps(codec.encode(statements)))
+        assert codec.decode(document) == statements, path.name
+    assert with_errors > 0
+
+
+@pytest.mark.parametrize("project", DBT_PROJECTS, ids=[p.name for p in DBT_PROJECTS])
+def test_every_example_dbt_project_round_trips_through_the_batch_cache(
+    tmp_path: Path, project: Path
+) -> None:
+    from parsers.dbt import load_dbt_project
+    from parsers.sql.cache import BatchCache
+
+    batch = load_dbt_project(project)
+    cache = BatchCache(tmp_path, project)
+    cache.save("fingerprint", batch)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [cache.path.name, cache.summary_path.name]
+    )
+    assert cache.path.name.endswith(".json") and cache.summary_path.name.endswith(".summary.json")
+    again = BatchCache(tmp_path, project)
+    loaded = again.load("fingerprint")
+    assert loaded == batch
+    assert loaded is not None and hash(loaded.datasets[0].id) == hash(batch.datasets[0].id)
+    counts = (len(batch.datasets), len(batch.jobs), len(batch.edges))
+    assert again.summary("fingerprint") == (counts, batch.issues)
+    assert again.load("another fingerprint") is None
+    assert again.summary("another fingerprint") is None
+
+
+def test_a_lost_summary_is_written_again_when_the_batch_loads(tmp_path: Path) -> None:
+    from parsers.dbt import load_dbt_project
+    from parsers.sql.cache import BatchCache
+
+    batch = load_dbt_project(DBT_ERP)
+    cache = BatchCache(tmp_path, DBT_ERP)
+    cache.save("f", batch)
+    cache.summary_path.unlink()
+    assert cache.summary("f") is None
+    assert cache.load("f") == batch
+    assert cache.summary("f") is not None
+
+
+def test_the_cache_folder_and_files_are_private(tmp_path: Path) -> None:
+    from parsers.sql.cache import BatchCache
+
+    folder = tmp_path / ".lineage" / "cache"
+    previous = os.umask(0)  # the most permissive umask: the modes must not depend on it
+    try:
+        BatchCache(folder, DBT_ERP).save("f", LineageBatch())
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
+
+
+def test_a_loaded_rescan_reports_what_the_first_scan_did(tmp_path: Path) -> None:
+    """The whole path through the workspace: dbt batch and SQL results from the files."""
+    project = tmp_path / "erp"
+    shutil.copytree(DBT_ERP, project)
+    sql = tmp_path / "sql"
+    shutil.copytree(REPO / "examples" / "erp", sql)
+    workspace = Workspace.open(tmp_path)
+    options = workspace.scan_options(dialect="redshift")
+    first = workspace.scan([str(project), str(sql)], options, write=False)
+    clear_cache()
+    again = workspace.scan([str(project), str(sql)], options, write=False)
+    workspace.close()
+    assert again.batches == first.batches
+    assert again.scripts == first.scripts
