@@ -53,11 +53,37 @@ class SourceColumns:
         self.unexpanded_star = False
         self._warned: set[tuple[str, str | None]] = set()
         self._qualified_memo: dict[int, dict[str, set[str]]] = {}
+        # Per-scope and per-dataset memos: a wide SELECT asks about each of its n columns,
+        # and answering from a list rebuilt (or scanned) per column would cost O(n**2).
+        self._output_memo: dict[int, list[str]] = {}
+        self._output_index: dict[int, dict[str, int]] = {}
+        self._columns_memo: dict[tuple[int, str], tuple[list[str], frozenset[str]] | None] = {}
+        self._known_memo: dict[DatasetId, frozenset[str] | None] = {}
 
     # -- outputs ---------------------------------------------------------------------
 
     def output_names(self, scope: Scope) -> list[str]:
-        """Output column names of a scope; stars that stay unexpanded are skipped."""
+        """Output column names of a scope; stars that stay unexpanded are skipped.
+
+        Memoised per scope: the list returned is shared and must not be modified.
+        """
+        memo = self._output_memo.get(id(scope))
+        if memo is None:
+            memo = self._output_names(scope)
+            self._output_memo[id(scope)] = memo
+        return memo
+
+    def output_position(self, scope: Scope, name: str) -> int | None:
+        """The position of the first output column called ``name``, or None."""
+        index = self._output_index.get(id(scope))
+        if index is None:
+            index = {}
+            for position, output in enumerate(self.output_names(scope)):
+                index.setdefault(output, position)
+            self._output_index[id(scope)] = index
+        return index.get(name)
+
+    def _output_names(self, scope: Scope) -> list[str]:
         expression = scope.expression
         if isinstance(expression, exp.SetOperation):
             return self.output_names(scope.union_scopes[0])
@@ -91,6 +117,27 @@ class SourceColumns:
     # -- what a source is known to contain ---------------------------------------------
 
     def _source_columns(self, scope: Scope, source_name: str) -> list[str] | None:
+        """The columns of a source, in order (memoised: do not modify the list)."""
+        known = self._source_column_memo(scope, source_name)
+        return known[0] if known is not None else None
+
+    def _source_column_memo(
+        self, scope: Scope, source_name: str
+    ) -> tuple[list[str], frozenset[str]] | None:
+        key = (id(scope), source_name)
+        if key not in self._columns_memo:
+            columns = self._compute_source_columns(scope, source_name)
+            self._columns_memo[key] = (columns, frozenset(columns)) if columns is not None else None
+        return self._columns_memo[key]
+
+    def known_columns(self, dataset: DatasetId) -> frozenset[str] | None:
+        """The columns the schema (or script) knows for a base table, as a set (memoised)."""
+        if dataset not in self._known_memo:
+            known = self.tables.columns_of(dataset)
+            self._known_memo[dataset] = frozenset(known) if known is not None else None
+        return self._known_memo[dataset]
+
+    def _compute_source_columns(self, scope: Scope, source_name: str) -> list[str] | None:
         source = scope.sources.get(source_name)
         if isinstance(source, exp.Table):
             dataset = self.tables.dataset_of(source)
@@ -127,13 +174,13 @@ class SourceColumns:
         return list(expression.named_selects) if isinstance(expression, exp.Query) else None
 
     def _source_may_have(self, scope: Scope, source_name: str, name: str) -> bool:
-        columns = self._source_columns(scope, source_name)
-        return columns is None or name in columns
+        columns = self._source_column_memo(scope, source_name)
+        return columns is None or name in columns[1]
 
     def _source_has(self, scope: Scope, source_name: str, name: str) -> bool:
-        columns = self._source_columns(scope, source_name)
+        columns = self._source_column_memo(scope, source_name)
         if columns is not None:
-            return name in columns
+            return name in columns[1]
         # Unknown schema, but the query itself names ``source.column`` somewhere: valid SQL
         # then cannot have another source with that column unqualified.
         return name in self._qualified_names(scope).get(source_name, ())

@@ -84,6 +84,7 @@ class _Tracer(SourceColumns):
         self._field_memo: dict[tuple[int, str], Edges] = {}
         self._dataset_memo: dict[int, Edges] = {}
         self._in_progress: set[tuple[int, str]] = set()
+        self._projection_memo: dict[int, _Projections] = {}
         # Child scopes by the id of the node that starts them, to follow subqueries.
         self._scope_of: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
 
@@ -113,12 +114,12 @@ class _Tracer(SourceColumns):
             return self._set_operation_field(scope, name)
         if not isinstance(expression, exp.Select):
             return {}
-        for projection in expression.selects:
-            if not is_star(projection) and projection.alias_or_name == name:
-                return self.expression_lineage(scope, projection)
+        projections = self._projections(expression)
+        projection = projections.by_name.get(name)
+        if projection is not None:
+            return self.expression_lineage(scope, projection)
         # Not an explicit projection: it may come through an unexpanded star.
-        stars = [p for p in expression.selects if is_star(p)]
-        candidates = [s for p in stars for s in self._star_sources(scope, p)]
+        candidates = [s for p in projections.stars for s in self._star_sources(scope, p)]
         having = [s for s in candidates if self._source_may_have(scope, s, name)]
         if len(having) == 1:
             return self._column_in_source(scope, having[0], name)
@@ -132,14 +133,15 @@ class _Tracer(SourceColumns):
 
     def _set_operation_field(self, scope: Scope, name: str) -> Edges:
         left, right = scope.union_scopes[0], scope.union_scopes[1]
-        left_names = self.output_names(left)
+        self.output_names(left)  # warns about its unexpanded stars, as the right side does
         edges: Edges = {}
         merge_edges(edges, self.field_lineage(left, name))
         if isinstance(scope.expression, exp.Except):
             return edges  # the right side only removes rows: dataset-level FILTER
         right_names = self.output_names(right)
-        if name in left_names and left_names.index(name) < len(right_names):
-            merge_edges(edges, self.field_lineage(right, right_names[left_names.index(name)]))
+        position = self.output_position(left, name)
+        if position is not None and position < len(right_names):
+            merge_edges(edges, self.field_lineage(right, right_names[position]))
         return edges
 
     def expression_lineage(self, scope: Scope, root: exp.Expr) -> Edges:
@@ -191,9 +193,9 @@ class _Tracer(SourceColumns):
         select = scope.expression
         if isinstance(select, exp.Select) and _in_clause(column, select, "order"):
             # ORDER BY names an output column before an input one.
-            for projection in select.selects:
-                if isinstance(projection, exp.Alias) and projection.alias == name:
-                    return self.expression_lineage(scope, projection.this)
+            aliased = self._projections(select).aliases.get(name)
+            if aliased is not None:
+                return self.expression_lineage(scope, aliased.this)
         current: Scope | None = scope
         while current is not None:
             sources = list(current.selected_sources) or list(current.sources)
@@ -213,9 +215,9 @@ class _Tracer(SourceColumns):
                     )
                     return {}
                 # ORDER BY / HAVING may name a projection alias of the same SELECT.
-                for projection in current.expression.selects:
-                    if isinstance(projection, exp.Alias) and projection.alias == name:
-                        return self.expression_lineage(current, projection)
+                aliased = self._projections(current.expression).aliases.get(name)
+                if aliased is not None:
+                    return self.expression_lineage(current, aliased)
             current = current.parent if _may_correlate(current) else None
         if not quiet:
             self._warn(f"column {name!r} could not be resolved to any source", name)
@@ -230,7 +232,7 @@ class _Tracer(SourceColumns):
             temp = self.tables.temp_tables.get(dataset)
             if temp is not None:
                 return {k: set(v) for k, v in temp.fields.get(name, {}).items()}
-            known = self.tables.columns_of(dataset)
+            known = self.known_columns(dataset)
             if known is None:
                 self.relied_on_query = True
             elif name not in known:
@@ -293,6 +295,14 @@ class _Tracer(SourceColumns):
                     return edges
                 return self._column_in_source(scope, source_name, name)
         return None
+
+    def _projections(self, select: exp.Select) -> _Projections:
+        """The projections of a SELECT indexed by name (memoised: one pass per SELECT)."""
+        memo = self._projection_memo.get(id(select))
+        if memo is None:
+            memo = _Projections.of(select)
+            self._projection_memo[id(select)] = memo
+        return memo
 
     # -- rows: dataset-level lineage ---------------------------------------------------
 
@@ -384,6 +394,29 @@ class _Tracer(SourceColumns):
                     merge_edges(edges, self.field_lineage(child, name))
                 merge_edges(edges, self.dataset_lineage(child))
         return edges
+
+
+@dataclass
+class _Projections:
+    """A SELECT's projections by output name: the first of each name wins, as in a scan."""
+
+    by_name: dict[str, exp.Expr]
+    aliases: dict[str, exp.Alias]
+    stars: list[exp.Expr]
+
+    @classmethod
+    def of(cls, select: exp.Select) -> _Projections:
+        by_name: dict[str, exp.Expr] = {}
+        aliases: dict[str, exp.Alias] = {}
+        stars: list[exp.Expr] = []
+        for projection in select.selects:
+            if is_star(projection):
+                stars.append(projection)
+                continue
+            by_name.setdefault(projection.alias_or_name, projection)
+            if isinstance(projection, exp.Alias):
+                aliases.setdefault(projection.alias, projection)
+        return cls(by_name, aliases, stars)
 
 
 def _unwrap(query: exp.Expr) -> exp.Expr:
