@@ -15,12 +15,12 @@ built once per job and shared between events: nothing mutates a facet after it i
 
 from __future__ import annotations
 
-import re
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lineage.model import ColumnLineage, DatasetId, InputField, Schema
+from lineage.redact import redact_text
 
 __all__ = [
     "CUSTOM_FACET_SCHEMAS",
@@ -304,29 +304,15 @@ def dataset_entry(dataset: DatasetId) -> dict[str, Any]:
 
 # -- secrets -------------------------------------------------------------------------------
 
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][\w+.-]*://[^\s/:@]*:)[^\s@/]+@")
-_QUOTED_SECRET = re.compile(
-    r"(?P<head>\b(?:PASSWORD|CREDENTIALS|SECRET|SECRET_ACCESS_KEY|AWS_SECRET_ACCESS_KEY|"
-    r"SESSION_TOKEN|AWS_SESSION_TOKEN|ACCESS_KEY_ID|AWS_ACCESS_KEY_ID|MASTER_KEY|"
-    r"AZURE_SAS_TOKEN|TOKEN)\s*(?:=|AS)?\s*)'[^']*'",
-    re.IGNORECASE,
-)
-_KEY_VALUE_SECRET = re.compile(
-    r"(?P<head>\b(?:aws_secret_access_key|aws_session_token|password|pwd|token|api_key|apikey)"
-    r"\s*=\s*)[^\s;'\"&]+",
-    re.IGNORECASE,
-)
-
-
 def scrub_secrets(text: str) -> str:
-    """``text`` with passwords in URLs and quoted credentials replaced by ``***``.
+    """``text`` with passwords, tokens and credentials replaced by ``***``.
+
+    The rules are ``lineage.redact``'s, shared with the catalog and the CLI, so an event
+    masks exactly what an error line does.
 
     >>> scrub_secrets("postgresql://etl:hunter2@db:5432/dwh")
     'postgresql://etl:***@db:5432/dwh'
     >>> scrub_secrets("COPY t FROM 's3://b/k' CREDENTIALS 'aws_access_key_id=AK;secret=x'")
     "COPY t FROM 's3://b/k' CREDENTIALS '***'"
     """
-    if "://" in text:
-        text = _URL_PASSWORD.sub(r"\g<head>***@", text)
-    text = _QUOTED_SECRET.sub(r"\g<head>'***'", text)
-    return _KEY_VALUE_SECRET.sub(r"\g<head>***", text)
+    return redact_text(text)

@@ -11,10 +11,12 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lineage.cli import events, graph, push, scan
 from lineage.cli.options import stderr
 from lineage.errors import LineageError
+from lineage.redact import redact_text
 
 __all__ = ["app", "main"]
 
@@ -45,7 +47,10 @@ def main() -> None:
     except LineageError as exc:
         if _state["debug"]:
             raise
-        stderr.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # A driver's message may quote a connection string or bound values; and it is
+        # text, not markup ("[parameters: ...]" would be taken for a tag).
+        line = escape(redact_text(str(exc)))
+        stderr.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -18,6 +18,7 @@ import yaml
 
 from lineage.errors import ConfigError
 from lineage.model import DataTest, Freshness, ParseIssue
+from lineage.redact import is_secret_key
 from parsers.dbt.detect import is_dbt_project
 from parsers.dbt.jinja import RenderError, Target, extract_blocks, render_value
 from parsers.sql.files import find_files
@@ -64,6 +65,8 @@ _TEST_CONFIG_KEYS = frozenset({
 })
 # libyaml's loader when built in: properties files of big projects load ten times faster.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Profile keys never exposed to templates: the names lineage.redact knows (pass, pwd,
+# api_key ...) plus any key holding one of these words (keyfile_json, private_key_path).
 _SECRET_WORDS = ("password", "secret", "token", "private_key", "keyfile", "passphrase")
 
 
@@ -222,7 +225,7 @@ def _read_profile(
                       type=adapter, profile_name=project.profile), None
     values = {
         str(k): _value(v, str(k), issues) for k, v in output.items()
-        if not any(word in str(k).lower() for word in _SECRET_WORDS)
+        if not is_secret_key(str(k)) and not any(w in str(k).lower() for w in _SECRET_WORDS)
     }
     adapter = str(values.get("type") or "postgres")
     profile_database = (

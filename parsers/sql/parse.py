@@ -32,6 +32,7 @@ from sqlglot.tokenizer_core import Token
 
 from lineage.errors import ConfigError
 from lineage.model import ParseIssue, ScriptLineage, SqlContext, StatementKind, StatementLineage
+from parsers.sql.redact import redact_statement
 from parsers.sql.schema import SchemaRegistry
 from parsers.sql.split import StatementText, split_statements, too_deep
 from parsers.sql.statements import ScriptState, analyze_statement
@@ -149,7 +150,9 @@ def parse_sql(
                 if len(_cache) > _CACHE_SIZE:
                     _cache.popitem(last=False)
         state.apply(result)
-        statements.append(replace(result, index=index, file=file, line=piece.line, sql=piece.text))
+        # Secrets leave the stored text (and errors) here; the lineage is already traced.
+        placed = replace(result, index=index, file=file, line=piece.line, sql=piece.text)
+        statements.append(redact_statement(placed, piece, sqlglot_dialect))
     script = ScriptLineage(tuple(statements))
     _remember_script(script_key, script)
     return script
