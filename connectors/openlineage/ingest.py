@@ -8,8 +8,9 @@ event per file as the client's ``file`` transport writes them) and records into 
 - the job, its inputs and outputs, the column edges of each output's ``columnLineage``
   facet and every dataset's ``schema`` (``Catalog.write`` with ``observed_by="openlineage"``);
 - metrics: ``outputStatistics``, ``dataQualityMetrics`` and Silverline's own
-  ``silverline_metrics`` facet (``Catalog.record_metric``), once per run even when a file
-  is ingested twice.
+  ``silverline_metrics`` facet (``Catalog.record_metric``) and ``dataQualityAssertions``
+  (``Catalog.record_check_result``), once per run; the catalog's unique keys keep a point
+  once when a file is ingested twice or by concurrent processes.
 
 OpenLineage events of one run are accumulative (a Spark START may name one input, a later
 RUNNING another), so ``EventRecorder`` merges what each run has said so far before writing
@@ -91,7 +92,7 @@ class EventRecorder:
         self.catalog = catalog
         self._runs: OrderedDict[str, EventLineage] = OrderedDict()
         self._written: dict[tuple[str, str], LineageBatch] = {}
-        self._metrics_seen: set[tuple[Any, ...]] = set()
+        self._points_seen: set[tuple[Any, ...]] = set()
 
     def record(self, event: Mapping[str, Any], report: IngestReport | None = None) -> None:
         """Record one event (already checked by ``read_events`` or built by us).
@@ -196,10 +197,13 @@ class EventRecorder:
         run_id = run.get("runId") if isinstance(run, Mapping) else None
         count = 0
         for dataset, name, value, column in event_metrics(event):
-            if self._seen_metric(dataset, name, column, run_id, when):
+            if self._seen(("metric", dataset, name, column, run_id)):
                 continue
-            self.catalog.record_metric(dataset, name, value, when, run_id=run_id, column=column)
-            count += 1
+            # The catalog's unique key keeps a re-ingested (or concurrently ingested)
+            # point once: no read of the dataset's history, which grows with every run.
+            count += self.catalog.record_metric(
+                dataset, name, value, when, run_id=run_id, column=column
+            )
         return count
 
     def _record_assertions(self, event: Mapping[str, Any], when: datetime) -> None:
@@ -207,30 +211,23 @@ class EventRecorder:
         run = event.get("run")
         run_id = run.get("runId") if isinstance(run, Mapping) else None
         for dataset, check, column, status in event_assertions(event):
-            if run_id is not None and any(
-                r.run_id == run_id and r.check == check and r.column == column
-                for r in self.catalog.check_results(dataset)
-            ):
-                continue  # already recorded (the file was ingested before)
+            if self._seen(("check", dataset, check, column, run_id)):
+                continue
             self.catalog.record_check_result(
                 dataset, check, status, when, column=column, run_id=run_id
             )
 
-    def _seen_metric(
-        self, dataset: DatasetId, name: str, column: str | None, run_id: Any, when: datetime
-    ) -> bool:
-        if run_id is None:
-            return False
-        key = (dataset, name, column, run_id)
-        if key in self._metrics_seen:
+    def _seen(self, key: tuple[Any, ...]) -> bool:
+        """Whether this run's events named this metric or check before (kept once per run:
+        a run's RUNNING and COMPLETE events may both carry it)."""
+        if key[-1] is None:
+            return False  # no run: every event's point is its own
+        if key in self._points_seen:
             return True
-        if len(self._metrics_seen) > 100_000:  # a long-lived sink: keep memory bounded
-            self._metrics_seen.clear()
-        self._metrics_seen.add(key)
-        # Metrics are appended, not merged: ingesting a file twice must not count twice.
-        return any(
-            m.run_id == run_id and m.column == column for m in self.catalog.metrics(dataset, name)
-        )
+        if len(self._points_seen) > 100_000:  # a long-lived sink: keep memory bounded
+            self._points_seen.clear()
+        self._points_seen.add(key)
+        return False
 
 
 def _small_facets(facets: Any) -> dict[str, Any]:

@@ -6,7 +6,9 @@ Versions:
 1. datasets, schema versions, columns, jobs, job IO, column edges, runs, metrics, checks;
 2. ``push_state``: what was last sent to each DataHub target;
 3. ``sync_state``: the fingerprints of project scans move there from ``push_state``,
-   where they were kept as a fake ``("project", "batch")`` aspect of a ``scan:...`` target.
+   where they were kept as a fake ``("project", "batch")`` aspect of a ``scan:...`` target;
+4. unique keys on metric points and check results (dataset, name or check, column, run,
+   time; NULL column and run coalesced to ``''``), duplicates removed first.
 
 A later change adds a step to ``MIGRATIONS`` (from version N to N+1) and raises
 ``CURRENT_VERSION``; opening an older catalog applies the missing steps in order, in one
@@ -27,7 +29,7 @@ from lineage.errors import CatalogError
 __all__ = ["CURRENT_VERSION", "MIGRATIONS", "prepare"]
 
 #: The schema version of the tables in ``lineage.catalog.tables``.
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a catalog from version n to n + 1. Each step
 #: runs inside the opening transaction; the version row is updated after it.
@@ -65,8 +67,33 @@ def _move_scan_fingerprints(conn: Connection) -> None:
         conn.execute(p.delete().where(*is_scan))
 
 
+# Version 4's keys, spelled out (history: not taken from ``tables``, which may change).
+_POINT_KEYS = {
+    "metrics": ("uq_metrics_point", "dataset_id, name"),
+    "check_results": ("uq_check_results_point", "dataset_id, check_name"),
+}
+
+
+def _add_point_keys(conn: Connection) -> None:
+    """Version 3 -> 4: one metric point / check result per natural key.
+
+    Concurrent ingests stored some points more than once (each checked, then inserted):
+    the oldest row (lowest id) of each key is kept, the others deleted, then the unique
+    index is created (already there if the catalog was created at version 4).
+    """
+    for table, (index, leading) in _POINT_KEYS.items():
+        key = f"{leading}, coalesce(column_name, ''), coalesce(run_id, ''), observed_at"
+        conn.execute(
+            text(
+                f"DELETE FROM {table} WHERE id NOT IN (SELECT min(id) FROM {table} GROUP BY {key})"
+            )
+        )
+        conn.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({key})"))
+
+
 MIGRATIONS[1] = _add_push_state
 MIGRATIONS[2] = _move_scan_fingerprints
+MIGRATIONS[3] = _add_point_keys
 
 
 def prepare(engine: Engine, url: str, reason: Callable[[BaseException], str]) -> None:

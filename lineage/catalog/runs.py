@@ -2,8 +2,9 @@
 
 A run is folded from its OpenLineage events (one row per ``run_id``); metrics and check
 results are appended, never merged, so their history is what freshness, "row count vs
-7-day average" and check trends read. Everything is read back as the typed models of
-``lineage.views``; every function works inside the caller's transaction.
+7-day average" and check trends read; each point is kept once (the unique keys
+``tables.metrics_key`` and ``tables.check_results_key``). Everything is read back as the
+typed models of ``lineage.views``; every function works inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -146,8 +147,13 @@ def metric_value(value: float, name: str, dataset: DatasetId) -> float:
     return number
 
 
-def record_metric(conn: Connection, point: MetricPoint) -> None:
-    """Append one measurement; an unknown dataset is added (kind unknown)."""
+def record_metric(conn: Connection, point: MetricPoint) -> bool:
+    """Append one measurement unless the same point is there (False then); an unknown
+    dataset is added (kind unknown).
+
+    The same point (dataset, name, column, run, time) is kept once by the catalog's unique
+    key, so a re-ingested event or a concurrent writer's copy adds nothing.
+    """
     when = utc(point.observed_at)
     ids = ensure_datasets(conn, {point.dataset}, {}, when).ids
     row = {
@@ -158,7 +164,7 @@ def record_metric(conn: Connection, point: MetricPoint) -> None:
         "observed_at": when,
         "run_id": point.run_id,
     }
-    conn.execute(cs.metrics.insert(), row)
+    return insert_ignore(conn, cs.metrics, [row], list(cs.metrics_key.expressions)) > 0
 
 
 def read_metrics(
@@ -193,9 +199,10 @@ def record_check_result(
     column: str | None,
     run_id: str | None,
     details: dict[str, Any],
-) -> None:
+) -> bool:
     """Append one check outcome, ``status`` as its tool wrote it (read back as
-    ``native_status``); an unknown dataset is added (kind unknown)."""
+    ``native_status``), unless a result of the same check, column, run and time is there
+    (False then: the unique key, as for metrics); an unknown dataset is added."""
     ids = ensure_datasets(conn, {dataset}, {}, when).ids
     row = {
         "dataset_id": ids[dataset],
@@ -206,7 +213,8 @@ def record_check_result(
         "run_id": run_id,
         "details": canonical_json(details),
     }
-    conn.execute(cs.check_results.insert(), row)
+    keys = list(cs.check_results_key.expressions)
+    return insert_ignore(conn, cs.check_results, [row], keys) > 0
 
 
 def read_check_results(conn: Connection, dataset: DatasetId | None) -> list[CheckResult]:

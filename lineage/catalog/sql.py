@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
@@ -92,18 +92,31 @@ def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def insert_ignore(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
-) -> None:
-    """Insert rows, skipping those that collide on ``keys`` (a concurrent writer's)."""
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keys: Sequence[str | ColumnElement[Any]],
+) -> int:
+    """Insert rows, skipping those that collide on ``keys`` (a concurrent writer's); how
+    many were inserted (exact for one row; 0 when a driver does not say).
+
+    ``keys`` are the columns (or the expressions) of one unique index of ``table``.
+    """
     if not rows:
-        return
+        return 0
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+        statement: Any = sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
     elif dialect == "postgresql":
-        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+        statement = pg_insert(table).on_conflict_do_nothing(index_elements=keys)
     else:  # pragma: no cover - other backends: plain insert
-        conn.execute(table.insert(), rows)
+        statement = table.insert()
+    # One row goes as a single execute: an executemany's rowcount is not reported by every
+    # driver (psycopg's batched inserts give -1). preserve_rowcount: PostgreSQL's implicit
+    # RETURNING of the new id would otherwise leave a rowcount of 0 once fetched.
+    statement = statement.execution_options(preserve_rowcount=True)
+    result = conn.execute(statement, rows[0] if len(rows) == 1 else rows)
+    return max(result.rowcount, 0)
 
 
 def upsert(

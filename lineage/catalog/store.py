@@ -20,7 +20,6 @@ nothing::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -40,6 +39,7 @@ from lineage.catalog.sql import WRITE_OPTION, make_sqlite_folder, sqlite_engine,
 from lineage.catalog.write import WritePlan, WriteSummary, write_plan
 from lineage.errors import CatalogError
 from lineage.model import ColumnEdge, Dataset, DatasetId, Job, LineageBatch
+from lineage.redact import redact_url
 from lineage.views import CheckResult, CheckStatus, MetricPoint, RunRecord, RunState
 
 __all__ = [
@@ -65,11 +65,12 @@ _WRITE_ATTEMPTS = 3  # a concurrent writer inserting the same new rows: retry th
 
 
 def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for messages, logs and reports)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+    """``url`` with any password replaced by ``***`` (for messages, logs and reports).
+
+    ``lineage.redact`` rules: also a password holding ``/`` or ``@`` and secret query
+    parameters (``?password=...``), which SQLAlchemy's own rendering keeps.
+    """
+    return redact_url(url)
 
 
 class Catalog:
@@ -284,10 +285,11 @@ class Catalog:
         observed_at: datetime,
         run_id: str | None = None,
         column: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Record one measurement (row count, null fraction, ...) of a dataset or column.
 
-        An unknown dataset is added (kind unknown).
+        An unknown dataset is added (kind unknown). The same point (dataset, name, column,
+        run, time) is stored once: recording it again returns False and changes nothing.
 
         Raises:
             CatalogError: ``value`` is not a finite number, or the database fails.
@@ -295,7 +297,7 @@ class Catalog:
         number = history.metric_value(value, name, dataset)
         point = MetricPoint(dataset, name, number, utc(observed_at), column, run_id)
         with self._transaction("record a metric", write=True) as conn:
-            history.record_metric(conn, point)
+            return history.record_metric(conn, point)
 
     def metrics(
         self, dataset: DatasetId, name: str | None = None, since: datetime | None = None
@@ -314,16 +316,17 @@ class Catalog:
         column: str | None = None,
         run_id: str | None = None,
         details: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> bool:
         """Record the outcome of one quality check.
 
         ``status`` is a ``CheckStatus`` or the tool's own word for it (``pass``, ``warn``,
         ``fail``, ``error``, ...), kept as written and read back through
-        ``CheckStatus.parse``. An unknown dataset is added (kind unknown).
+        ``CheckStatus.parse``. An unknown dataset is added (kind unknown). A result of the
+        same check, column, run and time is stored once: False when it was already there.
         """
         text = status.value if isinstance(status, CheckStatus) else status
         with self._transaction("record a check result", write=True) as conn:
-            history.record_check_result(
+            return history.record_check_result(
                 conn, dataset, check, text, utc(observed_at), column, run_id, details or {}
             )
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
 )
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -35,6 +36,7 @@ __all__ = [
     "UTCDateTime",
     "catalog_version",
     "check_results",
+    "check_results_key",
     "column_edges",
     "columns",
     "datasets",
@@ -42,6 +44,7 @@ __all__ = [
     "jobs",
     "metadata",
     "metrics",
+    "metrics_key",
     "push_state",
     "runs",
     "schema_versions",
@@ -242,6 +245,19 @@ metrics = Table(
     Column("run_id", Text),
 )
 Index("ix_metrics_dataset_name_time", metrics.c.dataset_id, metrics.c.name, metrics.c.observed_at)
+# One point per (dataset, name, column, run, time): a re-ingested or concurrently ingested
+# event adds nothing. NULLs are distinct in a UNIQUE index (SQLite and PostgreSQL), so the
+# nullable parts are coalesced to ''; inserts name these expressions as their conflict
+# target (``runs.record_metric``). Version 4 (``migrations``) added it.
+metrics_key = Index(
+    "uq_metrics_point",
+    metrics.c.dataset_id,
+    metrics.c.name,
+    func.coalesce(metrics.c.column_name, literal_column("''")),
+    func.coalesce(metrics.c.run_id, literal_column("''")),
+    metrics.c.observed_at,
+    unique=True,
+)
 
 check_results = Table(
     "check_results",
@@ -257,6 +273,16 @@ check_results = Table(
     Column("details", Text, nullable=False, default="{}"),  # JSON object
 )
 Index("ix_check_results_dataset_time", check_results.c.dataset_id, check_results.c.observed_at)
+# One result per (dataset, check, column, run, time), like ``metrics_key``.
+check_results_key = Index(
+    "uq_check_results_point",
+    check_results.c.dataset_id,
+    check_results.c.check_name,
+    func.coalesce(check_results.c.column_name, literal_column("''")),
+    func.coalesce(check_results.c.run_id, literal_column("''")),
+    check_results.c.observed_at,
+    unique=True,
+)
 
 # What each push target last received: one row per (target, URN, aspect key), holding the
 # hash of the aspect sent; a push sends only aspects whose hash differs (connectors/datahub).
