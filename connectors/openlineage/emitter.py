@@ -29,16 +29,20 @@ queued events stay the parent's to deliver), and sinks drop inherited connection
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
 import queue
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.classify import chain
+from connectors.openlineage.errors import certainly_not_delivered
 from connectors.openlineage.sinks import EventSink
 from connectors.openlineage.spool import EventSpool
 from lineage.errors import ConnectorError, PermanentConnectorError
@@ -49,6 +53,7 @@ log = logging.getLogger("connectors.openlineage")
 
 _STOP = object()  # tells the worker to exit
 _SPOOL_BATCH = 512  # events moved to the spool in one fsync'd append while circuits are open
+_GRACE = 1.0  # extra seconds close() gives a send in flight when the flush timed out
 _REPORTED_LIMIT = 100  # distinct refusals logged as errors; later ones only at debug level
 
 
@@ -96,6 +101,8 @@ class Emitter:
             ("delivered", "spooled", "quarantined", "dropped", "rejected"), 0
         )
         self._reported: set[tuple[str, str]] = set()
+        self._fell_back = False
+        self._lost_reported = False
         self._registered = register_atexit
         self._reset()
         _instances.add(self)
@@ -182,19 +189,21 @@ class Emitter:
                     flight.failed.append(sink.name)
                     continue
                 flight.sending = sink.name
+            error: Exception | None = None
             try:
                 sink.send(event)
                 outcome = flight.done
                 self._open_until.pop(sink.name, None)
             except PermanentConnectorError as exc:
-                outcome = flight.rejected
+                outcome, error = flight.rejected, exc
                 self._reject(event, sink.name, exc)
             except Exception as exc:
-                outcome = flight.failed
+                outcome, error = flight.failed, exc
                 self._opened(sink.name, exc)
             with self._state_lock:
-                if self._abandoned:
-                    return  # close() has already accounted for this event
+                if self._abandoned:  # close() has already accounted for this event
+                    self._settle_abandoned(flight, sink.name, error)
+                    return
                 outcome.append(sink.name)
                 flight.sending = None
         with self._state_lock:
@@ -204,6 +213,32 @@ class Emitter:
             if flight.failed:
                 self._spool([(event, flight.failed)])
             self._current = None
+
+    def _settle_abandoned(self, flight: _InFlight, name: str, error: Exception | None) -> None:
+        """The send close() quarantined as uncertain ended after all (under the state lock,
+        so after close() filed it): delivered or refused for good, it leaves the uncertain
+        file; certainly not delivered (an error status, a refused connection), it becomes
+        a pending record for ``name`` again. A timeout or an unknown failure stays."""
+        if flight.token is None or self.spool is None:
+            return  # not quarantined: nothing on disk to correct
+        owed: list[str] = []
+        if error is not None and not isinstance(error, PermanentConnectorError):
+            if not certainly_not_delivered(error):
+                return  # it may have arrived: it stays uncertain
+            owed = [name]
+        try:
+            if not self.spool.settle(flight.token, owed):
+                return
+        except (ConnectorError, OSError) as exc:
+            log.debug("settling the in-flight event failed: %s", exc)
+            return
+        self._count("quarantined", -1)  # a refusal was counted as rejected already
+        if owed or error is None:
+            self._count("spooled" if owed else "delivered", 1)
+        log.info(
+            "OpenLineage: the event in flight at exit %s",
+            "certainly failed: spooled for replay" if owed else "is no longer uncertain",
+        )
 
     def _spool_backlog(self, first: Mapping[str, Any]) -> None:
         """Every sink is cooling down: move queued events to the spool in one append."""
@@ -282,9 +317,32 @@ class Emitter:
         try:
             self.spool.append(items)
             self._count("spooled", len(items))
+            return
         except ConnectorError as exc:
-            self._count("dropped", len(items))
-            log.error("OpenLineage: %d event(s) lost: %s", len(items), exc)
+            error = exc
+        fallback = self.spool.fallback
+        if fallback is not None and _unwritable(error):
+            try:
+                fallback.append(items)
+                self._count("spooled", len(items))
+                if not self._fell_back:  # one warning, not one per event
+                    self._fell_back = True
+                    log.warning(
+                        "OpenLineage: the spool %s cannot be written (%s); events are spooled "
+                        "in %s instead (`lineage events replay` delivers both)",
+                        self.spool.folder,
+                        error,
+                        fallback.folder,
+                    )
+                return
+            except ConnectorError as exc:
+                error = exc
+        self._count("dropped", len(items))
+        if not self._lost_reported:
+            self._lost_reported = True
+            log.error("OpenLineage: %d event(s) lost: %s", len(items), error)
+        else:
+            log.debug("OpenLineage: %d event(s) lost: %s", len(items), error)
 
     def _count(self, name: str, value: int) -> None:
         with self._count_lock:
@@ -321,6 +379,8 @@ class Emitter:
         if self._closed:
             return True
         flushed = self.flush(timeout)
+        if not flushed and self._current is not None and self._current.sending is not None:
+            flushed = self.flush(min(_GRACE, timeout))  # a send about to end: let it settle
         with self._state_lock:
             self._abandoned = True
             self._closed = True
@@ -345,9 +405,11 @@ class Emitter:
                     uncertain.append((flight.event, flight.sending, reason))
             if leftovers:
                 self._spool(leftovers)
-            if uncertain and self.spool is not None:
+            if uncertain and self.spool is not None and flight is not None:
                 try:
-                    self.spool.quarantine(uncertain)
+                    token = uuid.uuid4().hex
+                    self.spool.quarantine(uncertain, token=token)
+                    flight.token = token  # the worker settles it if the send ends in time
                     self._count("quarantined", len(uncertain))
                 except (ConnectorError, OSError) as exc:
                     log.error("OpenLineage: in-flight event not kept: %s", exc)
@@ -361,6 +423,8 @@ class Emitter:
                     sink.close()
                 except Exception:
                     log.debug("closing sink %s failed", sink.name, exc_info=True)
+        if self._lost_reported and (dropped := self.stats.dropped) > 1:
+            log.error("OpenLineage: %d event(s) lost in all (no spool could keep them)", dropped)
         if self._registered:
             atexit.unregister(self._at_exit)
             self._registered = False
@@ -383,6 +447,7 @@ class _InFlight:
     failed: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     sending: str | None = None
+    token: str | None = None  # set when close() quarantined the send in flight
 
 
 # Right after fork() the child resets every emitter: its copy of the queue holds the
@@ -397,3 +462,22 @@ def _reset_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+# The spool folder cannot be written: the fallback spool can help (not another user's
+# folder, which is refused without an OSError, nor a malformed event).
+_UNWRITABLE = frozenset(
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOTDIR,
+        errno.EEXIST,
+        errno.ENOSPC,
+        errno.EDQUOT,
+    }
+)
+
+
+def _unwritable(exc: BaseException) -> bool:
+    return any(isinstance(e, OSError) and e.errno in _UNWRITABLE for e in chain(exc))

@@ -31,10 +31,12 @@ stops at it and reports it, rather than being set aside on a guess.
 
 from __future__ import annotations
 
-from connectors.classify import Kind, classify, module_of, reason
+import errno
+
+from connectors.classify import Kind, answered_status, chain, classify, module_of, reason
 from lineage.errors import ConnectorError, PermanentConnectorError, TemporaryConnectorError
 
-__all__ = ["translate"]
+__all__ = ["certainly_not_delivered", "translate"]
 
 # librdkafka's errors that pass when the cluster comes back, whether or not it marks them
 # retriable (``KafkaError.name()``).
@@ -100,3 +102,25 @@ def _malformed(exc: BaseException) -> Kind | None:
     if isinstance(exc, ValueError | TypeError | LookupError | AttributeError):
         return PermanentConnectorError
     return None
+
+
+def certainly_not_delivered(exc: BaseException) -> bool:
+    """Did the send that raised ``exc`` certainly not deliver the event? True when the
+    receiver answered with an error status (``answered_status``, or urllib3's "too many
+    500 error responses" after its retries) or refused the connection; False for a
+    timeout, a reset connection or anything unknown (the event may have arrived)."""
+    for item in chain(exc):
+        if (status := answered_status(item)) is not None and status >= 300:
+            return True
+        if isinstance(item, ConnectionRefusedError) or getattr(item, "errno", None) == (
+            errno.ECONNREFUSED
+        ):
+            return True
+        urllib3 = module_of(item, "urllib3.exceptions", "HTTPError")
+        if urllib3 is not None and isinstance(item, urllib3.ResponseError):
+            return True
+        # urllib3's MaxRetryError keeps its cause as ``reason``; requests wraps it in args.
+        wrapped = [getattr(item, "reason", None), *(item.args[:1] if item.args else ())]
+        if any(isinstance(w, BaseException) and certainly_not_delivered(w) for w in wrapped):
+            return True
+    return False

@@ -45,6 +45,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.openlineage.errors import translate
+from connectors.openlineage.spoolfiles import atomic_write as _atomic_write
+from connectors.openlineage.spoolfiles import count_lines as _count_lines
+from connectors.openlineage.spoolfiles import describe as _describe
+from connectors.openlineage.spoolfiles import fsync_dir as _fsync_dir
+from connectors.openlineage.spoolfiles import last_byte as _last_byte
+from connectors.openlineage.spoolfiles import write_all as _write_all
 from lineage.errors import PermanentConnectorError
 
 __all__ = ["EventSpool", "ReplayReport", "Sender", "SpoolStatus"]
@@ -117,8 +123,12 @@ class _Record:
 class EventSpool:
     """A process-safe, crash-safe on-disk queue of undelivered events."""
 
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, folder: str | os.PathLike[str], *, fallback: str | os.PathLike[str] | None = None
+    ) -> None:
         self.folder = Path(folder)
+        # Where the emitter spools when ``folder`` cannot be written (read-only, full).
+        self.fallback = EventSpool(fallback) if fallback is not None else None
         # flock() is per open file: every acquisition opens its own descriptor, so threads
         # of one process exclude each other too; this lock just keeps them from queueing
         # up on the kernel.
@@ -138,20 +148,23 @@ class EventSpool:
             return []
         try:
             with self._thread_lock, self._locked("append.lock"):
-                path = self.folder / _EVENTS
-                seq = max(self._last_seq(path), self._read_state()["delivered"])
-                now = datetime.now(timezone.utc).isoformat()
-                lines: list[str] = []
-                numbers: list[int] = []
-                for event, sinks in items:
-                    seq += 1
-                    numbers.append(seq)
-                    record = {"seq": seq, "sinks": list(sinks), "spooled_at": now, "event": event}
-                    lines.append(json.dumps(record, separators=(",", ":"), default=str) + "\n")
-                self._append_lines(path, "".join(lines))
-                return numbers
+                return self._append_locked(items)
         except OSError as exc:
             raise translate(exc, "cannot spool events", file=str(self.folder)) from exc
+
+    def _append_locked(self, items: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> list[int]:
+        path = self.folder / _EVENTS
+        seq = max(self._last_seq(path), self._read_state()["delivered"])
+        now = datetime.now(timezone.utc).isoformat()
+        lines: list[str] = []
+        numbers: list[int] = []
+        for event, sinks in items:
+            seq += 1
+            numbers.append(seq)
+            record = {"seq": seq, "sinks": list(sinks), "spooled_at": now, "event": event}
+            lines.append(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+        self._append_lines(path, "".join(lines))
+        return numbers
 
     def _append_lines(self, path: Path, text: str) -> None:
         created = not path.exists()
@@ -394,10 +407,40 @@ class EventSpool:
         self._write_state(state)
         return 1
 
-    def quarantine(self, items: Sequence[tuple[Mapping[str, Any], str, str]]) -> None:
+    def quarantine(
+        self, items: Sequence[tuple[Mapping[str, Any], str, str]], *, token: str | None = None
+    ) -> None:
         """Put ``(event, sink, reason)`` straight into the uncertain file (an in-flight send
-        abandoned at exit: it may or may not have arrived)."""
-        self._add_entries(_UNCERTAIN, [_entry(*item) for item in items])
+        abandoned at exit: it may or may not have arrived); ``token`` marks the entries for
+        ``settle`` once the send's outcome is known after all."""
+        entries = [_entry(*item) for item in items]
+        self._add_entries(_UNCERTAIN, [{**e, "token": token} if token else e for e in entries])
+
+    def settle(self, token: str, owed: Sequence[str] = ()) -> bool:
+        """The abandoned send quarantined with ``token`` ended after all: drop its uncertain
+        entries, and when it certainly failed spool the event again for the ``owed`` sinks
+        (a pending record, first, so a crash half-way never loses it). False when it was
+        left uncertain: gone already, or a replay is running (it may be re-sending it)."""
+        try:
+            with self._thread_lock, self._locked("append.lock"):
+                fd = os.open(self.folder / "replay.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False
+                try:
+                    entries = self._entries(_UNCERTAIN)
+                    mine = [e for e in entries if e.get("token") == token]
+                    if not mine:
+                        return False
+                    if owed:
+                        self._append_locked([(mine[0]["event"], list(owed))])
+                    self._rewrite(self.folder / _UNCERTAIN, [e for e in entries if e not in mine])
+                    return True
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise translate(exc, "cannot settle an uncertain event", file=str(self.folder)) from exc
 
     def reject(self, items: Sequence[tuple[Mapping[str, Any], str, str]]) -> None:
         """Put ``(event, sink, reason)`` into the rejected file (a delivery the sink refused
@@ -551,50 +594,3 @@ def _load(raw: bytes) -> _Record | None:
 
 def _entry(event: Mapping[str, Any], sink: str, reason: str) -> dict[str, Any]:
     return {"seq": None, "sink": sink, "reason": reason, "event": event}
-
-
-def _last_byte(path: Path) -> bytes:
-    with open(path, "rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1)
-
-
-def _count_lines(path: Path) -> int:
-    try:
-        return sum(1 for raw in path.read_bytes().split(b"\n") if raw.strip())
-    except FileNotFoundError:
-        return 0
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: readers see the old or the new file, never a mix."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        _write_all(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` (one ``os.write`` may write less), then ``fsync``."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-    os.fsync(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # A rename or a new file is durable only once its folder's entry is on disk.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

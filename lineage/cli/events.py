@@ -14,16 +14,23 @@ Errors are ``LineageError``s, turned into one red line by ``lineage.cli.main``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
+from lineage.errors import LineageError
+from lineage.redact import redact_text
+
+_T = TypeVar("_T")
 
 __all__ = ["register"]
+
 
 def register(app: typer.Typer) -> None:
     """Add ``ingest`` and the ``events`` group (``replay``, ``status``) to ``app``."""
@@ -115,20 +122,30 @@ def replay(
 
     runtime = build_runtime(strict=True, register_atexit=False)
     sinks = {sink.name: sink for sink in runtime.sinks}
+    options: dict[str, Any] = {
+        "include_uncertain": include_uncertain,
+        "include_rejected": include_rejected,
+        "limit": limit,
+    }
     try:
-        report = runtime.spool.replay(
-            sinks,
-            include_uncertain=include_uncertain,
-            include_rejected=include_rejected,
-            limit=limit,
-        )
+        fallback = _fallback_report(runtime.spool, lambda s: s.replay(sinks, **options))
+        try:
+            report = runtime.spool.replay(sinks, **options)
+        except (LineageError, OSError) as exc:
+            if fallback is not None:
+                _print_pairs("replay (fallback spool)", fallback.to_dict())
+            _unusable(runtime.spool.folder, exc)
     finally:
         for sink in runtime.sinks:
             sink.close()
+    done = report.to_dict()
+    if fallback is not None:
+        done["fallback"] = fallback.to_dict()
     if output_format is OutputFormat.json:
-        write_json(report.to_dict())
+        write_json(done)
     else:
-        _print_pairs("replay", report.to_dict())
+        _print_pairs("replay", done)
+    report.error = report.error or (fallback.error if fallback is not None else None)
     if report.error is not None:
         stderr.print(f"[red]replay stopped:[/] {report.error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
@@ -143,12 +160,47 @@ def status(
     from lineage.run.wiring import build_runtime
 
     runtime = build_runtime(strict=True, register_atexit=False)
-    found = runtime.spool.status().to_dict()
+    spare = _fallback_report(runtime.spool, lambda s: s.status())
+    where = str(getattr(runtime.spool.fallback, "folder", ""))
+    try:
+        found = runtime.spool.status().to_dict()
+    except (LineageError, OSError) as exc:
+        if spare is not None:
+            _print_pairs("fallback spool", spare.to_dict() | {"spool": where})
+        _unusable(runtime.spool.folder, exc)
     found["spool"] = str(runtime.spool.folder)
+    if spare is not None:  # events the jobs could not keep in the project's spool
+        found["fallback"] = spare.to_dict() | {"spool": where}
     if output_format is OutputFormat.json:
         write_json(found)
     else:
         _print_pairs("spool", found)
+
+
+def _fallback_report(spool: Any, call: Callable[[Any], _T]) -> _T | None:
+    """``call(fallback spool)`` when the fallback spool holds events (else None); an
+    unusable fallback is one red line and exit 1."""
+    fallback = spool.fallback
+    if fallback is None or not fallback.folder.is_dir():
+        return None
+    try:
+        waiting = fallback.status()
+        if not (waiting.pending or waiting.uncertain or waiting.rejected):
+            return None
+        return call(fallback)
+    except (LineageError, OSError) as exc:
+        _unusable(fallback.folder, exc)
+
+
+def _unusable(folder: Path, exc: BaseException) -> NoReturn:
+    """An unusable spool folder: one red line, exit 1 (no traceback)."""
+    line = escape(redact_text(" ".join(str(exc).split())))
+    stderr.print(
+        f"[red]error:[/] the spool {escape(str(folder))} cannot be used: {line}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(1)
 
 
 def _print_pairs(title: str, values: dict[str, Any]) -> None:

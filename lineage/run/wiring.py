@@ -37,6 +37,7 @@ from connectors.openlineage.sinks import (
     openlineage_configured,
 )
 from connectors.openlineage.spool import EventSpool
+from connectors.openlineage.spoolfiles import fallback_folder
 from lineage.errors import LineageError
 from lineage.model import SqlContext
 
@@ -120,7 +121,9 @@ def build_runtime(
         or settings.namespace
         or _DEFAULT_JOB_NAMESPACE
     )
-    spool = EventSpool(spool_dir or config.layout.spool)
+    folder = spool_dir or config.layout.spool
+    # An unwritable project spool (read-only, full): the emitter falls back to the cache.
+    spool = EventSpool(folder, fallback=fallback_folder(folder))
     events_dir: Path | None = None
     if sinks is None:
         chosen, events_dir = default_sinks(config)
