@@ -365,7 +365,7 @@ class RenderScope(Internal):
             "schema": schema,
             "fromjson": lambda s, default=None: _safe(json.loads, s, default),
             "tojson": lambda v, sort_keys=False: json.dumps(v, sort_keys=sort_keys, default=str),
-            "fromyaml": lambda s, default=None: _safe(yaml.safe_load, s, default),
+            "fromyaml": lambda s, default=None: _safe(_load_yaml, s, default),
             "toyaml": lambda v, sort_keys=False: yaml.safe_dump(v, sort_keys=sort_keys),
             "zip": lambda *a: list(zip(*a, strict=False)),
             "set": lambda v: set(v),
@@ -450,6 +450,13 @@ class _RelationApi:
     def create(self, database: Any = None, schema: Any = None, identifier: Any = None,
                type: Any = None, **kwargs: Any) -> Relation:
         return Relation.create(database, schema, identifier, type, dialect=self._dialect)
+
+
+def _load_yaml(text: Any) -> Any:
+    # Aliases measured before they are expanded (a "billion laughs" gives the default).
+    from parsers.dbt.project import load_yaml  # project -> jinja -> context
+
+    return load_yaml(text) if isinstance(text, str) else yaml.safe_load(text)
 
 
 def _safe(function: Callable[[Any], Any], value: Any, default: Any) -> Any:

@@ -49,7 +49,7 @@ from parsers.dbt.context import (
 )
 from parsers.dbt.literal_template import FastTemplate
 from parsers.dbt.relation import Column, CompileProblem, Relation
-from parsers.dbt.sandbox import DbtSandbox, Internal
+from parsers.dbt.sandbox import BudgetExceeded, DbtSandbox, Internal, RenderBudget, metered
 from parsers.sql.files import find_files
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "FastTemplate",
     "ModelConfig",
     "RecordingResolver",
+    "RenderBudget",
     "RenderError",
     "RenderResult",
     "Resolver",
@@ -156,8 +157,10 @@ def render_value(
         "target": (target or Target()).as_context(),
     }
     try:
-        return str(environment.from_string(text).render(context))
-    except (TemplateSyntaxError, UndefinedError, CompileProblem, TypeError) as exc:
+        with metered(RenderBudget()):
+            return str(environment.from_string(text).render(context))
+    except (TemplateSyntaxError, UndefinedError, CompileProblem, TypeError, BudgetExceeded,
+            OverflowError) as exc:
         raise RenderError(_describe(exc)) from exc
 
 
@@ -201,8 +204,10 @@ class DbtJinja(Internal):
         vars: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
         docs: Mapping[str, str] | None = None,
+        budget: RenderBudget | None = None,
     ) -> None:
         self.project_name = project_name
+        self.budget = budget or RenderBudget()
         self.target = target or Target()
         self.dialect = dialect
         self.vars = dict(vars or {})
@@ -342,13 +347,30 @@ class DbtJinja(Internal):
         Raises:
             RenderError: the template fails; ``line`` is the line in ``file``.
         """
+        with metered(self.budget):
+            sql, calls, notes = self._render(
+                template, file, source, resolver, node, config, this, incremental, parse_only
+            )
+        limit = self.budget.max_output_bytes
+        if limit is not None and len(sql) > limit:
+            raise RenderError(
+                f"the rendered model has {len(sql)} characters, past the budget of {limit}",
+                file=file,
+            )
+        return RenderResult(sql, calls, notes)
+
+    def _render(
+        self, template: Template | FastTemplate, file: str, source: str | None,
+        resolver: Resolver | None, node: Mapping[str, Any] | None, config: ModelConfig | None,
+        this: Relation | None, incremental: bool, parse_only: bool,
+    ) -> tuple[str, dict[str, Any], list[ParseIssue]]:
         config = config if config is not None else ModelConfig()
         scope = RenderScope(self, file, resolver, config, node or {}, this, incremental, parse_only)
         if isinstance(template, FastTemplate):
             calls = dict(config.calls)
             try:
                 sql = template.render(scope.context, scope.set_line, self.environment)
-                return RenderResult(sql, dict(config.calls), scope.notes)
+                return sql, dict(config.calls), scope.notes
             except Exception:
                 # Let jinja2 render it again: its error carries the line of the model.
                 config.calls = calls
@@ -358,12 +380,29 @@ class DbtJinja(Internal):
         else:
             compiled = template
         try:
-            sql = compiled.render(scope.context)
+            sql = self._generate(compiled, scope.context)
         except MacroReturn as ret:
             sql = "" if ret.value is None else str(ret.value)
         except Exception as exc:
             raise self._error(exc, file, source) from exc
-        return RenderResult(sql, dict(config.calls), scope.notes)
+        return sql, dict(config.calls), scope.notes
+
+    def _generate(self, compiled: Template, context: Mapping[str, Any]) -> str:
+        """``compiled.render(context)``, stopping once the output passes its budget."""
+        limit = self.budget.max_output_bytes
+        parts: list[str] = []
+        size = 0
+        try:
+            for part in compiled.root_render_func(compiled.new_context(dict(context))):
+                size += len(part)
+                if limit is not None and size > limit:
+                    raise BudgetExceeded(
+                        f"the rendered model passed the budget of {limit} characters"
+                    )
+                parts.append(part)
+        except Exception:
+            self.environment.handle_exception()
+        return "".join(parts)
 
     def call_macro(
         self,
@@ -385,7 +424,8 @@ class DbtJinja(Internal):
             raise RenderError(f"macro {name!r} is not defined", file=file)
         try:
             try:
-                return macro(*args, **kwargs)
+                with metered(self.budget):
+                    return macro(*args, **kwargs)
             except Exception:
                 self.environment.handle_exception()
         except Exception as exc:
@@ -401,7 +441,8 @@ class DbtJinja(Internal):
         scope = RenderScope(self, file, resolver, ModelConfig(), {}, None, False, False)
         try:
             function = self.environment.compile_expression(expression)
-            return function(**scope.context)
+            with metered(self.budget):
+                return function(**scope.context)
         except Exception as exc:
             raise self._error(exc, file, None) from exc
 
@@ -463,6 +504,8 @@ def _describe(exc: BaseException) -> str:
         return f"Jinja syntax error: {exc.message}"
     if isinstance(exc, SecurityError):
         return f"refused by the sandbox (a scan runs no project code): {exc}"
+    if isinstance(exc, BudgetExceeded):
+        return f"render budget exceeded: {exc}"
     return f"{type(exc).__name__}: {exc}"
 
 

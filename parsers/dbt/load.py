@@ -28,6 +28,7 @@ from parsers.dbt.batch import NodeSpec, build_batch
 from parsers.dbt.manifest import read_manifest
 from parsers.dbt.project import read_project
 from parsers.dbt.render import render_project
+from parsers.dbt.sandbox import RenderBudget
 
 __all__ = ["load_dbt_project"]
 
@@ -45,6 +46,7 @@ def load_dbt_project(
     incremental: bool = False,
     use_manifest: bool = True,
     context: SqlContext | None = None,
+    budget: RenderBudget | None = None,
 ) -> LineageBatch:
     """Read a dbt project into a ``LineageBatch`` (``observed_by="parser"``).
 
@@ -63,6 +65,8 @@ def load_dbt_project(
         use_manifest: read ``target/manifest.json`` when present (else always render).
         context: dialect, namespace, database and schema as one value (its defaults are
             the target's database and schema); the loose arguments, when given, win.
+        budget: what rendering one model may cost (time, loop items, output size);
+            default: ``RenderBudget()``. A model past it is that model's issue.
 
     Returns:
         The datasets, jobs, column edges and issues of the project.
@@ -82,7 +86,8 @@ def load_dbt_project(
         if found is not None:
             nodes, used_dialect = found
     if nodes is None:
-        nodes = render_project(project, cli_vars=vars, incremental=incremental, issues=issues)
+        nodes = render_project(project, cli_vars=vars, incremental=incremental, issues=issues,
+                               budget=budget)
     # Read as dbt builds it: the dialect of the profile or manifest, the target's names.
     built = SqlContext(used_dialect, asked.namespace, project.target.database,
                        project.target.schema)

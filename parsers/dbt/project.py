@@ -25,12 +25,15 @@ from parsers.sql.files import find_files
 
 __all__ = [
     "ADAPTER_DIALECTS",
+    "MAX_YAML_ALIAS_NODES",
     "DbtProject",
     "Properties",
+    "YamlAliasBomb",
     "canonical_json",
     "data_tests",
     "folder_config",
     "freshness_of",
+    "load_yaml",
     "mapping",
     "merge_config",
     "owners_of",
@@ -65,6 +68,10 @@ _TEST_CONFIG_KEYS = frozenset({
 })
 # libyaml's loader when built in: properties files of big projects load ten times faster.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Nodes that aliases may add to a YAML document once expanded: real anchors (a shared
+#: config block reused a few dozen times) stay far below; a "billion laughs" file of nine
+#: nested anchors expands to 10**9 and would hang whatever walks the loaded value.
+MAX_YAML_ALIAS_NODES = 100_000
 # Profile keys never exposed to templates: the names lineage.redact knows (pass, pwd,
 # api_key ...) plus any key holding one of these words (keyfile_json, private_key_path).
 _SECRET_WORDS = ("password", "secret", "token", "private_key", "keyfile", "passphrase")
@@ -97,7 +104,13 @@ def read_yaml(path: Path, root: Path) -> tuple[Any, ParseIssue | None]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, ParseIssue(f"cannot read file: {exc}", file=rel)
     try:
-        return yaml.load(text, Loader=_LOADER), None
+        return load_yaml(text), None
+    except YamlAliasBomb as exc:
+        mark = exc.node.start_mark
+        lines = text.splitlines()
+        line_text = lines[mark.line].strip()[:200] if mark.line < len(lines) else None
+        message = f"{exc}; the file was not loaded"
+        return None, ParseIssue(message, mark.line + 1, mark.column + 1, line_text, file=rel)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -110,6 +123,66 @@ def read_yaml(path: Path, root: Path) -> tuple[Any, ParseIssue | None]:
         text_line = text.splitlines()[line - 1].strip() if line and line <= len(
             text.splitlines()) else None
         return None, ParseIssue(f"invalid YAML: {problem}", line, column, text_line, file=rel)
+
+
+class YamlAliasBomb(yaml.YAMLError):
+    """A document whose aliases expand beyond ``MAX_YAML_ALIAS_NODES``, or contain
+    themselves: refused, since whatever walks the loaded value would never finish."""
+
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML document, with the fast loader; aliases are measured before construction.
+
+    Raises:
+        YamlAliasBomb: the aliases expand past ``MAX_YAML_ALIAS_NODES`` nodes.
+        yaml.YAMLError: the text is not valid YAML.
+    """
+    if "&" not in text:  # no anchor, no alias: the fast path
+        return yaml.load(text, Loader=_LOADER)
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set(), [0])
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(
+    node: yaml.Node, sizes: dict[int, int], open_nodes: set[int], through_aliases: list[int]
+) -> int:
+    """Nodes under ``node`` once every alias is expanded; counts what aliases add."""
+    key = id(node)
+    known = sizes.get(key)
+    if known is not None:  # a node met again is an alias: its whole subtree is copied
+        through_aliases[0] += known
+        if through_aliases[0] > MAX_YAML_ALIAS_NODES:
+            raise YamlAliasBomb(
+                f"YAML aliases expand to more than {MAX_YAML_ALIAS_NODES} nodes", node
+            )
+        return known
+    if key in open_nodes:
+        raise YamlAliasBomb("YAML alias refers to a node that contains it", node)
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        open_nodes.add(key)
+        for child in node.value:
+            size += _expanded_size(child, sizes, open_nodes, through_aliases)
+        open_nodes.discard(key)
+    elif isinstance(node, yaml.MappingNode):
+        open_nodes.add(key)
+        for pair in node.value:
+            for child in pair:
+                size += _expanded_size(child, sizes, open_nodes, through_aliases)
+        open_nodes.discard(key)
+    sizes[key] = size
+    return size
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -43,6 +43,7 @@ from parsers.dbt.project import (
     read_yaml,
 )
 from parsers.dbt.relation import Column, CompileProblem, Relation
+from parsers.dbt.sandbox import RenderBudget
 from parsers.sql.files import find_files
 
 __all__ = ["ProjectRenderer", "load_packages", "render_project"]
@@ -102,11 +103,12 @@ def render_project(
     cli_vars: Mapping[str, Any] | None,
     incremental: bool,
     issues: list[ParseIssue],
+    budget: RenderBudget | None = None,
 ) -> list[NodeSpec]:
     """The nodes of ``project`` (models, seeds, snapshots, sources), ready for
     ``build_batch``; problems are appended to ``issues``."""
     renderer = ProjectRenderer(project, cli_vars=cli_vars, incremental=incremental,
-                               issues=issues)
+                               issues=issues, budget=budget)
     return renderer.nodes()
 
 
@@ -114,7 +116,8 @@ class ProjectRenderer:
     """Renders one project's models; also the ``Resolver`` of their second pass."""
 
     def __init__(self, project: DbtProject, *, cli_vars: Mapping[str, Any] | None,
-                 incremental: bool, issues: list[ParseIssue]) -> None:
+                 incremental: bool, issues: list[ParseIssue],
+                 budget: RenderBudget | None = None) -> None:
         self.project = project
         self.incremental = incremental
         self.issues = issues
@@ -124,7 +127,7 @@ class ProjectRenderer:
                                                  issues)
         self.jinja = DbtJinja(
             project_name=project.name, target=project.target, dialect=project.dialect,
-            vars=project_vars(project, cli_vars), docs=self.props.docs,
+            vars=project_vars(project, cli_vars), docs=self.props.docs, budget=budget,
         )
         issues.extend(load_packages(project, self.jinja))
         issues.extend(self.jinja.load_macros(project.root, project.macro_paths))

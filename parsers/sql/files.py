@@ -25,7 +25,13 @@ import yaml
 
 from lineage.errors import ConfigError, InputError
 from lineage.model import ParseIssue, ScriptLineage, SqlContext, StatementKind, StatementLineage
-from parsers.sql.parse import DEFAULT_MAX_DEPTH, lookup_script, parse_sql, store_script
+from parsers.sql.parse import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_STATEMENT_BYTES,
+    lookup_script,
+    parse_sql,
+    store_script,
+)
 from parsers.sql.schema import SchemaRegistry
 
 __all__ = ["ScanOptions", "collect_sql_files", "find_files", "load_schema_file", "scan_sql"]
@@ -36,11 +42,12 @@ STDIN = "-"
 @dataclass(frozen=True)
 class ScanOptions:
     """How to read the SQL: its context (dialect, namespace, name defaults), known schemas
-    and the nesting beyond which a statement is refused (see ``parse_sql``)."""
+    and the nesting and size beyond which a statement is refused (see ``parse_sql``)."""
 
     context: SqlContext = field(default_factory=SqlContext)
     schema: Mapping[str, Any] | None = None
     max_depth: int | None = DEFAULT_MAX_DEPTH
+    max_statement_bytes: int | None = DEFAULT_MAX_STATEMENT_BYTES
 
     @property
     def dialect(self) -> str | None:
@@ -210,6 +217,7 @@ def _scan_one(
             file=label,
             context=options.context,
             max_depth=options.max_depth,
+            max_statement_bytes=options.max_statement_bytes,
         )
     except (MemoryError, RecursionError) as exc:
         # parse_sql already contains both per statement; this is for the file as a whole.
