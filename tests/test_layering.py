@@ -6,9 +6,11 @@ other test has imported the rest of the project.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +69,31 @@ def test_lineage_job_and_run_work_whatever_was_imported_first(
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          cwd=str(tmp_path))
     assert out.stdout.strip() == "ok", out.stderr
+
+
+# DESIGN.md ("Layout"): spokes import only these modules of ``lineage``, never each other.
+CORE = {"model", "errors", "views", "graph", "catalog", "contracts", "checks", "drift"}
+SPOKES = ("parsers", "connectors", "docs_site")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _project_imports(path: Path) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+    return found
+
+
+def test_spokes_import_only_the_core_modules_design_names() -> None:
+    crossing = []
+    for spoke in SPOKES:
+        for path in sorted((REPO / spoke).rglob("*.py")):
+            for line, name in _project_imports(path):
+                top, _, rest = name.partition(".")
+                foreign_spoke = top in SPOKES and top != spoke
+                if (top == "lineage" and rest.split(".")[0] not in CORE) or foreign_spoke:
+                    crossing.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+    assert crossing == []

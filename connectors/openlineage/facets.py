@@ -19,8 +19,7 @@ import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lineage.model import ColumnLineage, DatasetId, InputField, Schema
-from lineage.redact import redact_text
+from lineage.model import ColumnLineage, DatasetId, InputField, Schema, redact_text
 
 __all__ = [
     "CUSTOM_FACET_SCHEMAS",
@@ -307,7 +306,7 @@ def dataset_entry(dataset: DatasetId) -> dict[str, Any]:
 def scrub_secrets(text: str) -> str:
     """``text`` with passwords, tokens and credentials replaced by ``***``.
 
-    The rules are ``lineage.redact``'s, shared with the catalog and the CLI, so an event
+    The rules are ``lineage.model``'s redaction's, shared with the catalog and the CLI, so an event
     masks exactly what an error line does.
 
     >>> scrub_secrets("postgresql://etl:hunter2@db:5432/dwh")

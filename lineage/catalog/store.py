@@ -38,8 +38,7 @@ from lineage.catalog.read import SchemaVersion
 from lineage.catalog.sql import WRITE_OPTION, make_sqlite_folder, sqlite_engine, utc
 from lineage.catalog.write import WritePlan, WriteSummary, write_plan
 from lineage.errors import CatalogError
-from lineage.model import ColumnEdge, Dataset, DatasetId, Job, LineageBatch
-from lineage.redact import redact_url
+from lineage.model import ColumnEdge, Dataset, DatasetId, Job, LineageBatch, redact_url
 from lineage.views import CheckResult, CheckStatus, MetricPoint, RunRecord, RunState
 
 __all__ = [
@@ -67,7 +66,7 @@ _WRITE_ATTEMPTS = 3  # a concurrent writer inserting the same new rows: retry th
 def mask_url(url: str) -> str:
     """``url`` with any password replaced by ``***`` (for messages, logs and reports).
 
-    ``lineage.redact`` rules: also a password holding ``/`` or ``@`` and secret query
+    ``lineage.model``'s redaction rules: also a password holding ``/`` or ``@`` and secret query
     parameters (``?password=...``), which SQLAlchemy's own rendering keeps.
     """
     return redact_url(url)

@@ -16,7 +16,7 @@ from rich.markup import escape
 from lineage.cli import events, graph, push, scan
 from lineage.cli.options import stderr
 from lineage.errors import LineageError
-from lineage.redact import redact_text
+from lineage.model import redact_text
 
 __all__ = ["app", "main"]
 

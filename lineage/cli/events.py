@@ -25,7 +25,7 @@ from rich.table import Table
 
 from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
 from lineage.errors import LineageError
-from lineage.redact import redact_text
+from lineage.model import redact_text
 
 _T = TypeVar("_T")
 

@@ -17,8 +17,7 @@ from typing import Any
 import yaml
 
 from lineage.errors import ConfigError
-from lineage.model import DataTest, Freshness, ParseIssue
-from lineage.redact import is_secret_key
+from lineage.model import DataTest, Freshness, ParseIssue, is_secret_key
 from parsers.dbt.detect import is_dbt_project
 from parsers.dbt.jinja import RenderError, Target, extract_blocks, render_value
 from parsers.sql.files import find_files
@@ -72,7 +71,7 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: config block reused a few dozen times) stay far below; a "billion laughs" file of nine
 #: nested anchors expands to 10**9 and would hang whatever walks the loaded value.
 MAX_YAML_ALIAS_NODES = 100_000
-# Profile keys never exposed to templates: the names lineage.redact knows (pass, pwd,
+# Profile keys never exposed to templates: the names lineage.model.is_secret_key knows (pass, pwd,
 # api_key ...) plus any key holding one of these words (keyfile_json, private_key_path).
 _SECRET_WORDS = ("password", "secret", "token", "private_key", "keyfile", "passphrase")
 

@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Any
 
 from lineage.model import LineageBatch, ParseIssue, StatementLineage
-from lineage.version import __version__
 from parsers.sql.parse import export_cache, import_cache
 
 __all__ = ["BatchCache", "ParseCache", "project_fingerprint"]
@@ -66,11 +65,16 @@ _Entry = tuple[_Key, tuple[StatementLineage, ...]]
 _Summary = tuple[tuple[int, int, int], tuple[ParseIssue, ...]]
 
 
+# The installed distribution's version keys the files (read from its metadata, as
+# sqlglot's is): an upgraded Silverline never reads an older one's results.
+_SILVERLINE = version("silverline")
+
+
 class ParseCache:
     """Load and save ``parsers.sql``'s script cache in one folder."""
 
     def __init__(self, folder: Path) -> None:
-        self.path = folder / f"sql-lineage-{__version__}-sqlglot-{version('sqlglot')}.json"
+        self.path = folder / f"sql-lineage-{_SILVERLINE}-sqlglot-{version('sqlglot')}.json"
         self._loaded = 0
         self._done = False
 
@@ -137,8 +141,8 @@ class BatchCache:
 
     def __init__(self, folder: Path, project: Path) -> None:
         key = hashlib.blake2b(str(project.resolve()).encode(), digest_size=8).hexdigest()
-        self.path = folder / f"dbt-{key}-{__version__}.json"
-        self.summary_path = folder / f"dbt-{key}-{__version__}.summary.json"
+        self.path = folder / f"dbt-{key}-{_SILVERLINE}.json"
+        self.summary_path = folder / f"dbt-{key}-{_SILVERLINE}.summary.json"
 
     def load(self, fingerprint: str) -> LineageBatch | None:
         """The saved batch, if it was built from exactly this ``fingerprint``."""

@@ -8,7 +8,7 @@ secret keyword (sqlglot's tree where it names the node: ``exp.Credentials``, a
 ``CopyParameter`` or ``Property`` keyed ``AWS_SECRET_KEY``...; the tokens for statements
 kept as an opaque ``Command``) becomes ``'***'``; other strings lose their
 ``password=...`` parts (dblink connection strings); text that does not even tokenize goes
-through ``lineage.redact.redact_text``. A fast pre-check keeps ordinary statements free.
+through ``lineage.model.redact_text``. A fast pre-check keeps ordinary statements free.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
-from lineage.model import ParseIssue, StatementLineage
-from lineage.redact import MASK, SQL_SECRET_KEYWORDS, redact_text
+from lineage.model import MASK, SQL_SECRET_KEYWORDS, ParseIssue, StatementLineage, redact_text
 from parsers.sql.split import StatementText
 
 __all__ = ["redact_statement"]

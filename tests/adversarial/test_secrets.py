@@ -1,6 +1,6 @@
 """Secrets never leave the machine: every shape in, the secret nowhere out.
 
-One table of secret shapes runs through the text rules (``lineage.redact``, which the
+One table of secret shapes runs through the text rules (``lineage.model``'s redaction, which the
 OpenLineage scrubber, the catalog's ``mask_url`` and the CLI's error line use), one table
 of SQL statements through ``parse_sql`` (the statement text the catalog, the cache,
 OpenLineage and DataHub receive), and one scan end to end: catalog bytes, JSON output
@@ -20,7 +20,7 @@ from connectors.openlineage.facets import error_message_facet, scrub_secrets, sq
 from lineage.catalog.store import Catalog, mask_url
 from lineage.cli import app
 from lineage.cli.app import main
-from lineage.redact import is_secret_key, redact_mapping, redact_text, redact_url
+from lineage.model import is_secret_key, redact_mapping, redact_text, redact_url
 from parsers.sql.parse import clear_cache, parse_sql
 
 runner = CliRunner()
