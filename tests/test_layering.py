@@ -43,7 +43,9 @@ def test_core_and_sql_parser_load_no_connector_and_no_dbt(statement: str) -> Non
 
 def test_importing_lineage_model_loads_only_the_vocabulary() -> None:
     assert _loaded_after("import lineage.model") == [
-        "lineage", "lineage.errors", "lineage.model", "lineage.version"
+        "lineage", "lineage.errors", "lineage.model", "lineage.model.naming",
+        "lineage.model.observed", "lineage.model.redaction", "lineage.model.vocabulary",
+        "lineage.version",
     ]
 
 

@@ -29,10 +29,9 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from lineage.model import DatasetId, Field, Schema, SqlContext
+from lineage.model import OBJECT_STORE_SCHEMES, DatasetId, Field, Schema, SqlContext, namespace_of
 
 __all__ = [
     "FrameFacts",
@@ -40,23 +39,10 @@ __all__ = [
     "frame_facts",
     "is_frame",
     "names_with",
-    "namespace_of",
     "resolve_dataset",
 ]
 
-_OBJECT_STORES = {"s3", "s3a", "s3n", "gs", "gcs", "abfss", "abfs", "wasbs", "wasb", "hdfs", "oss"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*){0,2}$")
-_DEFAULT_PORTS = {
-    "postgres": 5432,
-    "redshift": 5439,
-    "mysql": 3306,
-    "mariadb": 3306,
-    "mssql": 1433,
-    "oracle": 1521,
-    "trino": 8080,
-    "clickhouse": 8123,
-}
-_SCHEMES = {"postgresql": "postgres", "mariadb": "mysql"}
 _MAX_NULL_COUNT_CELLS = 50_000_000  # beyond this, counting nulls is no longer cheap
 
 
@@ -104,33 +90,6 @@ def resolve_dataset(
     )
 
 
-def namespace_of(bind: Any) -> tuple[str, str | None]:
-    """``(namespace, database)`` of a SQLAlchemy engine, connection or URL.
-
-    >>> namespace_of("postgresql+psycopg://etl:secret@db.example.com/dwh")
-    ('postgres://db.example.com:5432', 'dwh')
-    """
-    from sqlalchemy.engine import make_url
-
-    url = getattr(bind, "url", None) or getattr(getattr(bind, "engine", None), "url", None)
-    url = make_url(url if url is not None else str(bind))
-    backend = url.get_backend_name()
-    scheme = _SCHEMES.get(backend, backend)
-    database = url.database
-    if scheme in ("duckdb", "sqlite"):
-        if not database or database == ":memory:":
-            return f"{scheme}://:memory:", "memory"
-        path = Path(database).expanduser().resolve()
-        return f"{scheme}://{path}", path.stem
-    if scheme == "snowflake":
-        return f"snowflake://{(url.host or '').lower()}", database
-    if scheme == "bigquery":
-        return "bigquery", url.host or database
-    port = url.port or _DEFAULT_PORTS.get(scheme)
-    authority = f"{url.host or 'localhost'}:{port}" if port else (url.host or "localhost")
-    return f"{scheme}://{authority}", database
-
-
 def names_with(defaults: SqlContext, namespace: Any) -> SqlContext:
     """``defaults`` in a job's ``namespace=``: text, or an engine naming its database too."""
     if namespace is None:
@@ -147,7 +106,7 @@ def _from_name(name: str, defaults: SqlContext) -> DatasetId:
         raise TypeError("an empty dataset name")
     if "://" in text:
         scheme, rest = text.split("://", 1)
-        if scheme.lower() in _OBJECT_STORES or scheme.lower() == "file":
+        if scheme.lower() in OBJECT_STORE_SCHEMES or scheme.lower() == "file":
             from parsers.sql.names import location_dataset  # sqlglot: loaded when needed
 
             return location_dataset(text, defaults.dataset_namespace)

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 
 from lineage.config import OpenLineageSection, ProjectConfig
-from lineage.model import DatasetId, Field, Schema, SqlContext
+from lineage.model import DatasetId, Field, Schema, SqlContext, namespace_of
 from lineage.run import configure, current_run, flush, job, reset, run
-from lineage.run.datasets import frame_facts, namespace_of, resolve_dataset
+from lineage.run.datasets import frame_facts, resolve_dataset
 from tests.lineage.run.test_support import ValidatingSink, events
 
 __all__ = ["events"]
