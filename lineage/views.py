@@ -17,7 +17,16 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lineage.model import ColumnId, Dataset, DatasetId, DatasetKind, Freshness
+from lineage.model import (
+    ColumnId,
+    Dataset,
+    DatasetId,
+    DatasetKind,
+    FileLayout,
+    Finding,
+    Freshness,
+    LiveTable,
+)
 
 if TYPE_CHECKING:  # the catalog returns these models: it need not load networkx for them
     from lineage.graph import LineageGraph
@@ -27,7 +36,9 @@ __all__ = [
     "CheckStatus",
     "ColumnView",
     "DatasetView",
+    "LayoutView",
     "MetricPoint",
+    "ObservedSchema",
     "RunRecord",
     "RunState",
     "describe_dataset",
@@ -132,6 +143,46 @@ class CheckResult:
     def __post_init__(self) -> None:
         if not self.native_status:
             object.__setattr__(self, "native_status", self.status.value)
+
+
+@dataclass(frozen=True)
+class ObservedSchema:
+    """The latest live schema of a dataset: what an introspection found, and when."""
+
+    table: LiveTable
+    version: int  # numbered per observer from 1
+    observed_by: str  # "warehouse:postgres://db:5432/dwh", "files:s3://lake/bronze"
+    observed_at: datetime
+    fingerprint: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.table.schema_facts(),
+            "version": self.version,
+            "observed_by": self.observed_by,
+            "observed_at": self.observed_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class LayoutView:
+    """The file layout of a bronze dataset as last observed, and what it showed."""
+
+    layout: FileLayout
+    findings: tuple[Finding, ...]
+    observed_by: str
+    observed_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.layout.to_dict(),
+            "file_count": self.layout.file_count,
+            "total_bytes": self.layout.total_bytes,
+            "row_count": self.layout.row_count,
+            "findings": [f.to_dict() for f in self.findings],
+            "observed_by": self.observed_by,
+            "observed_at": self.observed_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True)

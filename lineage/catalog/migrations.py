@@ -8,7 +8,9 @@ Versions:
 3. ``sync_state``: the fingerprints of project scans move there from ``push_state``,
    where they were kept as a fake ``("project", "batch")`` aspect of a ``scan:...`` target;
 4. unique keys on metric points and check results (dataset, name or check, column, run,
-   time; NULL column and run coalesced to ``''``), duplicates removed first.
+   time; NULL column and run coalesced to ``''``), duplicates removed first;
+5. live schemas: ``schema_versions.facts`` and its time index, ``datasets.schema_source``,
+   the ``dataset_layouts`` and ``profiles`` tables.
 
 A later change adds a step to ``MIGRATIONS`` (from version N to N+1) and raises
 ``CURRENT_VERSION``; opening an older catalog applies the missing steps in order, in one
@@ -29,7 +31,7 @@ from lineage.errors import CatalogError
 __all__ = ["CURRENT_VERSION", "MIGRATIONS", "prepare"]
 
 #: The schema version of the tables in ``lineage.catalog.tables``.
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a catalog from version n to n + 1. Each step
 #: runs inside the opening transaction; the version row is updated after it.
@@ -91,9 +93,26 @@ def _add_point_keys(conn: Connection) -> None:
         conn.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({key})"))
 
 
+def _add_live_schemas(conn: Connection) -> None:
+    """Version 4 -> 5: what introspection and profiling record beside documented schemas
+    (each part skipped where it is there already)."""
+    for table, column in (("schema_versions", "facts"), ("datasets", "schema_source")):
+        if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} TEXT"))
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_schema_versions_dataset_time "
+            "ON schema_versions (dataset_id, observed_at)"
+        )
+    )
+    cs.dataset_layouts.create(conn, checkfirst=True)
+    cs.profiles.create(conn, checkfirst=True)
+
+
 MIGRATIONS[1] = _add_push_state
 MIGRATIONS[2] = _move_scan_fingerprints
 MIGRATIONS[3] = _add_point_keys
+MIGRATIONS[4] = _add_live_schemas
 
 
 def prepare(engine: Engine, url: str, reason: Callable[[BaseException], str]) -> None:

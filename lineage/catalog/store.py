@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -31,15 +32,32 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 
-from lineage.catalog import read, sync
+from lineage.catalog import live, read, sync
 from lineage.catalog import runs as history
 from lineage.catalog.migrations import CURRENT_VERSION, MIGRATIONS, prepare
 from lineage.catalog.read import SchemaVersion
 from lineage.catalog.sql import WRITE_OPTION, make_sqlite_folder, sqlite_engine, utc
 from lineage.catalog.write import WritePlan, WriteSummary, write_plan
 from lineage.errors import CatalogError
-from lineage.model import ColumnEdge, Dataset, DatasetId, Job, LineageBatch, redact_url
-from lineage.views import CheckResult, CheckStatus, MetricPoint, RunRecord, RunState
+from lineage.model import (
+    ColumnEdge,
+    Dataset,
+    DatasetId,
+    DatasetProfile,
+    Job,
+    LineageBatch,
+    Observation,
+    redact_url,
+)
+from lineage.views import (
+    CheckResult,
+    CheckStatus,
+    LayoutView,
+    MetricPoint,
+    ObservedSchema,
+    RunRecord,
+    RunState,
+)
 
 __all__ = [
     "CATALOG_URL_ENV",
@@ -333,6 +351,46 @@ class Catalog:
         """Check results, oldest first (of one dataset when given)."""
         with self._transaction("read check results") as conn:
             return history.read_check_results(conn, dataset)
+
+    # -- live schemas: introspections, file layouts, profiles -----------------------------
+
+    def record_observation(
+        self, observation: Observation, *, observed_by: str, observed_at: datetime | None = None
+    ) -> live.ObservationSummary:
+        """Record what an introspection found, in one transaction.
+
+        ``observed_by`` names the observer (``"warehouse:<url>"``, ``"files:<root>"``);
+        versions are numbered per observer. An unchanged table adds no schema version, an
+        unchanged layout no metric point; a documented schema is never replaced.
+        """
+        with self._transaction("record an observation", write=True) as conn:
+            return live.record_observation(conn, observation, observed_by, _when(observed_at))
+
+    def live_schema(self, dataset: DatasetId) -> ObservedSchema | None:
+        """The newest live schema of ``dataset`` (any observer), or None."""
+        with self._transaction("read a live schema") as conn:
+            return live.live_schema(conn, dataset)
+
+    def live_schemas(self) -> dict[DatasetId, ObservedSchema]:
+        """The newest live schema of every dataset that was ever introspected."""
+        with self._transaction("read live schemas") as conn:
+            return live.live_schemas(conn)
+
+    def layout(self, dataset: DatasetId) -> LayoutView | None:
+        """The last observed file layout of a bronze dataset, or None."""
+        with self._transaction("read a file layout") as conn:
+            return live.read_layout(conn, dataset)
+
+    def record_profile(self, profile: DatasetProfile) -> bool:
+        """Record a profile (its figures become metric points); False if already there."""
+        profile = replace(profile, observed_at=utc(profile.observed_at))
+        with self._transaction("record a profile", write=True) as conn:
+            return live.record_profile(conn, profile)
+
+    def latest_profile(self, dataset: DatasetId) -> DatasetProfile | None:
+        """The newest profile of ``dataset``, or None."""
+        with self._transaction("read a profile") as conn:
+            return live.latest_profile(conn, dataset)
 
     # -- sync state (what each target last received) -------------------------------------
 

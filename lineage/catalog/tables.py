@@ -39,12 +39,14 @@ __all__ = [
     "check_results_key",
     "column_edges",
     "columns",
+    "dataset_layouts",
     "datasets",
     "job_io",
     "jobs",
     "metadata",
     "metrics",
     "metrics_key",
+    "profiles",
     "push_state",
     "runs",
     "schema_versions",
@@ -108,6 +110,9 @@ datasets = Table(
     Column("tests", Text, nullable=False, default="[]"),  # JSON list of DataTest objects
     # Fingerprint of the fields in ``columns``; NULL while no schema was ever observed.
     Column("schema_fingerprint", Text),
+    # "live" when ``columns`` came from an introspection (no documented schema yet): a
+    # documented schema replaces it, a live one never replaces a documented one.
+    Column("schema_source", Text),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("namespace", "name", name="uq_datasets_namespace_name"),
 )
@@ -124,9 +129,15 @@ schema_versions = Table(
     Column("fingerprint", Text, nullable=False),
     Column("observed_by", Text, nullable=False),
     Column("observed_at", UTCDateTime, nullable=False),
+    # Live observations only (introspection): the table facts beside the columns (kind,
+    # comment, view definition, location) as JSON; NULL for documented schemas.
+    Column("facts", Text),
     UniqueConstraint(
         "dataset_id", "observed_by", "version", name="uq_schema_versions_dataset_observer"
     ),
+)
+Index(
+    "ix_schema_versions_dataset_time", schema_versions.c.dataset_id, schema_versions.c.observed_at
 )
 
 columns = Table(
@@ -282,6 +293,39 @@ check_results_key = Index(
     func.coalesce(check_results.c.run_id, literal_column("''")),
     check_results.c.observed_at,
     unique=True,
+)
+
+# The file layout of a bronze dataset as last observed (partitions, file sizes, snapshots)
+# and what it showed (small files, schema mismatches); replaced when it changes. Its
+# figures over time are metric points (file_count, size_bytes, row_count).
+dataset_layouts = Table(
+    "dataset_layouts",
+    metadata,
+    Column(
+        "dataset_id",
+        Integer,
+        ForeignKey("datasets.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("observed_by", Text, nullable=False),
+    Column("layout", Text, nullable=False),  # JSON of lineage.model.FileLayout
+    Column("findings", Text, nullable=False, default="[]"),  # JSON list of Finding
+    Column("fingerprint", Text, nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+)
+
+# One profiling scan of a dataset: what the metric points of that time do not hold (text
+# bounds of dates and strings, the sample size). The figures are metric points.
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("sampled_rows", Integer),
+    Column("bounds", Text, nullable=False, default="[]"),  # JSON [[column, min, max]]
+    UniqueConstraint("dataset_id", "observed_at", name="uq_profiles_dataset_time"),
 )
 
 # What each push target last received: one row per (target, URN, aspect key), holding the

@@ -23,7 +23,7 @@ from lineage.catalog.sql import canonical_json, chunks, digest, fast_insert, ins
 from lineage.errors import CatalogError
 from lineage.model import Dataset, DatasetId, DatasetKind, Job, LineageBatch, Schema, Transformation
 
-__all__ = ["WritePlan", "WriteSummary", "ensure_datasets", "write_plan"]
+__all__ = ["WritePlan", "WriteSummary", "ensure_datasets", "fields_fingerprint", "write_plan"]
 
 # source namespace, name, field, target namespace, name, field ('' for the whole dataset)
 _EdgeKey = tuple[str, str, str, str, str, str]
@@ -285,7 +285,7 @@ class _Writer:
         column_rows: list[dict[str, Any]] = []
         current: list[dict[str, Any]] = []
         for dataset_pk, (dataset_id, schema) in observed.items():
-            fingerprint = _fields_fingerprint(schema)
+            fingerprint = fields_fingerprint(schema)
             version, previous = latest.get(dataset_pk, (0, None))
             if previous == fingerprint:
                 continue
@@ -299,8 +299,12 @@ class _Writer:
                     "observed_at": self.now,
                 }
             )
-            if resolved.rows[dataset_id].schema_fingerprint != fingerprint:
-                current.append({"b_id": dataset_pk, "schema_fingerprint": fingerprint})
+            row = resolved.rows[dataset_id]
+            # A documented schema replaces live columns, even equal ones (it owns them then).
+            if row.schema_fingerprint != fingerprint or row.schema_source is not None:
+                current.append(
+                    {"b_id": dataset_pk, "schema_fingerprint": fingerprint, "schema_source": None}
+                )
                 column_rows.extend(
                     {
                         "dataset_id": dataset_pk,
@@ -481,7 +485,7 @@ def _fields_doc(schema: Schema) -> list[dict[str, str | None]]:
     return [{"name": f.name, "type": f.type, "description": f.description} for f in schema.fields]
 
 
-def _fields_fingerprint(schema: Schema) -> str:
+def fields_fingerprint(schema: Schema) -> str:
     """A digest of the fields (name, type, description), in order."""
     doc = [[f.name, f.type, f.description] for f in schema.fields]
     return hashlib.sha256(json.dumps(doc, separators=(",", ":")).encode("utf-8")).hexdigest()

@@ -98,7 +98,7 @@ def test_a_version_3_catalog_loses_its_duplicate_points(catalog_url: str) -> Non
     [(dataset_id,)] = _select(catalog_url, select(cs.datasets.c.id))
     _as_version_3_with_duplicates(catalog_url, dataset_id)
 
-    assert CURRENT_VERSION == 4
+    assert CURRENT_VERSION >= 4
     with Catalog(catalog_url) as catalog:  # migrates
         assert [(m.name, m.value, m.run_id, m.column) for m in catalog.metrics(DS)] == [
             ("size_bytes", 100.0, "r0", None),  # untouched
@@ -112,7 +112,7 @@ def test_a_version_3_catalog_loses_its_duplicate_points(catalog_url: str) -> Non
         assert not catalog.record_metric(DS, "row_count", 9, T0, run_id="r1")
         assert not catalog.record_check_result(DS, "not_null", "pass", T0)
     [(version,)] = _select(catalog_url, select(cs.catalog_version.c.version))
-    assert version == 4
+    assert version == CURRENT_VERSION
     # The keys are in the database, not only in Silverline's inserts.
     duplicate = {"dataset_id": dataset_id, "name": "row_count", "value": 1.0,
                  "observed_at": T0, "run_id": None, "column_name": "id"}  # fmt: skip

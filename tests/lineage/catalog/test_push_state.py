@@ -68,8 +68,8 @@ def test_a_version_1_catalog_is_upgraded(catalog_url: str) -> None:
         catalog.write(LineageBatch(edges=(edge,)))
     _as_version_1(catalog_url)
 
-    assert CURRENT_VERSION == 4  # all steps run: 1 -> 2 (push_state), 2 -> 3 (sync_state),
-    # 3 -> 4 (unique keys of metric points and check results)
+    assert CURRENT_VERSION == 5  # all steps run: 1 -> 2 (push_state), 2 -> 3 (sync_state),
+    # 3 -> 4 (unique keys of metric points and check results), 4 -> 5 (live schemas)
     with Catalog(catalog_url) as catalog:  # migrates
         assert catalog.column_edges() == [edge]  # the data survives
         catalog.record_push(LITE, {(DS, "status"): "a"})
@@ -81,5 +81,5 @@ def test_a_version_1_catalog_is_upgraded(catalog_url: str) -> None:
             columns = {c["name"] for c in inspect(conn).get_columns("push_state")}
     finally:
         engine.dispose()
-    assert version == 4
+    assert version == CURRENT_VERSION
     assert columns == {"target", "urn", "aspect", "hash", "pushed_at"}
