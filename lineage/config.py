@@ -61,9 +61,11 @@ else:  # pragma: no cover - Python 3.10
 __all__ = [
     "CATALOG_URL_ENV",
     "CONFIG_FILE",
+    "DEFAULT_LOADED_AT_COLUMNS",
     "ContractsSection",
     "DataHubSection",
     "DocsSection",
+    "FileSource",
     "OpenLineageSection",
     "ProjectConfig",
     "ProjectLayout",
@@ -152,11 +154,44 @@ class DataHubSection:
     timeout: float | None = None
 
 
+#: Columns whose maximum says when a table was last loaded, first present wins.
+DEFAULT_LOADED_AT_COLUMNS = ("_airbyte_extracted_at", "dwh_loaded_at", "_loaded_at")
+
+
 @dataclass(frozen=True)
 class WarehouseSection:
-    """``warehouse:`` (reserved for warehouse introspection): the warehouse's URL."""
+    """``warehouse:``: what ``lineage introspect`` and ``lineage profile`` read.
+
+    ``url`` is a SQLAlchemy URL without its password (that comes from
+    ``$LINEAGE_WAREHOUSE_PASSWORD``); ``schemas`` limits introspection (empty: all),
+    ``include`` / ``exclude`` are patterns over ``schema.table``; ``statement_timeout`` is in
+    seconds per query; profiling samples above ``sample_above_rows`` rows and takes
+    freshness from ``loaded_at`` (dataset name -> column), else the first column present of
+    ``loaded_at_columns``.
+    """
 
     url: str | None = None
+    schemas: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    statement_timeout: float | None = None
+    sample_above_rows: int | None = None
+    loaded_at_columns: tuple[str, ...] = DEFAULT_LOADED_AT_COLUMNS
+    loaded_at: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """One entry of ``files:``: a bronze folder or ``s3://`` prefix holding datasets.
+
+    ``path`` is absolute (relative paths are taken from the project root) or a URI;
+    ``options`` are storage options that are not secrets (``endpoint_url``, ``region``):
+    credentials come from the environment (``AWS_ACCESS_KEY_ID``, ...).
+    """
+
+    path: str
+    format: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,6 +228,7 @@ class ProjectConfig:
     openlineage: OpenLineageSection = field(default_factory=OpenLineageSection)
     datahub: DataHubSection = field(default_factory=DataHubSection)
     warehouse: WarehouseSection = field(default_factory=WarehouseSection)
+    files: tuple[FileSource, ...] = ()
     contracts: ContractsSection = field(default_factory=ContractsSection)
     docs: DocsSection = field(default_factory=DocsSection)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -202,7 +238,8 @@ class ProjectConfig:
         return ProjectLayout(self.root)
 
 
-_TOP_LEVEL = {"namespace", "dialect", "default_database", "default_schema"}
+_TOP_LEVEL = {"namespace", "dialect", "default_database", "default_schema", "files"}
+_FILE_OPTIONS = frozenset({"endpoint_url", "region", "anonymous"})
 # A typed section's keys are its fields: one list, the dataclass.
 _TYPED: dict[str, type] = {
     "openlineage": OpenLineageSection,
@@ -328,7 +365,8 @@ class _Reader:
             catalog_url=self.text(sections["catalog"], "url", "catalog"),
             openlineage=self.openlineage(sections["openlineage"]),
             datahub=self.datahub(sections["datahub"]),
-            warehouse=WarehouseSection(url=self.text(sections["warehouse"], "url", "warehouse")),
+            warehouse=self.warehouse(sections["warehouse"]),
+            files=self.files(raw.get("files")),
             contracts=ContractsSection(path=self.path(sections["contracts"], "path", "contracts")),
             docs=DocsSection(output=self.path(sections["docs"], "output", "docs")),
             extra={k: raw[k] for k in _TYPED if k in raw},
@@ -375,6 +413,67 @@ class _Reader:
             elif value is not None:
                 raise self.error(f"openlineage.{key} has an invalid value {value!r}")
         return OpenLineageSection(**values)
+
+    def names(self, section: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...]:
+        value = section.get(key) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(f"{prefix}.{key} must be a list of names")
+        return tuple(value)
+
+    def warehouse(self, section: Mapping[str, Any]) -> WarehouseSection:
+        timeout, rows = section.get("statement_timeout"), section.get("sample_above_rows")
+        if timeout is not None and not (_is_number(timeout) and timeout > 0):
+            raise self.error(f"warehouse.statement_timeout must be seconds > 0, got {timeout!r}")
+        if rows is not None and not (_is_number(rows, int) and rows > 0):
+            raise self.error(f"warehouse.sample_above_rows must be a count > 0, got {rows!r}")
+        loaded_at = section.get("loaded_at") or {}
+        if not isinstance(loaded_at, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in loaded_at.items()
+        ):
+            raise self.error("warehouse.loaded_at must map dataset names to column names")
+        url = self.text(section, "url", "warehouse")
+        authority = url.partition("://")[2].split("/", 1)[0] if url else ""
+        if "@" in authority and ":" in authority.rsplit("@", 1)[0]:
+            raise self.error(
+                "warehouse.url holds a password: leave it out and set "
+                "$LINEAGE_WAREHOUSE_PASSWORD instead (lineage.yml is often committed)"
+            )
+        return WarehouseSection(
+            url=url,
+            schemas=self.names(section, "schemas", "warehouse"),
+            include=self.names(section, "include", "warehouse"),
+            exclude=self.names(section, "exclude", "warehouse"),
+            statement_timeout=None if timeout is None else float(timeout),
+            sample_above_rows=rows,
+            loaded_at_columns=self.names(section, "loaded_at_columns", "warehouse")
+            or DEFAULT_LOADED_AT_COLUMNS,
+            loaded_at=dict(loaded_at),
+        )
+
+    def files(self, value: Any) -> tuple[FileSource, ...]:
+        if value is None:
+            return ()
+        entries = value if isinstance(value, list) else [value]
+        found: list[FileSource] = []
+        for i, entry in enumerate(entries):
+            if isinstance(entry, str):
+                entry = {"path": entry}
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str):
+                raise self.error(f"files[{i}] must be a path or a mapping with a 'path'")
+            unknown = set(entry) - {"path", "format"} - _FILE_OPTIONS
+            if unknown:
+                raise self.error(
+                    f"unknown setting(s) {', '.join(f'files[{i}].{k}' for k in sorted(unknown))}"
+                    f"; known: path, format, {', '.join(sorted(_FILE_OPTIONS))}"
+                )
+            path = entry["path"]
+            if "://" not in path:
+                path = str((self.root / path).resolve())
+            options = {k: str(entry[k]) for k in sorted(_FILE_OPTIONS) if entry.get(k) is not None}
+            found.append(FileSource(path, self.text(entry, "format", f"files[{i}]"), options))
+        return tuple(found)
 
     def datahub(self, section: Mapping[str, Any]) -> DataHubSection:
         targets = [k for k in ("server", "file", "lite") if section.get(k)]

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lineage.cli.live import live_facts, print_live_facts
 from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
 from lineage.graph import Impact
 from lineage.model import ColumnId
@@ -65,12 +66,14 @@ def show(
         dataset_id = node.dataset if isinstance(node, ColumnId) else node
         graph = workspace.graph()
         view = describe_dataset(workspace.catalog, graph, dataset_id)
+        facts = live_facts(workspace.catalog, dataset_id)
     finally:
         workspace.close()
     if output_format is OutputFormat.json:
-        write_json(view.to_dict())
+        write_json({**view.to_dict(), **facts.to_dict()})
     else:
         _print_dataset(view)
+        print_live_facts(Console(), view, facts)
 
 
 def _print_impact(result: Impact) -> None:

@@ -3,4 +3,7 @@
 from __future__ import annotations
 
 from parsers.sql.parse import *  # noqa: F403
-from parsers.sql.parse import __all__ as __all__
+from parsers.sql.parse import __all__ as _parse_all
+from parsers.sql.views import parse_view
+
+__all__ = [*_parse_all, "parse_view"]

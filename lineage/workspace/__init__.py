@@ -41,6 +41,7 @@ from parsers.sql.files import STDIN, ScanOptions, load_schema_file, scan_sql
 
 if TYPE_CHECKING:
     from connectors.datahub import DataHubConfig
+    from lineage.workspace.live import IntrospectReport, ProfileReport
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
 
@@ -286,6 +287,46 @@ class Workspace:
 
     def graph(self) -> LineageGraph:
         return LineageGraph.from_catalog(self.catalog)
+
+    # -- live schemas ----------------------------------------------------------------------
+
+    def introspect(
+        self,
+        sources: Sequence[str] = (),
+        *,
+        schemas: Sequence[str] = (),
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        statement_timeout: float | None = None,
+    ) -> IntrospectReport:
+        """Observe warehouses and bronze folders (default: those of lineage.yml) into the
+        catalog's schema history; see ``lineage.workspace.live.introspect``."""
+        from lineage.workspace import live
+
+        return live.introspect(
+            self.catalog, self.config, sources, schemas=schemas, include=include,
+            exclude=exclude, statement_timeout=statement_timeout,
+        )  # fmt: skip
+
+    def profile(
+        self,
+        names: Sequence[str] = (),
+        *,
+        sample_above_rows: int | None = None,
+        statement_timeout: float | None = None,
+    ) -> ProfileReport:
+        """Profile introspected datasets (names may be suffixes; default: every one) into
+        the catalog's metric history; see ``lineage.workspace.live.profile``."""
+        from lineage.workspace import live
+
+        datasets: list[DatasetId] = []
+        for name in names:
+            node = self.resolve(name)
+            datasets.append(node.dataset if isinstance(node, ColumnId) else node)
+        return live.profile(
+            self.catalog, self.config, datasets, sample_above_rows=sample_above_rows,
+            statement_timeout=statement_timeout,
+        )  # fmt: skip
 
     def resolve(self, text: str) -> Node:
         """``DATASET`` or ``DATASET.COLUMN`` (names may be suffixes: ``erp_customers.cid``).

@@ -1,0 +1,327 @@
+"""Live schemas for the workspace: introspect warehouses and bronze folders, profile them.
+
+The composition of ``lineage introspect`` and ``lineage profile``: the connectors
+(``connectors.warehouse``, ``connectors.files``) observe, the SQL parser turns each view's
+definition into lineage, the catalog records it all. A source that fails is one issue;
+the other sources go on, and so do the other tables of a source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from lineage.catalog.live import ObservationSummary
+from lineage.config import FileSource, ProjectConfig
+from lineage.errors import ConnectorError, InputError
+from lineage.model import (
+    OBJECT_STORE_SCHEMES,
+    ColumnEdge,
+    DatasetId,
+    DatasetKind,
+    DatasetProfile,
+    Finding,
+    Job,
+    LineageBatch,
+    LiveTable,
+    Observation,
+    ObservationIssue,
+    ParseIssue,
+    SqlContext,
+    namespace_of,
+    redact_url,
+    statement_edges,
+)
+from lineage.views import ObservedSchema
+
+if TYPE_CHECKING:
+    from lineage.catalog import Catalog
+
+__all__ = [
+    "IntrospectReport",
+    "ProfileReport",
+    "introspect",
+    "is_file_source",
+    "profile",
+    "sql_dialect",
+    "view_batch",
+]
+
+WAREHOUSE, FILES = "warehouse", "files"
+
+# SQLAlchemy backend names -> sqlglot dialects (the same name where it is not listed).
+_DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "mariadb": "mysql"}
+
+
+@dataclass
+class IntrospectReport:
+    """What ``introspect`` observed per source, what it recorded, and what failed."""
+
+    observations: list[tuple[str, Observation]] = field(default_factory=list)
+    summaries: list[ObservationSummary] = field(default_factory=list)
+    views_with_lineage: int = 0
+    failures: list[ObservationIssue] = field(default_factory=list)
+
+    @property
+    def tables(self) -> int:
+        return sum(len(o.tables) for _, o in self.observations)
+
+    @property
+    def issues(self) -> list[ObservationIssue]:
+        """Every problem: whole sources that failed, then tables and files of the others."""
+        return [*self.failures, *(i for _, o in self.observations for i in o.issues)]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for _, o in self.observations for f in o.findings]
+
+    @property
+    def schema_versions_added(self) -> int:
+        return sum(s.schema_versions_added for s in self.summaries)
+
+
+@dataclass
+class ProfileReport:
+    """The profiles taken (and recorded), and the datasets that could not be profiled."""
+
+    profiles: list[DatasetProfile] = field(default_factory=list)
+    issues: list[ObservationIssue] = field(default_factory=list)
+
+
+def is_file_source(source: str) -> bool:
+    """Whether ``source`` is a bronze folder (a path or an object-store URI), not a URL."""
+    scheme, sep, _ = source.partition("://")
+    return not sep or scheme.lower() in OBJECT_STORE_SCHEMES or scheme.lower() == "file"
+
+
+def sql_dialect(url: str) -> str:
+    """The sqlglot dialect of a SQLAlchemy URL (``postgresql+psycopg://`` -> postgres)."""
+    backend = url.partition("://")[0].split("+", 1)[0].lower()
+    return _DIALECTS.get(backend, backend)
+
+
+def introspect(
+    catalog: Catalog,
+    config: ProjectConfig,
+    sources: Sequence[str] = (),
+    *,
+    schemas: Sequence[str] = (),
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    statement_timeout: float | None = None,
+) -> IntrospectReport:
+    """Observe each source (default: ``warehouse.url`` and ``files`` of lineage.yml) and
+    record what it holds; view definitions become lineage jobs.
+
+    Raises:
+        InputError: there is nothing to introspect.
+    """
+    section = config.warehouse
+    configured = {f.path: f for f in config.files}
+    targets = list(sources) or [*([section.url] if section.url else []), *configured]
+    if not targets:
+        raise InputError(
+            "nothing to introspect: give a warehouse URL (postgresql+psycopg://host/db, "
+            "duckdb:///path.duckdb ...) or a bronze folder / s3:// prefix, or set "
+            "warehouse.url or files in lineage.yml"
+        )
+    report = IntrospectReport()
+    for target in targets:
+        try:
+            if is_file_source(target):
+                source = configured.get(target) or FileSource(target)
+                observed_by, observation = _observe_files(source, config)
+                dialect = None
+            else:
+                observed_by, observation = _observe_warehouse(
+                    target,
+                    schemas=schemas or section.schemas,
+                    include=include or section.include,
+                    exclude=exclude or section.exclude,
+                    statement_timeout=statement_timeout or section.statement_timeout,
+                )
+                dialect = sql_dialect(target)
+        except ConnectorError as exc:
+            report.failures.append(ObservationIssue(redact_url(target), exc.message))
+            continue
+        report.observations.append((observed_by, observation))
+        report.summaries.append(catalog.record_observation(observation, observed_by=observed_by))
+        if dialect is not None:
+            batch = view_batch(observation, dialect)
+            if batch.jobs:
+                catalog.write(batch)
+                report.views_with_lineage += len(batch.jobs)
+    return report
+
+
+def _observe_warehouse(
+    url: str,
+    *,
+    schemas: Sequence[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    statement_timeout: float | None,
+) -> tuple[str, Observation]:
+    from connectors.warehouse.introspect import introspect as introspect_warehouse
+
+    observation = introspect_warehouse(
+        url, schemas=schemas, include=include, exclude=exclude,
+        statement_timeout_s=statement_timeout,
+    )  # fmt: skip
+    return f"{WAREHOUSE}:{observation.source}", observation
+
+
+def _observe_files(source: FileSource, config: ProjectConfig) -> tuple[str, Observation]:
+    from connectors.files import discover
+
+    observation = discover(
+        source.path, format=source.format, storage_options=dict(source.options) or None
+    )
+    return f"{FILES}:{redact_url(source.path)}", observation
+
+
+def view_batch(observation: Observation, dialect: str) -> LineageBatch:
+    """One lineage job per view (or materialized view) with a definition: the view's SQL
+    parsed as ``CREATE VIEW``, so its columns come from the tables it reads.
+
+    The view's own schema stays the live one (the parse has no types): the batch holds
+    the job and its column edges, not the view's dataset. A definition that does not
+    parse is an issue of the batch.
+    """
+    from parsers.sql import parse_view
+
+    known = {t.id.name: {c.name: c.type or "" for c in t.columns} for t in observation.tables}
+    jobs: list[Job] = []
+    edges: list[ColumnEdge] = []
+    issues: list[ParseIssue] = []
+    for table in observation.tables:
+        if table.definition is None or table.kind not in _VIEW_KINDS:
+            continue
+        parts = table.id.name.split(".")
+        context = SqlContext(
+            dialect=dialect,
+            namespace=table.id.namespace,
+            default_database=parts[0] if len(parts) == 3 else None,
+            default_schema=parts[-2] if len(parts) >= 2 else None,
+        )
+        script = parse_view(parts, table.definition, context=context, schema=known,
+                            materialized=table.kind is DatasetKind.MATERIALIZED_VIEW)  # fmt: skip
+        statement = script.statements[0] if script.statements else None
+        if statement is None or not statement.ok:
+            issues.extend(
+                replace(e, file=f"view {table.id.name}")
+                for s in script.statements
+                for e in s.errors
+            )
+            continue
+        name = f"view:{table.id.name}"
+        jobs.append(
+            Job(
+                namespace=table.id.namespace,
+                name=name,
+                kind="view",
+                sql=table.definition,
+                inputs=statement.inputs,
+                outputs=(table.id,),
+            )
+        )
+        edges.extend(statement_edges(statement, name))
+    return LineageBatch(jobs=tuple(jobs), edges=tuple(edges), issues=tuple(issues),
+                        observed_by="introspection")  # fmt: skip
+
+
+_VIEW_KINDS = (DatasetKind.VIEW, DatasetKind.MATERIALIZED_VIEW)
+
+
+def profile(
+    catalog: Catalog,
+    config: ProjectConfig,
+    datasets: Sequence[DatasetId] = (),
+    *,
+    sample_above_rows: int | None = None,
+    statement_timeout: float | None = None,
+    now: datetime | None = None,
+) -> ProfileReport:
+    """Profile introspected datasets (default: all of them) and record the figures.
+
+    A warehouse table is profiled through ``warehouse.url`` when its namespace is that
+    warehouse's; a bronze dataset through its location. Each dataset that cannot be
+    profiled is an issue naming it.
+    """
+    section = config.warehouse
+    observed = catalog.live_schemas()
+    wanted = list(datasets) or sorted(observed)
+    moment = now or datetime.now(timezone.utc)
+    warehouse_namespace = namespace_of(section.url)[0] if section.url else None
+    report = ProfileReport()
+    options = {f.path: f for f in config.files}
+    for dataset in wanted:
+        live = observed.get(dataset)
+        if live is None:
+            report.issues.append(
+                ObservationIssue(str(dataset), "never introspected: run `lineage introspect`")
+            )
+            continue
+        loaded_at = _loaded_at(config, dataset)
+        try:
+            if live.observed_by.startswith(f"{FILES}:"):
+                found = _profile_files(live, options, loaded_at, sample_above_rows, moment)
+            elif section.url and dataset.namespace == warehouse_namespace:
+                from connectors.warehouse.profile import profile_table
+
+                found = profile_table(
+                    section.url, live.table, loaded_at_columns=loaded_at,
+                    sample_above_rows=sample_above_rows or section.sample_above_rows,
+                    statement_timeout_s=statement_timeout or section.statement_timeout,
+                    now=moment,
+                )  # fmt: skip
+            else:
+                report.issues.append(
+                    ObservationIssue(
+                        str(dataset),
+                        f"observed by {live.observed_by}, which is not warehouse.url of "
+                        "lineage.yml: set it to profile this dataset",
+                    )
+                )
+                continue
+        except ConnectorError as exc:
+            report.issues.append(ObservationIssue(str(dataset), exc.message))
+            continue
+        catalog.record_profile(found)
+        report.profiles.append(found)
+    return report
+
+
+def _loaded_at(config: ProjectConfig, dataset: DatasetId) -> tuple[str, ...]:
+    """The loaded-at columns to try for ``dataset``: a configured one first."""
+    section = config.warehouse
+    for name, column in section.loaded_at.items():
+        if dataset.name == name or dataset.name.endswith(f".{name}"):
+            return (column, *section.loaded_at_columns)
+    return section.loaded_at_columns
+
+
+def _profile_files(
+    live: ObservedSchema,
+    options: dict[str, FileSource],
+    loaded_at: tuple[str, ...],
+    sample_above_rows: int | None,
+    now: datetime,
+) -> DatasetProfile:
+    from connectors.files import profile_files
+
+    table: LiveTable = live.table
+    root = table.location or (table.layout.root if table.layout else None)
+    if root is None:
+        raise ConnectorError("no location recorded for this dataset", obj=str(table.id))
+    source = next((s for path, s in options.items() if root.startswith(path)), None)
+    return profile_files(
+        root,
+        dataset=table.id,
+        storage_options=dict(source.options) if source and source.options else None,
+        loaded_at_columns=loaded_at,
+        sample_above_rows=sample_above_rows,
+        now=now,
+    )
