@@ -32,9 +32,23 @@ for _group in (scan, graph, events, push, live):
 _state = {"debug": False}
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from lineage.version import __version__
+
+        typer.echo(f"lineage (Silverline) {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -57,13 +71,14 @@ def main() -> None:
     except typer.Abort:
         stderr.print("[red]aborted[/]")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:
+        # Usage errors (an unknown command or option, a missing argument; no arguments at
+        # all prints the help): typer bundles its own click, whose exceptions derive from
+        # typer.TyperException, not from the click package's ClickException.
+        if _state["debug"]:
+            raise
+        exc.show()
+        sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -17,6 +17,7 @@ from lineage.cli.options import (
     stderr,
     write_json,
 )
+from lineage.errors import InputError
 from lineage.model import LineageBatch, ScriptLineage, StatementLineage, Transformation
 from lineage.workspace import ScanReport, Workspace
 from parsers.sql.files import STDIN, ScanOptions, collect_sql_files
@@ -36,7 +37,7 @@ def scan(
         list[str] | None,
         typer.Argument(
             help="SQL files, folders (every *.sql below), dbt project folders, or - for stdin. "
-            "Default: sql.paths and dbt.project from lineage.yml, else stdin."
+            "Default: sql.paths and dbt.project from lineage.yml."
         ),
     ] = None,
     dialect: Annotated[
@@ -79,7 +80,12 @@ def scan(
     )
     targets = paths or []
     if not targets and not workspace.config.sql_paths and workspace.config.dbt_project is None:
-        targets = [STDIN]
+        workspace.close()
+        # Never a silent wait on the terminal: stdin is read only when asked for with -.
+        raise InputError(
+            "nothing to scan: give SQL files, folders or dbt projects (lineage scan models/), "
+            "- to read SQL from stdin, or set sql.paths / dbt.project in lineage.yml"
+        )
     report = _scan_with_progress(workspace, targets, options, jobs, write=not no_catalog)
     if output_format is OutputFormat.json:
         write_json(_scan_document(report, workspace.catalog_url_display))

@@ -74,7 +74,8 @@ class ScanReport:
         found = [issue for batch in self.batches for issue in batch.issues]
         for statement in self.scripts.statements:
             found.extend(replace(e, file=e.file or statement.file) for e in statement.errors)
-        return found
+        # The SQL batch repeats its statements' errors: each problem is reported once.
+        return list(dict.fromkeys(found))
 
 
 class Workspace:
