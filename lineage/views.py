@@ -77,6 +77,9 @@ class CheckStatus(str, Enum):
     WARNING = "warning"
     FAILED = "failed"
     ERROR = "error"
+    # A history rule (row count vs the 7-day average) with too few points to judge: said,
+    # never a silent pass.
+    INSUFFICIENT_HISTORY = "insufficient_history"
 
     @classmethod
     def parse(cls, text: str) -> CheckStatus:
@@ -93,6 +96,8 @@ _CHECK_ALIASES: Mapping[str, CheckStatus] = {
     **dict.fromkeys(("warn", "warning"), CheckStatus.WARNING),
     **dict.fromkeys(("fail", "failed", "failure"), CheckStatus.FAILED),
     "error": CheckStatus.ERROR,
+    **dict.fromkeys(("insufficient_history", "insufficient history"),
+                    CheckStatus.INSUFFICIENT_HISTORY),
 }
 
 
