@@ -38,6 +38,7 @@ from lineage.model import (
 __all__ = [
     "SchemaVersion",
     "dataset_is",
+    "find_columns",
     "find_datasets",
     "history_of",
     "read_dataset",
@@ -100,6 +101,18 @@ def find_datasets(conn: Connection, name: str) -> list[Dataset]:
     if not rows:
         rows = conn.execute(select(cs.datasets).where(lowered.like(pattern, escape="\\"))).all()
     return _build_datasets(conn, rows)
+
+
+def find_columns(conn: Connection, name: str) -> list[ColumnId]:
+    """Columns named ``name`` (exactly, else case-insensitively) in any dataset, sorted."""
+    d, c = cs.datasets, cs.columns
+    query = select(d.c.namespace, d.c.name, c.c.name.label("column")).join(
+        c, c.c.dataset_id == d.c.id
+    )
+    rows = conn.execute(query.where(c.c.name == name)).all()
+    if not rows:
+        rows = conn.execute(query.where(func.lower(c.c.name) == name.lower())).all()
+    return sorted(ColumnId(DatasetId(r.namespace, r.name), r.column) for r in rows)
 
 
 def schema_history(

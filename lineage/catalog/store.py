@@ -41,6 +41,7 @@ from lineage.catalog.write import WritePlan, WriteSummary, write_plan
 from lineage.errors import CatalogError
 from lineage.model import (
     ColumnEdge,
+    ColumnId,
     Dataset,
     DatasetId,
     DatasetProfile,
@@ -238,6 +239,11 @@ class Catalog:
         """
         with self._transaction("find datasets") as conn:
             return read.find_datasets(conn, name)
+
+    def find_columns(self, name: str) -> list[ColumnId]:
+        """Columns named ``name`` in any dataset (exactly, else case-insensitively)."""
+        with self._transaction("find columns") as conn:
+            return read.find_columns(conn, name)
 
     def schema_history(
         self, dataset: DatasetId, *, observed_by: str | None = None

@@ -77,8 +77,12 @@ def main() -> None:
         # typer.TyperException, not from the click package's ClickException.
         if _state["debug"]:
             raise
-        exc.show()
-        sys.exit(exc.exit_code)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:  # pragma: no cover - every usage error of typer's click has show()
+            stderr.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     sys.exit(code if isinstance(code, int) else 0)
 
 

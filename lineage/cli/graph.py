@@ -25,6 +25,12 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: lineage show silver.erp_customers")(show)
 
 
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option("--namespace", "-n", help="Only datasets of this namespace (e.g. redshift)."),
+]
+
+
 def impact(
     target: Annotated[str, typer.Argument(help="DATASET or DATASET.COLUMN (a name suffix works).")],
     upstream: Annotated[
@@ -34,13 +40,14 @@ def impact(
     output_format: Annotated[
         GraphFormat, typer.Option("--format", "-f", help="table, json or mermaid.")
     ] = GraphFormat.table,
+    namespace: NamespaceOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """What breaks if a column or dataset changes: every downstream column, dataset, job
     and owner, with the path and whether each hop is DIRECT or INDIRECT."""
     workspace = Workspace.open(catalog_url=catalog)
     try:
-        node = workspace.resolve(target)
+        node = workspace.resolve(target, namespace)
         result = workspace.graph().impact(node, depth=depth, upstream=upstream)
     finally:
         workspace.close()
@@ -57,12 +64,13 @@ def show(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table or json.")
     ] = OutputFormat.table,
+    namespace: NamespaceOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """A dataset's schema, descriptions, owners, tests, and its upstream and downstream."""
     workspace = Workspace.open(catalog_url=catalog)
     try:
-        node = workspace.resolve(target)
+        node = workspace.resolve(target, namespace)
         dataset_id = node.dataset if isinstance(node, ColumnId) else node
         graph = workspace.graph()
         view = describe_dataset(workspace.catalog, graph, dataset_id)

@@ -329,25 +329,67 @@ class Workspace:
             statement_timeout=statement_timeout,
         )  # fmt: skip
 
-    def resolve(self, text: str) -> Node:
-        """``DATASET`` or ``DATASET.COLUMN`` (names may be suffixes: ``erp_customers.cid``).
+    def resolve(self, text: str, namespace: str | None = None) -> Node:
+        """``DATASET`` or ``DATASET.COLUMN`` (names may be suffixes: ``erp_customers.cid``),
+        ``NAMESPACE/DATASET[.COLUMN]`` as ambiguity errors offer them, or a bare column
+        name that only one dataset has; ``namespace`` narrows every match.
 
         Raises:
-            InputError: nothing matches, or several datasets do.
+            InputError: nothing matches, or several datasets (columns) do.
         """
-        datasets = self.catalog.find_datasets(text)
+        text = text.strip()
+        qualified = self._qualified(text)
+        if qualified is not None:
+            return qualified
+        datasets = _within(namespace, self.catalog.find_datasets(text))
         if len(datasets) == 1:
             return datasets[0].id
         if len(datasets) > 1:
             raise InputError(_ambiguous(text, datasets))
         if "." in text:
             dataset_name, column = text.rsplit(".", 1)
-            candidates = self.catalog.find_datasets(dataset_name)
+            candidates = _within(namespace, self.catalog.find_datasets(dataset_name))
             if len(candidates) > 1:
                 raise InputError(_ambiguous(dataset_name, candidates))
             if candidates:
                 return ColumnId(candidates[0].id, column)
-        raise InputError(f"no dataset or column {text!r} in the catalog {self.catalog.masked_url}")
+        else:
+            columns = [
+                c for c in self.catalog.find_columns(text)
+                if namespace is None or c.dataset.namespace == namespace
+            ]  # fmt: skip
+            if len(columns) == 1:
+                return columns[0]
+            if len(columns) > 1:
+                shown = ", ".join(f"{c.dataset.name}.{c.name}" for c in columns[:10])
+                more = f" (and {len(columns) - 10} more)" if len(columns) > 10 else ""
+                raise InputError(
+                    f"{text!r} is a column of several datasets: {shown}{more}; "
+                    "give DATASET.COLUMN"
+                )
+        where = f" in namespace {namespace}" if namespace else ""
+        raise InputError(
+            f"no dataset or column {text!r}{where} in the catalog {self.catalog.masked_url}"
+        )
+
+    def _qualified(self, text: str) -> Node | None:
+        """``namespace/name[.column]``: tried at every '/' (namespaces and file dataset
+        names both hold slashes), exact names only."""
+        for at in (i for i, char in enumerate(text) if char == "/"):
+            namespace, name = text[:at], text[at + 1 :]
+            if not namespace or not name:
+                continue
+            if self.catalog.dataset(DatasetId(namespace, name)) is not None:
+                return DatasetId(namespace, name)
+            if "." in name:
+                dataset_name, column = name.rsplit(".", 1)
+                if self.catalog.dataset(DatasetId(namespace, dataset_name)) is not None:
+                    return ColumnId(DatasetId(namespace, dataset_name), column)
+        return None
+
+
+def _within(namespace: str | None, datasets: list[Dataset]) -> list[Dataset]:
+    return datasets if namespace is None else [d for d in datasets if d.id.namespace == namespace]
 
 
 def sql_batch(scripts: ScriptLineage, root: Path | None = None) -> LineageBatch:

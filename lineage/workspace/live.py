@@ -247,51 +247,81 @@ def profile(
     """Profile introspected datasets (default: all of them) and record the figures.
 
     A warehouse table is profiled through ``warehouse.url`` when its namespace is that
-    warehouse's; a bronze dataset through its location. Each dataset that cannot be
-    profiled is an issue naming it.
+    warehouse's (all of them over one connection); a bronze dataset through its
+    location. Each dataset that cannot be profiled is an issue naming it.
     """
     section = config.warehouse
     observed = catalog.live_schemas()
-    wanted = list(datasets) or sorted(observed)
     moment = now or datetime.now(timezone.utc)
     warehouse_namespace = namespace_of(section.url)[0] if section.url else None
     report = ProfileReport()
     options = {f.path: f for f in config.files}
-    for dataset in wanted:
+    in_warehouse: dict[tuple[str, ...], list[LiveTable]] = {}
+    for dataset in list(datasets) or sorted(observed):
         live = observed.get(dataset)
+        loaded_at = _loaded_at(config, dataset)
         if live is None:
             report.issues.append(
                 ObservationIssue(str(dataset), "never introspected: run `lineage introspect`")
             )
-            continue
-        loaded_at = _loaded_at(config, dataset)
-        try:
-            if live.observed_by.startswith(f"{FILES}:"):
+        elif live.observed_by.startswith(f"{FILES}:"):
+            try:
                 found = _profile_files(live, options, loaded_at, sample_above_rows, moment)
-            elif section.url and dataset.namespace == warehouse_namespace:
-                from connectors.warehouse.profile import profile_table
-
-                found = profile_table(
-                    section.url, live.table, loaded_at_columns=loaded_at,
-                    sample_above_rows=sample_above_rows or section.sample_above_rows,
-                    statement_timeout_s=statement_timeout or section.statement_timeout,
-                    now=moment,
-                )  # fmt: skip
+            except ConnectorError as exc:
+                report.issues.append(ObservationIssue(str(dataset), exc.message))
             else:
-                report.issues.append(
-                    ObservationIssue(
-                        str(dataset),
-                        f"observed by {live.observed_by}, which is not warehouse.url of "
-                        "lineage.yml: set it to profile this dataset",
-                    )
+                report.profiles.append(found)
+        elif section.url and dataset.namespace == warehouse_namespace:
+            in_warehouse.setdefault(loaded_at, []).append(live.table)
+        else:
+            report.issues.append(
+                ObservationIssue(
+                    str(dataset),
+                    f"observed by {live.observed_by}, which is not warehouse.url of "
+                    "lineage.yml: set it to profile this dataset",
                 )
-                continue
-        except ConnectorError as exc:
-            report.issues.append(ObservationIssue(str(dataset), exc.message))
-            continue
+            )
+    if in_warehouse and section.url:
+        _profile_warehouse(
+            section.url, in_warehouse, report, sample_above_rows=sample_above_rows
+            or section.sample_above_rows, statement_timeout=statement_timeout
+            or section.statement_timeout, now=moment,
+        )  # fmt: skip
+    for found in report.profiles:
         catalog.record_profile(found)
-        report.profiles.append(found)
     return report
+
+
+def _profile_warehouse(
+    url: str,
+    groups: dict[tuple[str, ...], list[LiveTable]],
+    report: ProfileReport,
+    *,
+    sample_above_rows: int | None,
+    statement_timeout: float | None,
+    now: datetime,
+) -> None:
+    """Profile warehouse tables over one engine (the password from the environment)."""
+    from connectors.warehouse.engine import create_warehouse_engine
+    from connectors.warehouse.profile import profile_tables
+
+    try:
+        # DuckDB files are opened by the duckdb package itself (no SQLAlchemy dialect).
+        engine = None if sql_dialect(url) == "duckdb" else create_warehouse_engine(url)
+        try:
+            for loaded_at, tables in groups.items():
+                found, issues = profile_tables(
+                    engine or url, tables, loaded_at_columns=loaded_at,
+                    sample_above_rows=sample_above_rows, statement_timeout_s=statement_timeout,
+                    now=now,
+                )  # fmt: skip
+                report.profiles.extend(found)
+                report.issues.extend(issues)
+        finally:
+            if engine is not None:
+                engine.dispose()
+    except ConnectorError as exc:
+        report.issues.append(ObservationIssue(redact_url(url), exc.message))
 
 
 def _loaded_at(config: ProjectConfig, dataset: DatasetId) -> tuple[str, ...]:
