@@ -31,6 +31,7 @@ __all__ = ["Hop", "Impact", "ImpactEntry", "LineageGraph", "Node"]
 
 Node = ColumnId | DatasetId
 _ROWS = "ROWS"
+_TABLE = "TABLE"  # a job reads one dataset and writes another, no column lineage known
 
 
 class _CatalogReader(Protocol):
@@ -177,8 +178,20 @@ class LineageGraph:
             for source in job.inputs:
                 graph._readers.setdefault(source, []).append(job)
                 graph.graph.add_node(source)
+        linked: set[tuple[DatasetId, DatasetId]] = set()
         for edge in edges:
             graph._add_edge(edge)
+            linked.add((edge.source.dataset, edge.target))
+        # Table-level lineage (a job's inputs and outputs without column edges between
+        # them, as events without a columnLineage facet give): a dataset-to-dataset hop.
+        for job in graph._jobs.values():
+            for source in job.inputs:
+                for output in job.outputs:
+                    if source != output and (source, output) not in linked:
+                        graph.graph.add_edge(
+                            source, output, kind=_TABLE, direct=False, job=job.name,
+                            transformations=(),
+                        )  # fmt: skip
         return graph
 
     # -- building ----------------------------------------------------------------------
@@ -305,28 +318,42 @@ class LineageGraph:
         if node not in self.graph:
             return Impact(node, upstream)
         neighbours = self.graph.predecessors if upstream else self.graph.successors
-        # Breadth-first with parent pointers: shortest paths without storing each one.
-        parent: dict[Node, Node | None] = {node: None}
-        distance: dict[Node, int] = {node: 0}
-        queue: deque[Node] = deque([node])
+        # A dataset's impact is its columns' too: they start at hop 0 with it, so a path
+        # does not begin with a "rows" pass-through that would make every hop INDIRECT.
+        roots: list[Node] = [node]
+        if isinstance(node, DatasetId):
+            roots.extend(self._columns.get(node, ()))
+        parent: dict[Node, Node | None] = dict.fromkeys(roots)
+        distance: dict[Node, int] = dict.fromkeys(roots, 0)
+        # 0-1 breadth-first search with parent pointers: dataset -> its columns is a
+        # pass-through for rows (weight 0), every other edge a hop (weight 1); shortest
+        # paths without storing each one, and --depth N keeps everything at hop N.
+        queue: deque[Node] = deque(roots)
+        done: set[Node] = set()
         while queue:
             current = queue.popleft()
-            hops = distance[current]
-            if depth is not None and hops >= depth:
+            if current in done:
                 continue
+            done.add(current)
+            hops = distance[current]
             for nxt in neighbours(current):
-                if nxt in parent:
+                edge = (nxt, current) if upstream else (current, nxt)
+                weight = 0 if self.graph.edges[edge]["kind"] == _ROWS else 1
+                if depth is not None and hops + weight > depth:
+                    continue
+                if nxt in distance and distance[nxt] <= hops + weight:
                     continue
                 parent[nxt] = current
-                edge = (nxt, current) if upstream else (current, nxt)
-                # Dataset -> its columns is a pass-through for rows, not a hop of its own.
-                is_rows = self.graph.edges[edge]["kind"] == _ROWS
-                distance[nxt] = hops if is_rows else hops + 1
-                queue.append(nxt)
+                distance[nxt] = hops + weight
+                if weight:
+                    queue.append(nxt)
+                else:
+                    queue.appendleft(nxt)
+        starts = set(roots)
         columns: list[ImpactEntry] = []
         datasets: dict[DatasetId, ImpactEntry] = {}
         for reached in parent:
-            if reached == node:
+            if reached in starts:
                 continue
             path = self._path_to(reached, parent, upstream)
             entry = ImpactEntry(

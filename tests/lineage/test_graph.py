@@ -163,3 +163,53 @@ def graph_edges() -> list[ColumnEdge]:
 def test_unknown_node_has_no_impact() -> None:
     impact = erp_graph().impact(col(BRONZE, "nope"))
     assert impact.columns == () and impact.datasets == ()
+
+
+def _by_label(impact):  # type: ignore[no-untyped-def]
+    return {e.to_dict()["node"]: (e.distance, e.direct) for e in impact.columns}
+
+
+def test_a_depth_keeps_everything_the_unbounded_walk_has_at_that_hop() -> None:
+    graph = erp_graph()
+    for root in (col(BRONZE, "_airbyte_extracted_at"), col(BRONZE, "bdate"), BRONZE, SILVER):
+        for upstream in (False, True):
+            whole = _by_label(graph.impact(root, upstream=upstream))
+            for depth in (1, 2, 3):
+                bounded = _by_label(graph.impact(root, depth=depth, upstream=upstream))
+                assert bounded == {k: v for k, v in whole.items() if v[0] <= depth}, (
+                    root, upstream, depth,
+                )  # fmt: skip
+    # The staging filter reaches every staging column at hop 1 (through the dataset).
+    filtered = _by_label(graph.impact(col(BRONZE, "_airbyte_extracted_at"), depth=1))
+    staged = ("cid", "bdate", "gen")
+    assert filtered == {f"staging.stg_erp_cust_az12.{c}": (1, False) for c in staged}
+
+
+def test_a_dataset_impact_starts_from_its_columns_not_at_hop_0() -> None:
+    impact = erp_graph().impact(SILVER)
+    found = _by_label(impact)
+    assert not [name for name in found if name.startswith("silver.")]  # not its own columns
+    assert found["gold.customer_age_groups.age_group"] == (1, True)  # birth_date -> CAST
+    assert found["gold.customer_age_groups.gender_groups"] == (1, False)  # WINDOW
+    upstream = _by_label(erp_graph().upstream(SILVER))
+    assert upstream["staging.stg_erp_cust_az12.cid"] == (1, True)
+    assert upstream["bronze.erp_cust_az12.cid"] == (2, True)
+
+
+def test_table_level_lineage_counts_where_no_column_lineage_is_known() -> None:
+    s3 = DatasetId("s3://company-datalake", "bronze/erp/cust_az12")
+    spectrum = DatasetId(NS, "spectrum.erp_cust_az12")
+    graph = LineageGraph.build(
+        [Dataset(spectrum, schema=Schema((Field("cid"), Field("bdate"))))],
+        [Job(NS, "glue.crawl", inputs=(s3,), outputs=(spectrum,)),
+         Job(NS, "erp.load", inputs=(spectrum,), outputs=(BRONZE,))],
+        [edge(col(spectrum, "cid"), BRONZE, "cid", IDENTITY, "erp.load")],
+    )  # fmt: skip
+    upstream = graph.upstream(spectrum)
+    assert [(d.node, d.distance, d.direct) for d in upstream.datasets] == [(s3, 1, False)]
+    downstream = graph.impact(s3)
+    assert {d.node for d in downstream.datasets} == {spectrum, BRONZE}
+    assert _by_label(downstream)["spectrum.erp_cust_az12.bdate"] == (1, False)
+    # Where column lineage exists for the pair, no table-level edge adds noise.
+    assert "bronze.erp_cust_az12.bdate" not in _by_label(graph.impact(spectrum))
+    assert graph.upstream(BRONZE).datasets[0].node == spectrum

@@ -54,8 +54,10 @@ def catalog(catalog_url: str) -> Iterator[Catalog]:
 # -- the enums ----------------------------------------------------------------------------
 
 
-def test_check_status_has_exactly_four_outcomes() -> None:
-    assert [s.value for s in CheckStatus] == ["passed", "warning", "failed", "error"]
+def test_check_status_has_exactly_its_outcomes() -> None:
+    assert [s.value for s in CheckStatus] == [
+        "passed", "warning", "failed", "error", "insufficient_history"
+    ]
 
 
 @pytest.mark.parametrize(
