@@ -246,10 +246,7 @@ class Workspace:
         for dataset in self.catalog.datasets():
             if dataset.schema is not None and dataset.schema.fields:
                 known[dataset.id.name] = {f.name: f.type for f in dataset.schema.fields}
-        if not known:
-            return options
-        known.update(options.schema or {})
-        return replace(options, schema=known)
+        return replace(options, known_schema=known) if known else options
 
     def _dbt_fingerprint(self, project: Path, options: ScanOptions) -> str:
         # Our own version is part of it: an upgraded parser must re-derive the lineage.

@@ -46,6 +46,9 @@ class ScanOptions:
 
     context: SqlContext = field(default_factory=SqlContext)
     schema: Mapping[str, Any] | None = None
+    # Schemas known from elsewhere (the catalog): below ``schema`` and below what the
+    # scanned files themselves create, so a stale catalog never hides a changed file.
+    known_schema: Mapping[str, Any] | None = None
     max_depth: int | None = DEFAULT_MAX_DEPTH
     max_statement_bytes: int | None = DEFAULT_MAX_STATEMENT_BYTES
 
@@ -135,7 +138,7 @@ def scan_sql(
         stdin_text: the text for ``-`` (read from ``sys.stdin`` when None).
     """
     files = collect_sql_files(paths)
-    registry = SchemaRegistry(options.schema)
+    registry = SchemaRegistry({**(options.known_schema or {}), **(options.schema or {})})
     results: dict[str, ScriptLineage] = {}
     local = [f for f in files if f == STDIN] if jobs > 1 else files
     remote = [f for f in files if f not in local]
@@ -162,10 +165,68 @@ def scan_sql(
             results[name] = parsed[index]
             # Remember what the workers parsed, so a persisted cache covers it.
             store_script(parsed[index], text, options.context, registry)
+    _follow_dependencies(files, results, options, stdin_text)
     combined = ScriptLineage()
     for name in files:
         combined = combined + results[name]
     return combined
+
+
+def _follow_dependencies(
+    files: Sequence[str],
+    results: dict[str, ScriptLineage],
+    options: ScanOptions,
+    stdin_text: str | None,
+) -> None:
+    """Re-parse, in dependency order, each file that reads what another file of the scan
+    writes, with the schemas those files produce: a first scan then gives the lineage and
+    confidence a second one would (``SELECT *`` of a table built two files earlier
+    expands), whatever the files' alphabetical order. Files are ordered as dbt orders
+    models by ``ref``; a cycle keeps the order of the names.
+    """
+    writers: dict[str, str] = {}
+    for name in files:
+        for statement in results[name].statements:
+            for output in statement.outputs:
+                writers.setdefault(output.name, name)
+    upstream = {
+        name: sorted({
+            writers[i.name] for s in results[name].statements for i in s.inputs
+            if writers.get(i.name, name) != name
+        })
+        for name in files
+    }  # fmt: skip
+    if not any(upstream.values()):
+        return
+    produced: dict[str, dict[str, str | None]] = {}
+    for name in _topological(files, upstream):
+        if upstream[name] and (text := _read(name, stdin_text)) and isinstance(text, str):
+            # The given --schema wins over what the scan derives, which wins over the catalog.
+            mapping = {**(options.known_schema or {}), **produced, **(options.schema or {})}
+            results[name] = _scan_one(name, options, SchemaRegistry(mapping), text=text)
+        for statement in results[name].statements:
+            for dataset, schema in statement.output_schemas:
+                if schema.fields and not statement.temporary:
+                    produced[dataset.name] = {f.name: f.type for f in schema.fields}
+
+
+def _topological(files: Sequence[str], upstream: Mapping[str, Sequence[str]]) -> list[str]:
+    """``files`` with every file after the files it reads from (depth-first, stable)."""
+    ordered: list[str] = []
+    state: dict[str, int] = {}  # 1: on the stack, 2: placed
+
+    def visit(name: str) -> None:
+        if state.get(name):
+            return  # placed, or a cycle: keep the order reached
+        state[name] = 1
+        for before in upstream.get(name, ()):
+            visit(before)
+        state[name] = 2
+        ordered.append(name)
+
+    for name in files:
+        visit(name)
+    return ordered
 
 
 def _read(name: str, stdin_text: str | None = None) -> str | ScriptLineage:
