@@ -34,10 +34,10 @@ from lineage.model import (
     StatementKind,
     statement_edges,
 )
-from lineage.version import __version__
 from parsers.dbt import is_dbt_project
-from parsers.sql.cache import BatchCache, ParseCache, project_fingerprint
+from parsers.sql.cache import CODE_VERSION, BatchCache, ParseCache, project_fingerprint
 from parsers.sql.files import STDIN, ScanOptions, load_schema_file, scan_sql
+from parsers.sql.schema import schema_datasets
 
 if TYPE_CHECKING:
     from connectors.datahub import DataHubConfig
@@ -184,7 +184,15 @@ class Workspace:
                 on_file_done=on_file_done,
                 stdin_text=stdin_text,
             )
-            report.batches.append(sql_batch(report.scripts, self.config.root))
+            batch = sql_batch(report.scripts, self.config.root)
+            if options.schema:
+                # Every table of --schema with all its columns and types, not only the
+                # columns the SQL happens to reference (what the SQL creates wins).
+                created = {d.id for d in batch.datasets}
+                described = schema_datasets(options.schema, options.context)
+                extra = tuple(d for d in described if d.id not in created)
+                batch = replace(batch, datasets=(*batch.datasets, *extra))
+            report.batches.append(batch)
         scanned: dict[int, tuple[str, str]] = {}  # batch -> (scan state key, fingerprint)
         held: set[int] = set()  # batches the catalog already holds exactly
         for project in dbt_projects:
@@ -249,10 +257,10 @@ class Workspace:
         return replace(options, known_schema=known) if known else options
 
     def _dbt_fingerprint(self, project: Path, options: ScanOptions) -> str:
-        # Our own version is part of it: an upgraded parser must re-derive the lineage.
+        # Our own code is part of it: an upgraded or edited parser re-derives the lineage.
         settings = repr(
             (
-                __version__,
+                CODE_VERSION,
                 version("sqlglot"),
                 options.dialect,
                 options.namespace,

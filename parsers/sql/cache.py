@@ -53,7 +53,7 @@ from typing import Any
 from lineage.model import LineageBatch, ParseIssue, StatementLineage
 from parsers.sql.parse import export_cache, import_cache
 
-__all__ = ["BatchCache", "ParseCache", "project_fingerprint"]
+__all__ = ["CODE_VERSION", "BatchCache", "ParseCache", "project_fingerprint"]
 
 log = logging.getLogger("parsers.sql")
 
@@ -65,9 +65,22 @@ _Entry = tuple[_Key, tuple[StatementLineage, ...]]
 _Summary = tuple[tuple[int, int, int], tuple[ParseIssue, ...]]
 
 
-# The installed distribution's version keys the files (read from its metadata, as
-# sqlglot's is): an upgraded Silverline never reads an older one's results.
-_SILVERLINE = version("silverline")
+def _code_version() -> str:
+    """The installed distribution's version (from its metadata, as sqlglot's is) plus a
+    digest of the parser and model sources' names, sizes and times: an upgraded
+    Silverline, or an edited checkout, never reads an older one's results."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve()
+    for folder in (here.parents[1], here.parents[2] / "lineage" / "model"):  # parsers/, model
+        for source in sorted(folder.rglob("*.py")):
+            info = source.stat()
+            digest.update(f"{source.name}:{info.st_size}:{info.st_mtime_ns};".encode())
+    return f"{version('silverline')}-{digest.hexdigest()[:12]}"
+
+
+#: What keys every cache file: results of other code are never read.
+CODE_VERSION = _code_version()
+_SILVERLINE = CODE_VERSION
 
 
 class ParseCache:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from lineage.model import Field, Schema
+from lineage.model import ColumnLineage, Field, Schema, TransformationSubtype
 from lineage.model import StatementKind as Kind
 from parsers.sql.query_tracing import TracedStatement
 
@@ -34,7 +34,7 @@ class QueryStatements(TracedStatement):
             lineage = self._trace(query, target)
             self._add(lineage)
             if target is not None and lineage is not None:
-                self.schemas.append((target, Schema(tuple(Field(n) for n, _ in lineage.fields))))
+                self.schemas.append((target, self._output_schema(query, lineage, [])))
             return
         self.kind = Kind.SELECT
         self._add(self._trace(query, None))
@@ -98,10 +98,7 @@ class QueryStatements(TracedStatement):
             lineage = self._trace(query, target, rename)
             self._add(lineage)
             if lineage is not None:
-                types = {f.name: f.type for f in declared}
-                self.schemas.append(
-                    (target, Schema(tuple(Field(n, types.get(n)) for n, _ in lineage.fields)))
-                )
+                self.schemas.append((target, self._output_schema(query, lineage, declared)))
             return
         self.kind = Kind.CREATE_TABLE
         # CREATE TABLE t LIKE s / CLONE s: the new table copies s's schema.
@@ -126,7 +123,46 @@ class QueryStatements(TracedStatement):
         lineage = self._trace(query, target)
         self._add(lineage)
         if lineage is not None:
-            self.schemas.append((target, Schema(tuple(Field(n) for n, _ in lineage.fields))))
+            self.schemas.append((target, self._output_schema(query, lineage, [])))
+
+    def _output_schema(
+        self, query: exp.Expr, lineage: ColumnLineage, declared: list[Field]
+    ) -> Schema:
+        """The new table's columns with the types that are certain: declared ones, a
+        top-level CAST / TRY_CAST / ``::`` (``cid::VARCHAR(50)`` is varchar(50)), counts,
+        and columns copied unchanged from a column whose type is known."""
+        types = {f.name.lower(): f.type for f in declared}
+        projections: dict[str, exp.Expr] = {}
+        if isinstance(query, exp.Query):
+            for select in query.selects:
+                projections.setdefault(select.alias_or_name.lower(), select.unalias())
+        fields = []
+        for name, inputs in lineage.fields:
+            key = name.lower()
+            found = types.get(key) or _expression_type(projections.get(key), self.dialect)
+            if found is None and len(inputs) == 1 and all(
+                t.subtype is TransformationSubtype.IDENTITY for t in inputs[0].transformations
+            ):
+                source = self.state.schema_of(inputs[0].dataset)
+                found = next(
+                    (f.type for f in (source.fields if source else ())
+                     if f.name.lower() == inputs[0].field.lower()),
+                    None,
+                )  # fmt: skip
+            fields.append(Field(name, found))
+        return Schema(tuple(fields))
+
+
+def _expression_type(node: exp.Expr | None, dialect: str | None) -> str | None:
+    """The type an expression certainly has, by its outermost node."""
+    # TryCast is a Cast; an unknown target type says nothing.
+    if isinstance(node, exp.Cast) and isinstance(node.to, exp.DataType) and not node.to.is_type(
+        exp.DataType.Type.UNKNOWN
+    ):
+        return node.to.sql(dialect).lower()
+    if isinstance(node, exp.Count):
+        return "bigint"
+    return None
 
 
 def _declared_fields(target: exp.Expr, dialect: str | None) -> list[Field]:

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from lineage.errors import ConfigError
-from lineage.model import Field, Schema
+from lineage.model import Dataset, DatasetId, DatasetKind, Field, Schema, SqlContext
 
-__all__ = ["SchemaRegistry"]
+__all__ = ["SchemaRegistry", "schema_datasets"]
 
 
 class SchemaRegistry:
@@ -48,6 +48,31 @@ class SchemaRegistry:
             if c[-len(parts) :] == parts or parts[-len(c) :] == c
         ]
         return self._tables[candidates[0]] if len(candidates) == 1 else None
+
+
+def schema_datasets(mapping: Mapping[str, Any], context: SqlContext) -> tuple[Dataset, ...]:
+    """The tables a schema file (``--schema``) describes, with every column and type, named
+    as the parser names them in ``context`` (so they are the scanned SQL's datasets).
+
+    Columns keep the case the file gives them; a ``{"type": ..., "description": ...}``
+    column spec gives its description too.
+    """
+    found = []
+    for parts, columns in _flatten(mapping, ()):
+        name = ".".join(context.qualify(list(parts)))
+        fields = tuple(
+            Field(str(column), _type(spec),
+                  spec.get("description") if isinstance(spec, Mapping) else None)
+            for column, spec in columns.items()
+        )  # fmt: skip
+        found.append(
+            Dataset(
+                DatasetId(context.dataset_namespace, name),
+                kind=DatasetKind.UNKNOWN,
+                schema=Schema(fields),
+            )
+        )
+    return tuple(found)
 
 
 def _flatten(
