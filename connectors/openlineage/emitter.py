@@ -22,6 +22,13 @@ backend never slows the caller down:
 
 ``lineage events replay`` (``EventSpool.replay``) delivers spooled events later.
 
+With a ``journal`` (``connectors.openlineage.journal``), ``emit`` first appends the event
+to it (one ``write``: a killed process loses nothing), the worker marks each send there,
+and an event is *settled* once delivered everywhere or kept by the spool. With
+``replay_on_start`` the worker also delivers, in the background and in small batches
+between live events, what earlier processes left: the spool and their journals (one
+process at a time: ``replay.lock``; another process already at it is left to it).
+
 After ``fork()`` the child starts with an empty queue and its own worker (the parent's
 queued events stay the parent's to deliver), and sinks drop inherited connections.
 """
@@ -43,6 +50,7 @@ from typing import Any
 
 from connectors.classify import chain
 from connectors.openlineage.errors import certainly_not_delivered
+from connectors.openlineage.journal import Journal, JournalRef
 from connectors.openlineage.sinks import EventSink
 from connectors.openlineage.spool import EventSpool
 from lineage.errors import ConnectorError, PermanentConnectorError
@@ -55,6 +63,11 @@ _STOP = object()  # tells the worker to exit
 _SPOOL_BATCH = 512  # events moved to the spool in one fsync'd append while circuits are open
 _GRACE = 1.0  # extra seconds close() gives a send in flight when the flush timed out
 _REPORTED_LIMIT = 100  # distinct refusals logged as errors; later ones only at debug level
+_REPLAY_STEP = 256  # spooled events replayed at start between batches of live events
+_LIVE_STEP = 256  # live events delivered between two replay steps
+
+#: An event with its journal entry (None: not journaled), and the sinks still owed it.
+_Item = tuple[Mapping[str, Any], Sequence[str], "JournalRef | None"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,8 @@ class Emitter:
         cooldown: float = 5.0,
         exit_timeout: float = 5.0,
         register_atexit: bool = True,
+        journal: Journal | None = None,
+        replay_on_start: bool = False,
     ) -> None:
         """
         Args:
@@ -91,9 +106,14 @@ class Emitter:
             cooldown: seconds a failed sink is skipped (its events spooled) before a retry.
             exit_timeout: how long ``close`` at interpreter exit waits for the queue.
             register_atexit: close (flush, then spool leftovers) at interpreter exit.
+            journal: where each event is written before ``emit`` returns (None: memory).
+            replay_on_start: the worker delivers what earlier processes left (the spool,
+                their journals) in the background, between live events.
         """
         self.sinks = list(sinks)
         self.spool = spool
+        self.journal = journal
+        self.replay_on_start = replay_on_start and spool is not None
         self.queue_size = queue_size
         self.cooldown = cooldown
         self.exit_timeout = exit_timeout
@@ -101,6 +121,7 @@ class Emitter:
             ("delivered", "spooled", "quarantined", "dropped", "rejected"), 0
         )
         self._reported: set[tuple[str, str]] = set()
+        self._set_aside_warned = False
         self._fell_back = False
         self._lost_reported = False
         self._registered = register_atexit
@@ -131,15 +152,17 @@ class Emitter:
         if self._pid != os.getpid():
             self._after_fork()
         if self._closed:
-            self._spool([(event, self._sink_names())])
+            self._spool([(event, self._sink_names(), None)])
             return
+        # On disk before we return: a process killed from here on loses nothing.
+        ref = self.journal.append(event) if self.journal is not None else None
         if self._worker is None:
             self._start()
         try:
-            self._queue.put_nowait(event)
+            self._queue.put_nowait((event, ref))
         except queue.Full:
             # The backend is slower than the jobs: keep the event on disk, not in memory.
-            self._spool([(event, self._sink_names())])
+            self._spool([(event, self._sink_names(), ref)])
 
     def _start(self) -> None:
         with self._start_lock:
@@ -152,6 +175,8 @@ class Emitter:
 
     def _after_fork(self) -> None:
         self._reset()
+        if self.journal is not None:
+            self.journal.after_fork()
         for sink in self.sinks:
             hook = getattr(sink, "after_fork", None)
             if callable(hook):
@@ -163,23 +188,48 @@ class Emitter:
     # -- the worker ----------------------------------------------------------------------
 
     def _work(self) -> None:
+        replaying, live = self.replay_on_start, 0
         while True:
-            event = self._queue.get()
-            if event is _STOP:
+            if replaying and (live >= _LIVE_STEP or self._queue.empty()):
+                replaying, live = self._replay_step(), 0
+                continue
+            item = self._queue.get()
+            live += 1
+            if item is _STOP:
                 self._queue.task_done()
                 return
+            event, ref = item
             try:
                 if self._all_open():
-                    self._spool_backlog(event)
+                    self._spool_backlog(event, ref)
                 else:
-                    self._deliver(event)
+                    self._deliver(event, ref)
             except Exception:  # the worker must survive anything a sink does
                 log.exception("OpenLineage event delivery failed unexpectedly")
             finally:
                 self._queue.task_done()
 
-    def _deliver(self, event: Mapping[str, Any]) -> None:
-        flight = _InFlight(event)
+    def _replay_step(self) -> bool:
+        """Deliver some of what earlier processes left; False once there is no more (or
+        a sink failed, or another process is replaying: it is left to that one)."""
+        if self._closed or self.spool is None:
+            return False
+        try:
+            names = {sink.name: sink for sink in self.sinks}
+            report = self.spool.replay(names, limit=_REPLAY_STEP, wait=False)
+        except Exception as exc:  # never let the replay hurt the live events
+            log.info("OpenLineage: the spool of earlier runs was not replayed: %s", exc)
+            return False
+        if report.delivered:
+            log.info("OpenLineage: %d event(s) left by earlier runs delivered", report.delivered)
+        if report.error is not None:
+            log.info("OpenLineage: earlier runs' events wait in the spool: %s", report.error)
+            return False
+        return not report.busy and report.delivered > 0 and report.remaining > 0
+
+    def _deliver(self, event: Mapping[str, Any], ref: JournalRef | None = None) -> None:
+        flight = _InFlight(event, ref)
+        journal = self.journal
         for sink in self.sinks:
             with self._state_lock:
                 if self._abandoned:
@@ -189,6 +239,8 @@ class Emitter:
                     flight.failed.append(sink.name)
                     continue
                 flight.sending = sink.name
+            if journal is not None:
+                journal.sending(ref, sink.name)
             error: Exception | None = None
             try:
                 sink.send(event)
@@ -200,6 +252,10 @@ class Emitter:
             except Exception as exc:
                 outcome, error = flight.failed, exc
                 self._opened(sink.name, exc)
+            # The last sink delivered, none failed: the settle right after says it all.
+            last = outcome is flight.done and sink is self.sinks[-1] and not flight.failed
+            if journal is not None and not last:
+                journal.answered(ref, sink.name, owed=outcome is flight.failed)
             with self._state_lock:
                 if self._abandoned:  # close() has already accounted for this event
                     self._settle_abandoned(flight, sink.name, error)
@@ -210,8 +266,10 @@ class Emitter:
             if self._abandoned:
                 return
             self._count("delivered", len(flight.done))
-            if flight.failed:
-                self._spool([(event, flight.failed)])
+            if not flight.failed:
+                self._settle([ref])
+            else:
+                self._spool([(event, flight.failed, ref)])
             self._current = None
 
     def _settle_abandoned(self, flight: _InFlight, name: str, error: Exception | None) -> None:
@@ -240,23 +298,23 @@ class Emitter:
             "certainly failed: spooled for replay" if owed else "is no longer uncertain",
         )
 
-    def _spool_backlog(self, first: Mapping[str, Any]) -> None:
+    def _spool_backlog(self, first: Mapping[str, Any], ref: JournalRef | None = None) -> None:
         """Every sink is cooling down: move queued events to the spool in one append."""
         names = self._sink_names()
         with self._state_lock:
             if self._abandoned:
                 return
-            items: list[tuple[Mapping[str, Any], list[str]]] = [(first, names)]
+            items: list[_Item] = [(first, names, ref)]
             stop = False
             while len(items) < _SPOOL_BATCH:
                 try:
-                    event = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if event is _STOP:
+                if item is _STOP:
                     stop = True
                     break
-                items.append((event, names))
+                items.append((item[0], names, item[1]))
             self._spool(items)
             for _ in items[1:]:
                 self._queue.task_done()
@@ -293,6 +351,8 @@ class Emitter:
             except (ConnectorError, OSError) as error:
                 kept = f"; not kept: {error}"
         key = (name, exc.message)
+        if self.spool is not None and kept.startswith("; not kept"):
+            kept = self._keep_aside("reject", [(event, name, str(exc))]) or kept
         if key in self._reported or len(self._reported) >= _REPORTED_LIMIT:
             log.debug("OpenLineage sink %s refused an event: %s%s", name, exc, kept)
             return
@@ -309,22 +369,32 @@ class Emitter:
     def _sink_names(self) -> list[str]:
         return [sink.name for sink in self.sinks]
 
-    def _spool(self, items: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> None:
+    def _settle(self, refs: Sequence[JournalRef | None]) -> None:
+        if self.journal is not None:
+            self.journal.settle(refs)
+
+    def _spool(self, items: Sequence[_Item]) -> None:
+        """Spool ``(event, sinks owed, journal ref)``; settled in the journal once kept
+        (an event no spool could keep stays in the journal for the next start)."""
         if self.spool is None:
             self._count("dropped", len(items))
             log.error("OpenLineage: %d event(s) lost: no spool configured", len(items))
             return
+        pairs = [(event, owed) for event, owed, _ in items]
+        keys = self._keys(items)
         try:
-            self.spool.append(items)
+            self.spool.append(pairs, keys=keys)
             self._count("spooled", len(items))
+            self._settle([ref for *_, ref in items])
             return
         except ConnectorError as exc:
             error = exc
         fallback = self.spool.fallback
         if fallback is not None and _unwritable(error):
             try:
-                fallback.append(items)
+                fallback.append(pairs, keys=keys)
                 self._count("spooled", len(items))
+                self._settle([ref for *_, ref in items])
                 if not self._fell_back:  # one warning, not one per event
                     self._fell_back = True
                     log.warning(
@@ -338,11 +408,49 @@ class Emitter:
             except ConnectorError as exc:
                 error = exc
         self._count("dropped", len(items))
+        if self.journal is not None and any(ref is not None for *_, ref in items):
+            log.debug("OpenLineage: %d event(s) stay in the journal for the next start", len(items))
         if not self._lost_reported:
             self._lost_reported = True
             log.error("OpenLineage: %d event(s) lost: %s", len(items), error)
         else:
             log.debug("OpenLineage: %d event(s) lost: %s", len(items), error)
+
+    @staticmethod
+    def _keys(items: Sequence[_Item]) -> list[str | None] | None:
+        if all(ref is None for *_, ref in items):
+            return None
+        return [None if ref is None else f"{ref[0].name}:{ref[1]}" for *_, ref in items]
+
+    def _keep_aside(
+        self,
+        kind: str,
+        items: Sequence[tuple[Mapping[str, Any], str, str]],
+        token: str | None = None,
+    ) -> str | None:
+        """The spool could not keep an uncertain or rejected delivery: the fallback spool
+        keeps it (counted with the spooled ones, said once); where it went, or None."""
+        fallback = self.spool.fallback if self.spool is not None else None
+        if fallback is None:
+            return None
+        try:
+            if kind == "reject":
+                fallback.reject(items)
+            else:
+                fallback.quarantine(items, token=token)
+        except (ConnectorError, OSError) as exc:
+            log.debug("OpenLineage: the fallback spool cannot keep it either: %s", exc)
+            return None
+        if not self._set_aside_warned:
+            self._set_aside_warned = True
+            log.warning(
+                "OpenLineage: the spool %s cannot be written; %s deliveries are kept in %s",
+                self.spool.folder if self.spool is not None else None,
+                "rejected" if kind == "reject" else "uncertain",
+                fallback.folder,
+            )
+        name = "rejected.jsonl" if kind == "reject" else "uncertain.jsonl"
+        return f"; kept in {fallback.folder / name}"
 
     def _count(self, name: str, value: int) -> None:
         with self._count_lock:
@@ -384,35 +492,42 @@ class Emitter:
         with self._state_lock:
             self._abandoned = True
             self._closed = True
-            leftovers: list[tuple[Mapping[str, Any], Sequence[str]]] = []
+            leftovers: list[_Item] = []
             while True:
                 try:
-                    event = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 self._queue.task_done()
-                if event is not _STOP:
-                    leftovers.append((event, self._sink_names()))
+                if item is not _STOP:
+                    leftovers.append((item[0], self._sink_names(), item[1]))
             uncertain: list[tuple[Mapping[str, Any], str, str]] = []
             flight, self._current = self._current, None
             if flight is not None:
                 settled = {*flight.done, *flight.failed, *flight.rejected, flight.sending}
                 owed = [*flight.failed, *(s.name for s in self.sinks if s.name not in settled)]
-                if owed:
-                    leftovers.insert(0, (flight.event, owed))
                 if flight.sending is not None:
                     reason = "still being sent when the process exited"
                     uncertain.append((flight.event, flight.sending, reason))
+                if owed:  # settled with the leftovers unless it is also uncertain
+                    leftovers.insert(0, (flight.event, owed, None if uncertain else flight.ref))
+                elif not uncertain:
+                    self._settle([flight.ref])
             if leftovers:
                 self._spool(leftovers)
             if uncertain and self.spool is not None and flight is not None:
+                token = uuid.uuid4().hex
                 try:
-                    token = uuid.uuid4().hex
                     self.spool.quarantine(uncertain, token=token)
+                    kept = True
+                except (ConnectorError, OSError) as exc:
+                    kept = self._keep_aside("quarantine", uncertain, token) is not None
+                    if not kept:
+                        log.error("OpenLineage: in-flight event not kept: %s", exc)
+                if kept:
                     flight.token = token  # the worker settles it if the send ends in time
                     self._count("quarantined", len(uncertain))
-                except (ConnectorError, OSError) as exc:
-                    log.error("OpenLineage: in-flight event not kept: %s", exc)
+                    self._settle([flight.ref])
         if self._worker is not None and self._worker.is_alive():
             self._queue.put_nowait(_STOP)
             if not uncertain:
@@ -423,6 +538,13 @@ class Emitter:
                     sink.close()
                 except Exception:
                     log.debug("closing sink %s failed", sink.name, exc_info=True)
+        if self.journal is not None and (left := self.journal.close()):
+            log.warning(
+                "OpenLineage: %d event(s) could not be delivered or spooled; they stay in the "
+                "journal %s for the next start or `lineage events replay`",
+                left,
+                self.journal.folder,
+            )
         if self._lost_reported and (dropped := self.stats.dropped) > 1:
             log.error("OpenLineage: %d event(s) lost in all (no spool could keep them)", dropped)
         if self._registered:
@@ -443,6 +565,7 @@ class _InFlight:
     it, failed (owed it), refused it for good, and the one it is being sent to."""
 
     event: Mapping[str, Any]
+    ref: JournalRef | None = None
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)

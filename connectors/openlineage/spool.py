@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.openlineage.errors import translate
+from connectors.openlineage.journal import pending_count, recover
 from connectors.openlineage.spoolfiles import atomic_write as _atomic_write
 from connectors.openlineage.spoolfiles import count_lines as _count_lines
 from connectors.openlineage.spoolfiles import describe as _describe
@@ -83,6 +84,7 @@ class SpoolStatus:
     delivered_seq: int
     by_sink: Mapping[str, int] = field(default_factory=dict)
     rejected: int = 0
+    journaled: int = 0  # in the journal of stopped processes: the next replay spools them
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +104,8 @@ class ReplayReport:
     rejected: int = 0
     rejections: list[str] = field(default_factory=list)
     resent: int = 0
+    recovered: int = 0  # moved from the journal of stopped processes, then replayed
+    busy: bool = False  # ``wait=False`` and another replay was running: nothing done
 
     @property
     def ok(self) -> bool:
@@ -118,6 +122,7 @@ class _Record:
     event: Mapping[str, Any]
     spooled_at: str | None
     size: int
+    key: str | None = None
 
 
 class EventSpool:
@@ -136,8 +141,15 @@ class EventSpool:
 
     # -- appending -----------------------------------------------------------------------
 
-    def append(self, items: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> list[int]:
-        """Spool ``(event, sinks still owed it)`` pairs; their sequence numbers.
+    def append(
+        self,
+        items: Sequence[tuple[Mapping[str, Any], Sequence[str]]],
+        *,
+        keys: Sequence[str | None] | None = None,
+    ) -> list[int]:
+        """Spool ``(event, sinks still owed it)`` pairs; their sequence numbers. ``keys``
+        name each event's journal entry (``connectors.openlineage.journal``), so recovering
+        the journal never spools it twice.
 
         Raises:
             TemporaryConnectorError: the disk is full.
@@ -148,20 +160,26 @@ class EventSpool:
             return []
         try:
             with self._thread_lock, self._locked("append.lock"):
-                return self._append_locked(items)
+                return self._append_locked(items, keys)
         except OSError as exc:
             raise translate(exc, "cannot spool events", file=str(self.folder)) from exc
 
-    def _append_locked(self, items: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> list[int]:
+    def _append_locked(
+        self,
+        items: Sequence[tuple[Mapping[str, Any], Sequence[str]]],
+        keys: Sequence[str | None] | None = None,
+    ) -> list[int]:
         path = self.folder / _EVENTS
         seq = max(self._last_seq(path), self._read_state()["delivered"])
         now = datetime.now(timezone.utc).isoformat()
         lines: list[str] = []
         numbers: list[int] = []
-        for event, sinks in items:
+        for position, (event, sinks) in enumerate(items):
             seq += 1
             numbers.append(seq)
             record = {"seq": seq, "sinks": list(sinks), "spooled_at": now, "event": event}
+            if keys is not None and keys[position] is not None:
+                record["key"] = keys[position]
             lines.append(json.dumps(record, separators=(",", ":"), default=str) + "\n")
         self._append_lines(path, "".join(lines))
         return numbers
@@ -235,6 +253,7 @@ class EventSpool:
             delivered_seq=state["delivered"],
             by_sink=by_sink,
             rejected=_count_lines(self.folder / _REJECTED),
+            journaled=pending_count(self.folder),
         )
 
     def pending_events(self) -> list[tuple[int, list[str], Mapping[str, Any]]]:
@@ -290,6 +309,7 @@ class EventSpool:
         include_rejected: bool = False,
         limit: int | None = None,
         on_delivered: Callable[[int], None] | None = None,
+        wait: bool = True,
     ) -> ReplayReport:
         """Deliver spooled events in order, each exactly once; stop at the first temporary
         failure. An event a sink refuses for good moves to ``rejected.jsonl`` for that sink
@@ -304,9 +324,16 @@ class EventSpool:
                 token or a setting, is fixed); those refused again stay rejected.
             limit: deliver at most this many events.
             on_delivered: called with each delivered sequence number (progress output).
+            wait: wait for another replay to end; False: return at once (``busy``).
         """
         report = ReplayReport()
-        with self._locked("replay.lock"):
+        with self._locked("replay.lock", wait=wait) as locked:
+            if not locked:
+                report.busy = True
+                report.remaining = self.status().pending
+                return report
+            # The journals of stopped processes first (only ever under this lock).
+            report.recovered = recover(self).pending
             state = self._read_state()
             report.quarantined += self._settle_interrupted(state)
             for name, wanted in ((_UNCERTAIN, include_uncertain), (_REJECTED, include_rejected)):
@@ -408,13 +435,30 @@ class EventSpool:
         return 1
 
     def quarantine(
-        self, items: Sequence[tuple[Mapping[str, Any], str, str]], *, token: str | None = None
+        self,
+        items: Sequence[tuple[Mapping[str, Any], str, str]],
+        *,
+        token: str | None = None,
+        keys: Sequence[str] | None = None,
     ) -> None:
         """Put ``(event, sink, reason)`` straight into the uncertain file (an in-flight send
         abandoned at exit: it may or may not have arrived); ``token`` marks the entries for
-        ``settle`` once the send's outcome is known after all."""
+        ``settle`` once the send's outcome is known after all; ``keys`` name their journal
+        entries (see ``append``)."""
+        if not items:
+            return
         entries = [_entry(*item) for item in items]
-        self._add_entries(_UNCERTAIN, [{**e, "token": token} if token else e for e in entries])
+        if token:
+            entries = [{**e, "token": token} for e in entries]
+        if keys is not None:
+            entries = [{**e, "key": key} for e, key in zip(entries, keys, strict=True)]
+        self._add_entries(_UNCERTAIN, entries)
+
+    def journal_keys(self) -> set[str]:
+        """The journal keys of the records and uncertain entries in the spool."""
+        found = {r.key for r, _ in self._records(self.folder / _EVENTS) if r and r.key}
+        found.update(str(e["key"]) for e in self._entries(_UNCERTAIN) if e.get("key"))
+        return found
 
     def settle(self, token: str, owed: Sequence[str] = ()) -> bool:
         """The abandoned send quarantined with ``token`` ended after all: drop its uncertain
@@ -514,15 +558,19 @@ class EventSpool:
     # -- files ---------------------------------------------------------------------------
 
     @contextmanager
-    def _locked(self, name: str) -> Iterator[None]:
+    def _locked(self, name: str, *, wait: bool = True) -> Iterator[bool]:
         if not self.folder.is_dir():
             os.makedirs(self.folder, 0o700, exist_ok=True)
             os.chmod(self.folder, 0o700)  # makedirs' mode is masked by the umask
         self._check_owner()
         fd = os.open(self.folder / name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            yield True
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 
@@ -589,6 +637,7 @@ def _load(raw: bytes) -> _Record | None:
         event=document["event"],
         spooled_at=document.get("spooled_at"),
         size=len(raw) + 1,
+        key=document["key"] if isinstance(document.get("key"), str) else None,
     )
 
 

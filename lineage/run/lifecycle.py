@@ -10,7 +10,7 @@ import sys
 from contextvars import Token
 from typing import Any
 
-from lineage.run.active import RUN_CONTEXT, runtime
+from lineage.run.active import OPEN_RUNS, RUN_CONTEXT, runtime
 from lineage.run.runs import Run, RunRef
 from lineage.run.spec import JobSpec
 
@@ -24,9 +24,7 @@ Started = tuple[Run, Token[Run | None] | None]
 _failures_logged: set[str] = set()
 
 
-def start_run(
-    spec: JobSpec, attempt: int, attempts: int, *, enter: bool = True
-) -> Started | None:
+def start_run(spec: JobSpec, attempt: int, attempts: int, *, enter: bool = True) -> Started | None:
     try:
         found = runtime()
         resolved = spec.resolved(found)
@@ -52,6 +50,7 @@ def start_run(
         _log_once(spec.name, "cannot start a run")
         return None
     token = RUN_CONTEXT.set(run_) if enter else None
+    OPEN_RUNS[id(run_)] = run_  # a SIGTERM aborts it
     emitter = found.emitter
     if emitter is not None:
         try:
@@ -73,6 +72,8 @@ def finish_run(
         # ValueError: reset from another context (a generator resumed elsewhere).
         with contextlib.suppress(ValueError):
             RUN_CONTEXT.reset(token)
+    if OPEN_RUNS.pop(id(run_), None) is None:
+        return  # a SIGTERM has ended it with ABORT already
     try:
         runtime_ = run_._runtime
         emitter = runtime_.emitter if runtime_ is not None else None

@@ -12,7 +12,10 @@ Built on first use (so importing a module of decorated jobs costs nothing) from
   (``lineage.config.catalog_url``) plus one JSON-lines file per day in the project's
   events folder (``<root>/.lineage/events/``). ``OPENLINEAGE_DISABLED=true`` turns every
   event off;
-- the spool: ``<root>/.lineage/spool/`` (``lineage.config.ProjectLayout``);
+- the spool: ``<root>/.lineage/spool/`` (``lineage.config.ProjectLayout``), with the
+  journal every event is written to before the call returns in its ``journal/`` folder;
+  the first run of a process delivers, in the background, what earlier processes left
+  there (``LINEAGE_REPLAY_ON_START=false`` turns that off);
 - the queue: ``queue_size``, ``cooldown`` (seconds a failed sink is skipped) and
   ``flush_timeout`` (seconds waited at exit) of lineage.yml's ``openlineage:`` section.
 """
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.openlineage.emitter import Emitter
 from connectors.openlineage.facets import processing_engine_facet
+from connectors.openlineage.journal import JOURNAL_FOLDER, Journal
 from connectors.openlineage.sinks import (
     CatalogSink,
     ClientSink,
@@ -132,6 +136,12 @@ def build_runtime(
     disabled = os.environ.get("OPENLINEAGE_DISABLED", "").strip().lower() == "true"
     emitter = None
     if not disabled:
+        journal = Journal(
+            Path(folder) / JOURNAL_FOLDER,
+            [sink.name for sink in chosen],
+            fallback=fallback_folder(folder) / JOURNAL_FOLDER,
+        )
+        replay_on_start = _flag("LINEAGE_REPLAY_ON_START", default=True)
         emitter = Emitter(
             chosen,
             spool,
@@ -139,6 +149,8 @@ def build_runtime(
             cooldown=cooldown if cooldown is not None else settings.cooldown,
             exit_timeout=flush_timeout if flush_timeout is not None else settings.flush_timeout,
             register_atexit=register_atexit,
+            journal=journal,
+            replay_on_start=replay_on_start,
         )
     with _generation_lock:
         _generation += 1
@@ -156,6 +168,14 @@ def build_runtime(
         engine_facet=processing_engine_facet(__version__, _client_version()),
         generation=generation,
     )
+
+
+def _flag(name: str, *, default: bool) -> bool:
+    """An on/off environment variable: ``0``, ``false``, ``no``, ``off`` turn it off."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("0", "false", "no", "off")
 
 
 def _client_version() -> str:
