@@ -1,0 +1,146 @@
+"""PostgreSQL: three catalog queries per schema, whatever the number of tables.
+
+The catalog (``pg_catalog``) rather than ``information_schema``: it spells types as the
+server does (``format_type``: ``character varying(50)``, ``timestamp with time zone``),
+gives defaults as expressions (``pg_get_expr``), comments (``pg_description``, joined:
+``col_description`` per row costs twice the query), view and materialized-view SQL
+(``pg_get_viewdef``, what ``pg_views`` and ``pg_matviews`` show) and lists tables the role
+has no privilege on, which ``information_schema`` hides silently.
+
+Kinds: ``r``/``p`` tables (partitions of a partitioned table are left out: the parent is
+the dataset), ``v`` views, ``m`` materialized views, ``f`` foreign tables (external, their
+``filename`` / ``location`` option as the location). A schema the role has no USAGE on is
+reported with the server's words for it, ``permission denied for schema ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from connectors.warehouse.engine import SqlBackend
+from connectors.warehouse.introspect import ColumnFact, Relation
+from lineage.model import DatasetKind
+
+__all__ = [
+    "COLUMNS_SQL",
+    "KINDS",
+    "PRIMARY_KEYS_SQL",
+    "RELATIONS_SQL",
+    "SCHEMAS_SQL",
+    "PostgresBackend",
+    "relation",
+]
+
+KINDS = {
+    "r": DatasetKind.TABLE,
+    "p": DatasetKind.TABLE,
+    "v": DatasetKind.VIEW,
+    "m": DatasetKind.MATERIALIZED_VIEW,
+    "f": DatasetKind.EXTERNAL,
+}
+_LOCATION_OPTIONS = ("location", "filename", "path", "uri", "url")
+
+SCHEMAS_SQL = """
+SELECT n.nspname AS name, has_schema_privilege(n.oid, 'USAGE') AS usable
+FROM pg_catalog.pg_namespace AS n
+WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY n.nspname
+"""
+
+RELATIONS_SQL = """
+SELECT c.relname AS name, c.relkind AS kind, ds.description AS comment,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
+       f.ftoptions AS options
+FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_foreign_table AS f ON f.ftrelid = c.oid
+LEFT JOIN pg_catalog.pg_description AS ds
+  ON ds.objoid = c.oid AND ds.objsubid = 0 AND ds.classoid = 'pg_catalog.pg_class'::regclass
+WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+ORDER BY c.relname
+"""
+
+# In ``ColumnFact``'s field order, so rows become facts without a per-row function call
+# (100,000 columns: a tenth of the time); a view says nothing of nullability (NULL).
+COLUMNS_SQL = """
+SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name, a.attnum AS position,
+       format_type(a.atttypid, a.atttypmod) AS type,
+       CASE WHEN c.relkind IN ('v', 'm') THEN NULL ELSE NOT a.attnotnull END AS nullable,
+       pg_get_expr(d.adbin, d.adrelid) AS column_default, ds.description AS comment,
+       FALSE AS primary_key, FALSE AS partition
+FROM pg_catalog.pg_attribute AS a
+JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description AS ds
+  ON ds.objoid = a.attrelid AND ds.objsubid = a.attnum
+  AND ds.classoid = 'pg_catalog.pg_class'::regclass
+WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+  AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+PRIMARY_KEYS_SQL = """
+SELECT c.relname AS table_name, a.attname AS column_name
+FROM pg_catalog.pg_constraint AS k
+JOIN pg_catalog.pg_class AS c ON c.oid = k.conrelid
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(k.conkey) AS key (attnum)
+JOIN pg_catalog.pg_attribute AS a ON a.attrelid = k.conrelid AND a.attnum = key.attnum
+WHERE k.contype = 'p' AND n.nspname = :schema
+"""
+
+
+def _location(options: Sequence[str] | None) -> str | None:
+    pairs = dict(str(o).split("=", 1) for o in options or () if "=" in str(o))
+    return next((pairs[k] for k in _LOCATION_OPTIONS if pairs.get(k)), None)
+
+
+def relation(schema: str, row: dict[str, Any]) -> Relation:
+    """One row of ``RELATIONS_SQL`` as a Relation."""
+    definition = row["definition"]
+    return Relation(
+        schema=schema,
+        name=row["name"],
+        kind=KINDS[row["kind"]],
+        comment=row["comment"],
+        definition=definition.strip() if definition else None,
+        location=_location(row["options"]),
+    )
+
+
+class PostgresBackend(SqlBackend):
+    """PostgreSQL through SQLAlchemy (psycopg 3 by default)."""
+
+    timeout_kind = "postgres"
+    # One snapshot for every query: a table dropped meanwhile is seen whole or not at all.
+    isolation_level = "REPEATABLE READ"
+
+    def __init__(self, engine: Any, *, owned: bool, statement_timeout_s: float | None) -> None:
+        super().__init__(engine, owned=owned, statement_timeout_s=statement_timeout_s)
+        self._usable: dict[str, bool] = {}
+        self.database = self.current_database()
+
+    def dataset_name(self, schema: str, table: str) -> str:
+        return f"{self.database}.{schema}.{table}"
+
+    def schemas(self) -> list[str]:
+        found = self.rows(SCHEMAS_SQL)
+        self._usable = {row["name"]: bool(row["usable"]) for row in found}
+        return list(self._usable)
+
+    def unreadable(self, schema: str) -> str | None:
+        if self._usable.get(schema, True):
+            return None
+        return f"permission denied for schema {schema} (no USAGE privilege)"
+
+    def relations(self, schema: str) -> list[Relation]:
+        return [relation(schema, row) for row in self.rows(RELATIONS_SQL, {"schema": schema})]
+
+    def columns(self, schema: str, relations: Sequence[Relation]) -> list[ColumnFact]:
+        _, found = self.tuples(COLUMNS_SQL, {"schema": schema})
+        return list(map(ColumnFact._make, found))
+
+    def primary_keys(self, schema: str) -> set[tuple[str, str]]:
+        found = self.rows(PRIMARY_KEYS_SQL, {"schema": schema})
+        return {(row["table_name"], row["column_name"]) for row in found}
