@@ -15,7 +15,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, func, select
+from sqlalchemy import Connection, Row, Select, Table, func, or_, select
 
 from lineage.catalog import tables as cs
 from lineage.catalog.sql import chunks
@@ -90,16 +90,20 @@ def read_dataset(conn: Connection, dataset: DatasetId) -> Dataset | None:
 
 
 def find_datasets(conn: Connection, name: str) -> list[Dataset]:
-    """Datasets named ``name`` exactly, else those whose name ends with ``"." + name``
-    (case-insensitive)."""
+    """Datasets named ``name`` exactly, else those whose name ends with ``"." + name`` or
+    ``"/" + name`` (case-insensitive)."""
     wanted = name.strip().lower()
     if not wanted:
         return []
     lowered = func.lower(cs.datasets.c.name)
-    pattern = "%." + re.sub(r"([\\%_])", r"\\\1", wanted)
+    escaped = re.sub(r"([\\%_])", r"\\\1", wanted)
     rows = conn.execute(select(cs.datasets).where(lowered == wanted)).all()
     if not rows:
-        rows = conn.execute(select(cs.datasets).where(lowered.like(pattern, escape="\\"))).all()
+        # A dotted suffix (tables), or a path suffix (file datasets: bronze/erp/loc_a101).
+        suffix = or_(
+            lowered.like("%." + escaped, escape="\\"), lowered.like("%/" + escaped, escape="\\")
+        )
+        rows = conn.execute(select(cs.datasets).where(suffix)).all()
     return _build_datasets(conn, rows)
 
 
