@@ -29,6 +29,7 @@ __all__ = [
     "PRODUCER",
     "RUN_EVENT_SCHEMA_URL",
     "column_lineage_facet",
+    "data_quality_assertions_facet",
     "data_quality_metrics_facet",
     "documentation_facet",
     "error_message_facet",
@@ -58,6 +59,10 @@ _SPEC = "https://openlineage.io/spec/facets"
 FACET_SCHEMAS: Mapping[str, str] = {
     "columnLineage": (
         f"{_SPEC}/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet"
+    ),
+    "dataQualityAssertions": (
+        f"{_SPEC}/1-1-0/DataQualityAssertionsDatasetFacet.json"
+        "#/$defs/DataQualityAssertionsDatasetFacet"
     ),
     "dataQualityMetrics": (
         f"{_SPEC}/1-0-0/DataQualityMetricsDatasetFacet.json#/$defs/DataQualityMetricsDatasetFacet"
@@ -294,6 +299,16 @@ def data_quality_metrics_facet(
         fields["rowCount"] = int(row_count)
     key = "dataQualityMetricsInput" if input_facet else "dataQualityMetrics"
     return facet("dataQualityMetrics", fields, FACET_SCHEMAS[key])
+
+
+def data_quality_assertions_facet(assertions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``dataQualityAssertions`` (an input facet): each ``{assertion, success}`` with an
+    optional ``column``, ``severity``, ``name``, ``description``, ``expected``, ``actual``."""
+    return facet(
+        "dataQualityAssertions",
+        {"assertions": [dict(a) for a in assertions]},
+        FACET_SCHEMAS["dataQualityAssertions"],
+    )
 
 
 def dataset_entry(dataset: DatasetId) -> dict[str, Any]:

@@ -202,8 +202,24 @@ def record_check_result(
 ) -> bool:
     """Append one check outcome, ``status`` as its tool wrote it (read back as
     ``native_status``), unless a result of the same check, column, run and time is there
-    (False then: the unique key, as for metrics); an unknown dataset is added."""
+    (False then: the unique key, as for metrics); an unknown dataset is added.
+
+    A run judges a check once: a result of the same run, check and column at another time
+    (``lineage check`` records its results, then its run's event carries them again as
+    ``dataQualityAssertions``) adds nothing either.
+    """
     ids = ensure_datasets(conn, {dataset}, {}, when).ids
+    if run_id is not None:
+        c = cs.check_results
+        same_column = c.c.column_name.is_(None) if column is None else c.c.column_name == column
+        found = conn.execute(
+            select(c.c.id).where(
+                c.c.dataset_id == ids[dataset], c.c.check_name == check, same_column,
+                c.c.run_id == run_id,
+            ).limit(1)
+        ).first()  # fmt: skip
+        if found is not None:
+            return False
     row = {
         "dataset_id": ids[dataset],
         "check_name": check,

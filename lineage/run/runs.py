@@ -21,6 +21,7 @@ from typing import Any
 from connectors.openlineage.facets import (
     PRODUCER,
     RUN_EVENT_SCHEMA_URL,
+    data_quality_assertions_facet,
     data_quality_metrics_facet,
     error_message_facet,
     metrics_facet,
@@ -143,6 +144,7 @@ class Run:
         self._outputs: dict[DatasetId, dict[str, Any]] | None = None
         self._owned: set[int] = set()
         self._quality: dict[DatasetId, dict[str, Any]] = {}
+        self._assertions: dict[DatasetId, list[dict[str, Any]]] = {}
         self._metrics: list[dict[str, Any]] = []
         self._sql: list[str] = []
         facets: dict[str, Any] = {}
@@ -225,6 +227,35 @@ class Run:
             if column is not None:
                 metric["column"] = column
             self._metrics.append(metric)
+
+    def add_assertion(
+        self,
+        dataset: Any,
+        assertion: str,
+        success: bool,
+        *,
+        column: str | None = None,
+        severity: str | None = None,
+        expected: str | None = None,
+        actual: str | None = None,
+    ) -> None:
+        """Record a quality test of a dataset the run read (``not_null``, ``freshness``...):
+        it goes into that input's ``dataQualityAssertions`` facet (the dataset is added as
+        an input when the run did not name it)."""
+        target = self._dataset_of(dataset, None)
+        if target is None:
+            return
+        entry: dict[str, Any] = {"assertion": assertion, "success": bool(success)}
+        for key, value in (("column", column), ("severity", severity),
+                           ("expected", expected), ("actual", actual)):
+            if value is not None:
+                entry[key] = value
+        with self._lock:
+            self._assertions.setdefault(target, []).append(entry)
+            inputs, _ = self._tables()
+            if target not in inputs:
+                inputs[target] = dataset_entry(target)
+                self._owned.add(id(inputs[target]))
 
     def add_sql(self, sql: str) -> ScriptLineage | None:
         """Record SQL this run executed: its inputs, outputs and column lineage (parsed in
@@ -472,6 +503,11 @@ class Run:
                 entry["facets"]["dataQualityMetrics"] = facet
             else:
                 entry.setdefault("inputFacets", {})["dataQualityMetrics"] = facet
+        for dataset, assertions in self._assertions.items():
+            entry = self._own(inputs, dataset)
+            entry.setdefault("inputFacets", {})["dataQualityAssertions"] = (
+                data_quality_assertions_facet(assertions)
+            )
         return [compact_entry(e) for e in inputs.values()], [
             compact_entry(e) for e in outputs.values()
         ]

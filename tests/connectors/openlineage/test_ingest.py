@@ -239,6 +239,7 @@ def test_event_to_batch_and_times() -> None:
 def test_facet_schema_urls_match_the_client() -> None:
     from openlineage.client.facet_v2 import (
         column_lineage_dataset,
+        data_quality_assertions_dataset,
         data_quality_metrics_input_dataset,
         documentation_job,
         error_message_run,
@@ -255,6 +256,9 @@ def test_facet_schema_urls_match_the_client() -> None:
 
     client: dict[str, Any] = {
         "columnLineage": column_lineage_dataset.ColumnLineageDatasetFacet,
+        "dataQualityAssertions": (
+            data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet
+        ),
         "dataQualityMetricsInput": (
             data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet
         ),
