@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from datahub.emitter.mce_builder import (
@@ -39,8 +39,8 @@ from connectors.datahub.naming import (
 )
 from connectors.datahub.settings import DataHubSettings
 from lineage.catalog.store import Catalog
-from lineage.model import ColumnEdge, Dataset, DatasetId, Job
-from lineage.views import CheckResult, RunRecord
+from lineage.model import ColumnEdge, Dataset, DatasetId, DatasetProfile, Job
+from lineage.views import CheckResult, ObservedSchema, RunRecord
 
 __all__ = ["MCP", "BuildContext", "BuildResult", "CatalogSnapshot", "ownership", "read_catalog"]
 
@@ -49,13 +49,19 @@ MCP = MetadataChangeProposalWrapper
 
 @dataclass(frozen=True)
 class CatalogSnapshot:
-    """What a push reads from the catalog, in one place (tests build it by hand)."""
+    """What a push reads from the catalog, in one place (tests build it by hand).
+
+    ``live`` holds the newest live schema of each introspected dataset and ``profiles``
+    the latest profile of each of them.
+    """
 
     datasets: Sequence[Dataset] = ()
     jobs: Sequence[Job] = ()
     edges: Sequence[ColumnEdge] = ()
     runs: Sequence[RunRecord] = ()
     checks: Sequence[CheckResult] = ()
+    live: Mapping[DatasetId, ObservedSchema] = field(default_factory=dict)
+    profiles: Sequence[DatasetProfile] = ()
 
 
 @dataclass
@@ -67,13 +73,21 @@ class BuildResult:
 
 
 def read_catalog(catalog: Catalog, max_runs: int = 1000) -> CatalogSnapshot:
-    """Everything a push needs from the catalog (the newest ``max_runs`` runs)."""
+    """Everything a push needs from the catalog (the newest ``max_runs`` runs).
+
+    Profiles are read for the introspected datasets only (profiling reads a live table),
+    one query each: the catalog has no bulk read of latest profiles yet.
+    """
+    live = catalog.live_schemas()
+    profiles = [catalog.latest_profile(dataset) for dataset in sorted(live)]
     return CatalogSnapshot(
         datasets=catalog.datasets(),
         jobs=catalog.jobs(),
         edges=catalog.column_edges(),
         runs=catalog.runs(limit=max_runs) if max_runs else [],
         checks=catalog.check_results(),
+        live=live,
+        profiles=[p for p in profiles if p is not None],
     )
 
 

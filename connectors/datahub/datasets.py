@@ -2,7 +2,9 @@
 
 A dataset we know only by name is only referenced (``status`` and its lineage): its
 properties are left to whoever ingests it. A declared test becomes an assertion on the
-dataset (or its column), and a check result an ``assertionRunEvent`` on it.
+dataset (or its column); check results are mapped in ``connectors.datahub.assertions``.
+Where the catalog's columns are the live ones, the schema fields take the live
+nullability and keys, and a live view its SQL (``connectors.datahub.profiles``).
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from connectors.datahub.naming import (
     field_type,
     short_name,
 )
+from connectors.datahub.profiles import ProfileAspects, view_properties
 from connectors.datahub.upstreams import UpstreamAspects
 from lineage.model import Dataset, DatasetId, DatasetKind, DataTest
-from lineage.views import CheckResult
 
 __all__ = ["DatasetAspects"]
 
@@ -58,8 +60,8 @@ _TYPE_CLASSES: dict[FieldTypeName, Any] = {
 }
 
 
-class DatasetAspects(UpstreamAspects):
-    """Builds the MCPs of datasets, their declared tests and their check results."""
+class DatasetAspects(UpstreamAspects, ProfileAspects):
+    """Builds the MCPs of datasets and their declared tests."""
 
     def _dataset(self, dataset_id: DatasetId) -> None:
         urn = self.urn(dataset_id)
@@ -73,6 +75,9 @@ class DatasetAspects(UpstreamAspects):
                 ownership(dataset.owners),
                 _tags(dataset.tags),
             ]
+            live = self.snapshot.live.get(dataset_id)
+            if live is not None:
+                aspects.append(view_properties(live.table))
         if self.settings.platform_instance:
             aspects.append(
                 sc.DataPlatformInstanceClass(
@@ -151,7 +156,10 @@ class DatasetAspects(UpstreamAspects):
                     description=column.description,
                 )
             )
-        doc = [[f.name, f.type, f.description] for f in dataset.schema.fields]
+        doc: list[Any] = [[f.name, f.type, f.description] for f in dataset.schema.fields]
+        keys = self._live_fields(dataset, fields)
+        if keys is not None:  # the columns are the live ones: hash their live facts too
+            doc = [c.to_dict() for c in self.snapshot.live[dataset.id].table.columns]
         return sc.SchemaMetadataClass(
             schemaName=dataset_name(dataset.id, platform, self.settings.case),
             platform=make_data_platform_urn(platform),
@@ -159,6 +167,7 @@ class DatasetAspects(UpstreamAspects):
             hash=hashlib.sha256(json.dumps(doc).encode()).hexdigest(),
             platformSchema=sc.OtherSchemaClass(rawSchema=""),
             fields=fields,
+            primaryKeys=keys or None,
         )
 
     def _assertion(self, dataset_id: DatasetId, test: DataTest) -> str:
@@ -169,13 +178,6 @@ class DatasetAspects(UpstreamAspects):
         field = self.field_urn(dataset_id, test.column) if test.column else None
         self.result.mcps.extend(events.assertion_mcps(urn, dataset_urn, field, test))
         return urn
-
-    def _check(self, check: CheckResult) -> None:
-        dataset_id = check.dataset
-        urn = self.assertions.get((dataset_id, check.check, check.column))
-        if urn is None:  # a check no declared test describes becomes its own assertion
-            urn = self._assertion(dataset_id, DataTest(check.check, check.column))
-        self.result.mcps.append(events.check_mcp(urn, self.urn(dataset_id), check))
 
 
 def _is_described(dataset: Dataset) -> bool:

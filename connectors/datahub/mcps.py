@@ -21,19 +21,28 @@ What each catalog object becomes::
     run         dataProcessInstance: properties, relationships (parentTemplate = the job),
                 input/output, run events STARTED and COMPLETE (SUCCESS / FAILURE)
     DataTest    assertion: assertionInfo (DATASET, column scope, nativeType = test name)
-    check       assertionRunEvent (SUCCESS / FAILURE / ERROR) on the matching assertion
+    check       assertionRunEvent (SUCCESS / FAILURE / ERROR / INIT) on the matching
+                assertion; a check no test declares is an assertion of its own
+                (assertionInfo from its label and threshold, dataPlatformInstance
+                silverline, status)
+    profile     the dataset's datasetProfile (timeseries, the latest profile)
+    live schema schemaMetadata nullability and keys where the columns are live;
+                viewProperties of a live view
 
-The aspects are built in ``connectors.datahub.datasets`` (datasets, tests, checks),
-``connectors.datahub.upstreams`` (lineage) and ``connectors.datahub.jobs`` (flows, jobs,
-queries, runs), over the snapshot and URNs of ``connectors.datahub.context``. Runs and checks
-are mapped in ``connectors.datahub.events``; the naming rules (platforms, dataset names,
-types, owners, flows) live in ``connectors.datahub.naming``.
+The aspects are built in ``connectors.datahub.datasets`` (datasets, tests),
+``connectors.datahub.assertions`` (check results), ``connectors.datahub.profiles``
+(profiles, live schemas), ``connectors.datahub.upstreams`` (lineage) and
+``connectors.datahub.jobs`` (flows, jobs, queries, runs), over the snapshot and URNs of
+``connectors.datahub.context``. Runs and declared tests are mapped in
+``connectors.datahub.events``; the naming rules (platforms, dataset names, types, owners,
+flows) live in ``connectors.datahub.naming``.
 """
 
 from __future__ import annotations
 
 from datahub.metadata import schema_classes as sc
 
+from connectors.datahub.assertions import AssertionAspects
 from connectors.datahub.context import MCP, BuildResult, CatalogSnapshot, read_catalog
 from connectors.datahub.datasets import DatasetAspects
 from connectors.datahub.jobs import JobAspects
@@ -76,8 +85,9 @@ def retraction(urn: str, aspect: str, *, entity_gone: bool) -> MCP | None:
     return MCP(entityUrn=urn, aspect=empty) if empty is not None else None
 
 
-class _Builder(DatasetAspects, JobAspects):
-    """One build: datasets first, then jobs, runs, checks and flows, in a stable order."""
+class _Builder(DatasetAspects, JobAspects, AssertionAspects):
+    """One build: datasets and profiles first, then jobs, runs, checks and flows, in a
+    stable order."""
 
     def run(self) -> BuildResult:
         all_datasets = sorted(
@@ -88,12 +98,13 @@ class _Builder(DatasetAspects, JobAspects):
         )
         for dataset_id in all_datasets:
             self._dataset(dataset_id)
+        for profile in sorted(self.snapshot.profiles, key=lambda p: (p.dataset, p.observed_at)):
+            self._profile(profile)
         for job in self.snapshot.jobs:
             self._job(job)
         for run in sorted(self.snapshot.runs, key=lambda r: (r.first_event_at, r.run_id)):
             self._run(run)
-        for check in self.snapshot.checks:
-            self._check(check)
+        self._checks(self.snapshot.checks)
         self._flow_infos()
         for platform in sorted(self._unknown_platforms):
             self.result.warnings.append(

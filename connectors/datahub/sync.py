@@ -1,9 +1,9 @@
-"""Push the catalog to DataHub: datasets, column lineage, jobs, runs and checks, incrementally.
+"""Push the catalog to DataHub: datasets, lineage, jobs, runs, checks, profiles, incrementally.
 
-The catalog's datasets, jobs, column edges, runs and check results become DataHub
-metadata change proposals (MCPs, built in ``connectors.datahub.mcps``) and go to one of
-three targets (``PushTarget``, with the settings in ``connectors.datahub.settings``;
-delivered by ``connectors.datahub.sinks``)::
+The catalog's datasets, jobs, column edges, runs, check results, profiles and live
+schemas become DataHub metadata change proposals (MCPs, built in
+``connectors.datahub.mcps``) and go to one of three targets (``PushTarget``, with the
+settings in ``connectors.datahub.settings``; delivered by ``connectors.datahub.sinks``)::
 
     PushTarget.rest("http://datahub-gms:8080", token_env="DATAHUB_GMS_TOKEN")
     PushTarget.file("mcps.json")             # an MCP file for `datahub ingest` / `check`
@@ -12,10 +12,12 @@ delivered by ``connectors.datahub.sinks``)::
 Only aspects whose content changed since the last push to the same target are sent: the
 catalog keeps a hash of every (URN, aspect, aspect JSON) it sent per target
 (``Catalog.push_state`` / ``Catalog.record_push``), so pushing twice sends nothing the
-second time. ``full=True`` resends everything. Aspects that disappear from the catalog
-are retracted: lineage, owners, tags and job IO are sent empty; flows, jobs, queries and
-assertions that no longer exist are soft-deleted (``status.removed``). Datasets are
-never soft-deleted, since DataHub's own warehouse ingestion may own them too.
+second time. Timeseries aspects (run events, assertion results, profiles) are keyed by
+their time, so each is sent once. ``full=True`` resends everything. Aspects that
+disappear from the catalog are retracted: lineage, owners, tags and job IO are sent
+empty; flows, jobs, queries and assertions that no longer exist are soft-deleted
+(``status.removed``). Datasets are never soft-deleted, since DataHub's own warehouse
+ingestion may own them too.
 
 The DataHub SDK is imported only when a push or a build runs: importing this module
 costs nothing (the CLI imports it at start-up)::
