@@ -14,7 +14,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, func, literal_column, select, update
 
 from lineage.catalog import tables as cs
 from lineage.catalog.read import dataset_is, history_of
@@ -210,12 +210,14 @@ def record_check_result(
     """
     ids = ensure_datasets(conn, {dataset}, {}, when).ids
     if run_id is not None:
+        # The key's own expressions, so the lookup walks the unique index (one run's
+        # results), not every result the dataset ever had.
         c = cs.check_results
-        same_column = c.c.column_name.is_(None) if column is None else c.c.column_name == column
         found = conn.execute(
             select(c.c.id).where(
-                c.c.dataset_id == ids[dataset], c.c.check_name == check, same_column,
-                c.c.run_id == run_id,
+                c.c.dataset_id == ids[dataset], c.c.check_name == check,
+                func.coalesce(c.c.column_name, literal_column("''")) == (column or ""),
+                func.coalesce(c.c.run_id, literal_column("''")) == run_id,
             ).limit(1)
         ).first()  # fmt: skip
         if found is not None:
