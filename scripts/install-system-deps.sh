@@ -19,10 +19,14 @@ else
     packages+=(postgresql)
 fi
 
-# --- docs site (headless browser tests) -------------------------------------------------
-# The docs-site feature adds Debian's `chromium` here, e.g.:
-#   if ! command -v chromium >/dev/null; then packages+=(chromium); fi
-# -----------------------------------------------------------------------------------------
+# Debian's Chromium for the docs site's browser tests (driven by Playwright through its
+# executable_path: Playwright's own browser downloads cannot work here).
+if [ -x /usr/bin/chromium ]; then
+    say "Chromium found: /usr/bin/chromium"
+else
+    say "Chromium missing: will install 'chromium'"
+    packages+=(chromium)
+fi
 
 if [ "${#packages[@]}" -eq 0 ]; then
     say "nothing to install"
