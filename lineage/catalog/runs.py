@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, Row, func, literal_column, select, update
 
 from lineage.catalog import tables as cs
 from lineage.catalog.read import dataset_is, history_of
-from lineage.catalog.sql import canonical_json, insert_ignore, utc
+from lineage.catalog.sql import canonical_json, chunks, insert_ignore, utc
 from lineage.catalog.write import ensure_datasets
 from lineage.errors import CatalogError
 from lineage.model import DatasetId
@@ -32,6 +33,7 @@ __all__ = [
     "record_check_result",
     "record_metric",
     "record_run",
+    "run_outcomes",
     "run_state",
 ]
 
@@ -103,12 +105,23 @@ def _run_update(
     return values
 
 
-def read_runs(conn: Connection, job_name: str | None, limit: int) -> list[RunRecord]:
-    """Runs, newest first (of one job when given), at most ``limit``."""
+def read_runs(
+    conn: Connection,
+    job_name: str | None,
+    limit: int,
+    since: datetime | None = None,
+    states: Sequence[RunState] = (),
+) -> list[RunRecord]:
+    """Runs, newest first (of one job, from ``since`` on, in ``states``, when given), at
+    most ``limit``."""
     runs = cs.runs
     query = select(runs).order_by(runs.c.first_event_at.desc(), runs.c.id.desc()).limit(limit)
     if job_name is not None:
         query = query.where(runs.c.job_name == job_name)
+    if since is not None:
+        query = query.where(runs.c.first_event_at >= since)
+    if states:
+        query = query.where(runs.c.state.in_([s.value for s in states]))
     return [
         RunRecord(
             run_id=row.run_id,
@@ -123,6 +136,37 @@ def read_runs(conn: Connection, job_name: str | None, limit: int) -> list[RunRec
         )
         for row in conn.execute(query)
     ]
+
+
+def run_outcomes(
+    conn: Connection, runs: Sequence[RunRecord]
+) -> dict[str, tuple[float | None, list[str]]]:
+    """Per run: the rows it wrote (``row_count`` points of the run on datasets its job
+    writes, summed; None when none was reported) and its failing checks."""
+    ids = [r.run_id for r in runs]
+    written: dict[str, float] = {}
+    failing: dict[str, list[str]] = {}
+    m, io, jobs, c = cs.metrics, cs.job_io, cs.jobs, cs.check_results
+    for chunk in chunks(ids):
+        rows = conn.execute(
+            select(m.c.run_id, func.sum(m.c.value))
+            .join(io, (io.c.dataset_id == m.c.dataset_id) & (io.c.direction == "output"))
+            .join(jobs, jobs.c.id == io.c.job_id)
+            .join(cs.runs, (cs.runs.c.run_id == m.c.run_id) & (cs.runs.c.job_name == jobs.c.name))
+            .where(m.c.run_id.in_(chunk), m.c.name == "row_count", m.c.column_name.is_(None))
+            .group_by(m.c.run_id)
+        )
+        written.update({run_id: float(total) for run_id, total in rows})
+        found = conn.execute(
+            select(c.c.run_id, c.c.check_name, c.c.column_name, c.c.status)
+            .where(c.c.run_id.in_(chunk))
+            .order_by(c.c.id)
+        )
+        for run_id, check, column, status in found:
+            if CheckStatus.parse(status) in (CheckStatus.FAILED, CheckStatus.ERROR):
+                label = check if column is None or column in check else f"{check}({column})"
+                failing.setdefault(run_id, []).append(label)
+    return {i: (written.get(i), failing.get(i, [])) for i in ids}
 
 
 def _stored_state(text: str) -> RunState:

@@ -20,7 +20,7 @@ nothing::
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -295,10 +295,26 @@ class Catalog:
         with self._transaction("record a run", write=True) as conn:
             history.record_run(conn, run_id, job_name, parsed, utc(event_time), facets or {})
 
-    def runs(self, job_name: str | None = None, limit: int = 100) -> list[RunRecord]:
-        """Runs, newest first (of one job when given), at most ``limit``."""
+    def runs(
+        self,
+        job_name: str | None = None,
+        limit: int = 100,
+        *,
+        since: datetime | None = None,
+        states: Sequence[RunState] = (),
+    ) -> list[RunRecord]:
+        """Runs, newest first (of one job, from ``since`` on, in one of ``states``, when
+        given), at most ``limit``."""
         with self._transaction("read runs") as conn:
-            return history.read_runs(conn, job_name, limit)
+            return history.read_runs(
+                conn, job_name, limit, None if since is None else utc(since), states
+            )
+
+    def run_outcomes(self, runs: Sequence[RunRecord]) -> dict[str, tuple[float | None, list[str]]]:
+        """Per run id: the rows the run wrote (None if never reported) and its failing
+        checks (failed or errored)."""
+        with self._transaction("read run outcomes") as conn:
+            return history.run_outcomes(conn, runs)
 
     def record_metric(
         self,
