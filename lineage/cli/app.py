@@ -24,7 +24,7 @@ app = typer.Typer(
     name="lineage",
     help="Silverline: column-level lineage, catalog and docs for data pipelines.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
 for _group in (scan, graph, events, push, live, checks, runs):
