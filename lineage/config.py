@@ -277,12 +277,17 @@ def load_config(start: str | Path | None = None) -> ProjectConfig:
 
     Looks for ``lineage.yml`` in ``start`` and its parents, then for ``[tool.lineage]``
     in a ``pyproject.toml`` there; with neither, returns defaults rooted at ``start``.
+    The walk up never enters a shared folder: a parent that others may write (``/tmp``)
+    or a file there owned by another user ends it, so nobody can plant a configuration
+    (and with it a catalog or cache) above someone else's project.
 
     Raises:
         ConfigError: the file is not valid YAML/TOML or holds unknown or mistyped keys.
     """
     base = Path(start or Path.cwd()).resolve()
     for folder in (base, *base.parents):
+        if folder != base and not _trusted_folder(folder):
+            break
         candidate = folder / CONFIG_FILE
         if candidate.is_file():
             return _Reader(candidate).config(_read_yaml(candidate))
@@ -292,6 +297,26 @@ def load_config(start: str | Path | None = None) -> ProjectConfig:
             if section is not None:
                 return _Reader(pyproject).config(section)
     return ProjectConfig(root=base)
+
+
+def _trusted_folder(folder: Path) -> bool:
+    """Whether a parent folder's configuration may be read: not writable by others
+    (a sticky ``/tmp`` is), and its config files owned by us or root."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # no POSIX owners (Windows): nothing to compare
+        return True
+    try:
+        if folder.stat().st_mode & 0o002:
+            return False
+        for name in (CONFIG_FILE, "pyproject.toml"):
+            path = folder / name
+            if path.exists():
+                info = path.stat()
+                if info.st_uid not in (getuid(), 0) or info.st_mode & 0o022:
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:
