@@ -1,8 +1,9 @@
 """Silverline: metadata, column-level lineage and catalog for data pipelines.
 
 ``lineage.job`` (a decorator) and ``lineage.run`` (a context manager) wrap pipeline runs
-and emit OpenLineage events, ``lineage.current_run()`` is the run the code is in; the rest of the API lives in the submodules. Both load on
-first use, so ``import lineage.model`` (or any core module) loads no connector.
+and emit OpenLineage events; ``lineage.current_run()`` is the run the code is in. The
+rest of the API lives in the submodules. They load on first use, so ``import
+lineage.model`` (or any core module) loads no connector.
 """
 
 from __future__ import annotations

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import atexit
 import errno
-import logging
 import os
 import queue
 import threading
@@ -54,10 +53,11 @@ from connectors.openlineage.journal import Journal, JournalRef
 from connectors.openlineage.sinks import EventSink
 from connectors.openlineage.spool import EventSpool
 from lineage.errors import ConnectorError, PermanentConnectorError
+from lineage.model import redacted_logger
 
 __all__ = ["Emitter", "EmitterStats"]
 
-log = logging.getLogger("connectors.openlineage")
+log = redacted_logger("connectors.openlineage")
 
 _STOP = object()  # tells the worker to exit
 _SPOOL_BATCH = 512  # events moved to the spool in one fsync'd append while circuits are open

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import logging
 import os
 import threading
 import uuid
@@ -49,12 +48,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lineage.model import redacted_logger
+
 if TYPE_CHECKING:
     from connectors.openlineage.spool import EventSpool
 
 __all__ = ["JOURNAL_FOLDER", "Journal", "JournalRef", "Recovered", "pending_count", "recover"]
 
-log = logging.getLogger("connectors.openlineage")
+log = redacted_logger("connectors.openlineage")
 
 JOURNAL_FOLDER = "journal"
 # One encoder, built once: json.dumps with options builds a new one per call.

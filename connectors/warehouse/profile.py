@@ -31,7 +31,6 @@ DuckDB is installed); a DuckDB ``Engine`` goes through SQLAlchemy like any other
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -58,6 +57,7 @@ from lineage.model import (
     ProfileMetric,
     redact_text,
     redact_url,
+    redacted_logger,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ __all__ = [
     "translate_error",
 ]
 
-_log = logging.getLogger(__name__)
+_log = redacted_logger(__name__)
 _TIMEOUT_DIALECTS = frozenset({"postgres", "redshift", "duckdb", "sqlite"})
 
 #: Runs one query and returns its single result row.

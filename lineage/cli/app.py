@@ -16,7 +16,7 @@ from rich.markup import escape
 from lineage.cli import checks, events, graph, live, push, runs, scan
 from lineage.cli.options import stderr
 from lineage.errors import LineageError
-from lineage.model import redact_text
+from lineage.model import RedactingFilter, redact_text
 
 __all__ = ["app", "main"]
 
@@ -53,8 +53,21 @@ def _root(
     _state["debug"] = debug
 
 
+def _redact_logs() -> None:
+    """Whatever any library logs in this process is printed with its secrets masked: the
+    handlers that print (logging's last resort, and the root's) get the filter."""
+    import logging
+
+    for handler in (logging.lastResort, *logging.getLogger().handlers):
+        if handler is not None and not any(
+            isinstance(f, RedactingFilter) for f in handler.filters
+        ):
+            handler.addFilter(RedactingFilter())
+
+
 def main() -> None:
     """Entry point of the ``lineage`` console script."""
+    _redact_logs()
     try:
         # Without standalone mode click returns typer.Exit's code instead of exiting.
         code = app(standalone_mode=False)

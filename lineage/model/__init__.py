@@ -22,10 +22,12 @@ from lineage.model.observed import (
 from lineage.model.redaction import (
     MASK,
     SQL_SECRET_KEYWORDS,
+    RedactingFilter,
     is_secret_key,
     redact_mapping,
     redact_text,
     redact_url,
+    redacted_logger,
 )
 from lineage.model.vocabulary import (
     IDENTITY,
@@ -82,6 +84,7 @@ __all__ = [
     "ParseIssue",
     "ParseWarning",
     "ProfileMetric",
+    "RedactingFilter",
     "Schema",
     "ScriptLineage",
     "Severity",
@@ -97,5 +100,6 @@ __all__ = [
     "redact_mapping",
     "redact_text",
     "redact_url",
+    "redacted_logger",
     "statement_edges",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import TypeVar, cast
@@ -9,10 +10,12 @@ from typing import TypeVar, cast
 __all__ = [
     "MASK",
     "SQL_SECRET_KEYWORDS",
+    "RedactingFilter",
     "is_secret_key",
     "redact_mapping",
     "redact_text",
     "redact_url",
+    "redacted_logger",
 ]
 
 
@@ -144,3 +147,35 @@ def redact_mapping(obj: _T) -> _T:
     if isinstance(obj, str):
         return cast(_T, redact_text(obj))
     return obj
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in log records: the formatted message and the exception's text.
+
+    Attached to Silverline's own loggers (``redacted_logger``) and, in the ``lineage``
+    command, to the handlers that print any library's records.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: the handler reports it as usual
+            return True
+        masked = redact_text(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if record.exc_info and not record.exc_text:
+            # Formatters print a cached exc_text as it is: cache the masked one.
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def redacted_logger(name: str) -> logging.Logger:
+    """``logging.getLogger(name)`` with the redaction filter attached (once)."""
+    logger = logging.getLogger(name)
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    return logger

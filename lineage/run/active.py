@@ -15,7 +15,6 @@ False)``, or with ``LINEAGE_HANDLE_SIGTERM=false``.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.openlineage.sinks import ClientSink, EventSink
 from connectors.openlineage.spool import ReplayReport, SpoolStatus
 from lineage.errors import ConfigError
+from lineage.model import redacted_logger
 from lineage.run.runs import Run
 from lineage.run.wiring import Runtime, build_runtime
 
@@ -54,7 +54,7 @@ _SIGTERM_BUDGET = 2.5  # seconds the handler waits for the ABORTs and the flush
 _CLOSE_TIMEOUT = 1.0  # the emitter's flush within it (plus at most as much grace)
 _previous_handler: Any = None
 _sigterm_installed = False
-log = logging.getLogger("lineage.run")
+log = redacted_logger("lineage.run")
 
 
 def runtime() -> Runtime:

@@ -4,19 +4,19 @@ per job and problem, and the job goes on as if nothing happened."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 from contextvars import Token
 from typing import Any
 
+from lineage.model import redacted_logger
 from lineage.run.active import OPEN_RUNS, RUN_CONTEXT, runtime
 from lineage.run.runs import Run, RunRef
 from lineage.run.spec import JobSpec
 
 __all__ = ["Started", "detached_run", "finish_run", "start_run"]
 
-log = logging.getLogger("lineage.run")
+log = redacted_logger("lineage.run")
 
 #: A started run and the context token to restore when it ends (None: not entered).
 Started = tuple[Run, Token[Run | None] | None]

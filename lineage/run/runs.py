@@ -8,7 +8,6 @@ to it (copy-on-write), so the shared parts are never mutated.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import threading
@@ -31,7 +30,7 @@ from connectors.openlineage.facets import (
     sql_facet,
     tags_run_facet,
 )
-from lineage.model import DatasetId, ScriptLineage, SqlContext
+from lineage.model import DatasetId, ScriptLineage, SqlContext, redacted_logger
 from lineage.run.datasets import (
     FrameFacts,
     finite,
@@ -44,7 +43,7 @@ from lineage.run.wiring import Runtime
 
 __all__ = ["Run", "RunRef", "new_run_id"]
 
-log = logging.getLogger("lineage.run")
+log = redacted_logger("lineage.run")
 
 # add_metric names that map onto OpenLineage's dataQualityMetrics facet (integers there).
 _COLUMN_METRICS = {

@@ -12,7 +12,6 @@ again.
 from __future__ import annotations
 
 import inspect
-import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -29,7 +28,14 @@ from connectors.openlineage.facets import (
     sql_facet,
 )
 from lineage.errors import ConfigError
-from lineage.model import ColumnLineage, DatasetId, InputField, ScriptLineage, SqlContext
+from lineage.model import (
+    ColumnLineage,
+    DatasetId,
+    InputField,
+    ScriptLineage,
+    SqlContext,
+    redacted_logger,
+)
 from lineage.run.datasets import names_with, resolve_dataset
 from lineage.run.wiring import Runtime
 
@@ -45,7 +51,7 @@ __all__ = [
     "parse_job_sql",
 ]
 
-log = logging.getLogger("lineage.run")
+log = redacted_logger("lineage.run")
 
 RetryOn = type[BaseException] | tuple[type[BaseException], ...]
 

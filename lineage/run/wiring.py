@@ -22,7 +22,6 @@ Built on first use (so importing a module of decorated jobs costs nothing) from
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -43,14 +42,14 @@ from connectors.openlineage.sinks import (
 from connectors.openlineage.spool import EventSpool
 from connectors.openlineage.spoolfiles import fallback_folder
 from lineage.errors import LineageError
-from lineage.model import SqlContext
+from lineage.model import SqlContext, redacted_logger
 
 if TYPE_CHECKING:
     from lineage.config import ProjectConfig
 
 __all__ = ["Runtime", "build_runtime", "default_sinks"]
 
-log = logging.getLogger("lineage.run")
+log = redacted_logger("lineage.run")
 
 _DEFAULT_JOB_NAMESPACE = "default"
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import logging
 import os
 import re
 import stat
@@ -50,12 +49,12 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from lineage.model import LineageBatch, ParseIssue, StatementLineage
+from lineage.model import LineageBatch, ParseIssue, StatementLineage, redacted_logger
 from parsers.sql.parse import export_cache, import_cache
 
 __all__ = ["CODE_VERSION", "BatchCache", "ParseCache", "project_fingerprint"]
 
-log = logging.getLogger("parsers.sql")
+log = redacted_logger("parsers.sql")
 
 _FORMAT = 2
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
