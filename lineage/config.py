@@ -373,14 +373,18 @@ class _Reader:
         dbt_vars = dbt.get("vars") or {}
         if not isinstance(dbt_vars, Mapping):
             raise self.error("dbt.vars must be a mapping")
+        warehouse = self.warehouse(sections["warehouse"])
         return ProjectConfig(
             root=self.root,
             source=self.source,
-            sql_context=SqlContext(
-                dialect=self.text(raw, "dialect"),
-                namespace=self.text(raw, "namespace"),
-                default_database=self.text(raw, "default_database"),
-                default_schema=self.text(raw, "default_schema"),
+            sql_context=_project_context(
+                SqlContext(
+                    dialect=self.text(raw, "dialect"),
+                    namespace=self.text(raw, "namespace"),
+                    default_database=self.text(raw, "default_database"),
+                    default_schema=self.text(raw, "default_schema"),
+                ),
+                warehouse.url,
             ),
             sql_paths=tuple(self.root / p for p in paths),
             schema_file=self.path(sql, "schema", "sql"),
@@ -390,7 +394,7 @@ class _Reader:
             catalog_url=self.text(sections["catalog"], "url", "catalog"),
             openlineage=self.openlineage(sections["openlineage"]),
             datahub=self.datahub(sections["datahub"]),
-            warehouse=self.warehouse(sections["warehouse"]),
+            warehouse=warehouse,
             files=self.files(raw.get("files")),
             contracts=ContractsSection(path=self.path(sections["contracts"], "path", "contracts")),
             docs=DocsSection(output=self.path(sections["docs"], "output", "docs")),
@@ -458,7 +462,7 @@ class _Reader:
             isinstance(k, str) and isinstance(v, str) for k, v in loaded_at.items()
         ):
             raise self.error("warehouse.loaded_at must map dataset names to column names")
-        url = self.text(section, "url", "warehouse")
+        url = self._embedded(self.text(section, "url", "warehouse"))
         authority = url.partition("://")[2].split("/", 1)[0] if url else ""
         if "@" in authority and ":" in authority.rsplit("@", 1)[0]:
             raise self.error(
@@ -476,6 +480,18 @@ class _Reader:
             or DEFAULT_LOADED_AT_COLUMNS,
             loaded_at=dict(loaded_at),
         )
+
+    def _embedded(self, url: str | None) -> str | None:
+        """A DuckDB or SQLite file named relative to lineage.yml (``duckdb:///erp.duckdb``)
+        taken from the project root, not from wherever the command runs."""
+        if url is None:
+            return None
+        scheme, sep, rest = url.partition(":///")
+        if sep and scheme.split("+")[0] in ("duckdb", "sqlite") and rest and not (
+            rest.startswith("/") or rest.startswith(":memory:")
+        ):
+            return f"{scheme}:///{(self.root / rest).resolve()}"
+        return url
 
     def files(self, value: Any) -> tuple[FileSource, ...]:
         if value is None:
@@ -528,6 +544,22 @@ class _Reader:
             retries=retries,
             timeout=timeout,
         )
+
+
+def _project_context(context: SqlContext, warehouse_url: str | None) -> SqlContext:
+    """One namespace for every producer: without ``namespace:`` the warehouse's URL gives
+    it (and the default database), so a scanned model, an introspected table and a job's
+    output are one dataset by default (OpenLineage naming, as ``namespace_of`` spells it)."""
+    if warehouse_url is None or context.namespace is not None:
+        return context
+    from lineage.model import namespace_of
+
+    try:
+        namespace, database = namespace_of(warehouse_url)
+    except Exception:  # an unparsable URL is reported when it is used, not here
+        return context
+    return context.updated(namespace=namespace, default_database=context.default_database
+                           or database)  # fmt: skip
 
 
 def _is_number(value: Any, kind: type | tuple[type, ...] = (int, float)) -> bool:

@@ -105,7 +105,11 @@ def test_typed_sections_with_paths_relative_to_the_file(tmp_path: Path) -> None:
         retries=2,
         timeout=10.0,
     )
-    assert config.warehouse == WarehouseSection(url="duckdb:///dwh.duckdb")
+    # An embedded warehouse file is taken from the project root, like every path.
+    assert config.warehouse == WarehouseSection(url=f"duckdb:///{(root / 'dwh.duckdb').resolve()}")
+    # And it gives the project its namespace and database (one namespace for all).
+    assert config.sql_context.namespace == f"duckdb://{(root / 'dwh.duckdb').resolve()}"
+    assert config.sql_context.default_database == "dwh"
     assert config.contracts == ContractsSection(path=root / "contracts")
     assert config.docs == DocsSection(output=root / "site")
     # Without the sections: every default.
