@@ -62,11 +62,13 @@ __all__ = [
     "CATALOG_URL_ENV",
     "CONFIG_FILE",
     "DEFAULT_LOADED_AT_COLUMNS",
+    "Budgets",
     "ContractsSection",
     "DataHubSection",
     "DocsSection",
     "FileSource",
     "OpenLineageSection",
+    "PipelineSection",
     "ProjectConfig",
     "ProjectLayout",
     "WarehouseSection",
@@ -209,6 +211,31 @@ class DocsSection:
 
 
 @dataclass(frozen=True)
+class Budgets:
+    """What one input may cost before it is that input's error (None: the default).
+
+    ``sql.max_depth`` / ``sql.max_statement_bytes``: nesting and size of one statement;
+    ``dbt.render_timeout`` (seconds), ``dbt.max_loop_items``, ``dbt.max_output_bytes``:
+    rendering one model.
+    """
+
+    max_depth: int | None = None
+    max_statement_bytes: int | None = None
+    render_timeout: float | None = None
+    max_loop_items: int | None = None
+    max_output_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class PipelineSection:
+    """``pipeline:``: the script ``lineage build`` runs first (its decorated jobs emit the
+    runs), from the project root with the same Python."""
+
+    script: Path | None = None
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """Settings of one project; every field has a working default.
 
@@ -224,6 +251,7 @@ class ProjectConfig:
     dbt_project: Path | None = None
     dbt_target: str | None = None
     dbt_vars: Mapping[str, Any] = field(default_factory=dict)
+    budgets: Budgets = field(default_factory=Budgets)
     catalog_url: str | None = None
     openlineage: OpenLineageSection = field(default_factory=OpenLineageSection)
     datahub: DataHubSection = field(default_factory=DataHubSection)
@@ -231,6 +259,7 @@ class ProjectConfig:
     files: tuple[FileSource, ...] = ()
     contracts: ContractsSection = field(default_factory=ContractsSection)
     docs: DocsSection = field(default_factory=DocsSection)
+    pipeline: PipelineSection = field(default_factory=PipelineSection)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -247,10 +276,13 @@ _TYPED: dict[str, type] = {
     "warehouse": WarehouseSection,
     "contracts": ContractsSection,
     "docs": DocsSection,
+    "pipeline": PipelineSection,
 }
 _SECTIONS: dict[str, frozenset[str]] = {
-    "sql": frozenset({"paths", "schema"}),
-    "dbt": frozenset({"project", "target", "vars"}),
+    "sql": frozenset({"paths", "schema", "max_depth", "max_statement_bytes"}),
+    "dbt": frozenset(
+        {"project", "target", "vars", "render_timeout", "max_loop_items", "max_output_bytes"}
+    ),
     "catalog": frozenset({"url"}),
     **{name: frozenset(f.name for f in fields(kind)) for name, kind in _TYPED.items()},
 }
@@ -391,6 +423,7 @@ class _Reader:
             dbt_project=self.path(dbt, "project", "dbt"),
             dbt_target=self.text(dbt, "target", "dbt"),
             dbt_vars=dict(dbt_vars),
+            budgets=self.budgets(sql, dbt),
             catalog_url=self.text(sections["catalog"], "url", "catalog"),
             openlineage=self.openlineage(sections["openlineage"]),
             datahub=self.datahub(sections["datahub"]),
@@ -398,6 +431,10 @@ class _Reader:
             files=self.files(raw.get("files")),
             contracts=ContractsSection(path=self.path(sections["contracts"], "path", "contracts")),
             docs=DocsSection(output=self.path(sections["docs"], "output", "docs")),
+            pipeline=PipelineSection(
+                script=self.path(sections["pipeline"], "script", "pipeline"),
+                args=self.names(sections["pipeline"], "args", "pipeline"),
+            ),
             extra={k: raw[k] for k in _TYPED if k in raw},
         )
 
@@ -442,6 +479,22 @@ class _Reader:
             elif value is not None:
                 raise self.error(f"openlineage.{key} has an invalid value {value!r}")
         return OpenLineageSection(**values)
+
+    def budgets(self, sql: Mapping[str, Any], dbt: Mapping[str, Any]) -> Budgets:
+        values: dict[str, Any] = {}
+        for section, prefix, key in (
+            (sql, "sql", "max_depth"), (sql, "sql", "max_statement_bytes"),
+            (dbt, "dbt", "max_loop_items"), (dbt, "dbt", "max_output_bytes"),
+            (dbt, "dbt", "render_timeout"),
+        ):  # fmt: skip
+            value = section.get(key)
+            if value is None:
+                continue
+            kind = (int, float) if key == "render_timeout" else int
+            if not (_is_number(value, kind) and value > 0):
+                raise self.error(f"{prefix}.{key} must be a number > 0, got {value!r}")
+            values[key] = value
+        return Budgets(**values)
 
     def names(self, section: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...]:
         value = section.get(key) or []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated, Any
 
 import typer
@@ -57,6 +57,16 @@ def scan(
         str | None,
         typer.Option("--namespace", help="OpenLineage namespace (default: the dialect)."),
     ] = None,
+    max_depth: Annotated[
+        int | None,
+        typer.Option("--max-depth", min=1, help="Nesting beyond which a statement is an error "
+                     "(sql.max_depth; default 200)."),
+    ] = None,
+    max_statement_bytes: Annotated[
+        int | None,
+        typer.Option("--max-statement-bytes", min=1, help="Size beyond which a statement is "
+                     "an error (sql.max_statement_bytes; default 1 MB)."),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="json (one document) or table.")
     ] = OutputFormat.json,
@@ -78,6 +88,10 @@ def scan(
         default_schema=default_schema,
         namespace=namespace,
     )
+    if max_depth is not None:
+        options = replace(options, max_depth=max_depth)
+    if max_statement_bytes is not None:
+        options = replace(options, max_statement_bytes=max_statement_bytes)
     targets = paths or []
     if not targets and not workspace.config.sql_paths and workspace.config.dbt_project is None:
         workspace.close()

@@ -41,6 +41,7 @@ from parsers.sql.schema import schema_datasets
 
 if TYPE_CHECKING:
     from connectors.datahub import DataHubConfig
+    from lineage.workspace.checks import CheckReport
     from lineage.workspace.live import IntrospectReport, ProfileReport
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
@@ -116,7 +117,14 @@ class Workspace:
         """
         schema_file = overrides.pop("schema_file", None) or self.config.schema_file
         context = self.config.sql_context.updated(**overrides)
-        return ScanOptions(context, load_schema_file(schema_file) if schema_file else None)
+        budgets = self.config.budgets
+        limits = {
+            key: getattr(budgets, key) for key in ("max_depth", "max_statement_bytes")
+            if getattr(budgets, key) is not None
+        }  # fmt: skip
+        return ScanOptions(
+            context, load_schema_file(schema_file) if schema_file else None, **limits
+        )
 
     def datahub_config(self) -> DataHubConfig:
         """lineage.yml's ``datahub:`` section as the DataHub connector takes it, the push
@@ -266,6 +274,7 @@ class Workspace:
                 options.namespace,
                 self.config.dbt_target,
                 sorted(self.config.dbt_vars.items()),
+                self.config.budgets,
             )
         )
         return project_fingerprint(project, settings)
@@ -274,7 +283,15 @@ class Workspace:
         self, project: Path, options: ScanOptions, jobs: int, fingerprint: str
     ) -> LineageBatch:
         from parsers.dbt.load import load_dbt_project
+        from parsers.dbt.sandbox import RenderBudget
 
+        budgets = self.config.budgets
+        default = RenderBudget()
+        budget = RenderBudget(
+            seconds=budgets.render_timeout or default.seconds,
+            max_items=budgets.max_loop_items or default.max_items,
+            max_output_bytes=budgets.max_output_bytes or default.max_output_bytes,
+        )
         cache = BatchCache(self.layout.cache, project)
         cached = cache.load(fingerprint)
         if cached is not None:
@@ -287,6 +304,7 @@ class Workspace:
             target=self.config.dbt_target,
             vars=self.config.dbt_vars,
             jobs=jobs,
+            budget=budget,
         )
         cache.save(fingerprint, batch)
         return batch
@@ -294,7 +312,18 @@ class Workspace:
     def graph(self) -> LineageGraph:
         return LineageGraph.from_catalog(self.catalog)
 
-    # -- live schemas ----------------------------------------------------------------------
+    # -- live schemas, checks, the whole loop ---------------------------------------------
+
+    def check(self, names: Sequence[str] = (), *, run_id: str | None = None,
+              sample_limit: int = 5) -> CheckReport:
+        """Check the contracts (of ``names`` when given) and record the results; see
+        ``lineage.workspace.checks.run_checks``."""
+        from lineage.workspace.checks import run_checks
+
+        datasets = [n.dataset if isinstance(n, ColumnId) else n
+                    for n in (self.resolve(name) for name in names)]  # fmt: skip
+        return run_checks(self.catalog, self.config, datasets, run_id=run_id,
+                          sample_limit=sample_limit)  # fmt: skip
 
     def introspect(
         self,
