@@ -17,7 +17,8 @@ def _modules() -> list[str]:
         module = importlib.import_module(package)
         names.append(package)
         for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
-            names.append(info.name)
+            if not info.name.endswith(".__main__"):  # runs the command when imported
+                names.append(info.name)
     return names
 
 

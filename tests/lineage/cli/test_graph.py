@@ -20,7 +20,7 @@ def erp_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("LINEAGE_CATALOG_URL", url)
     monkeypatch.chdir(REPO)
     result = runner.invoke(
-        app, ["scan", "examples/erp", "-d", "redshift", "--schema", "examples/erp/schema.yml"]
+        app, ["scan", "examples/erp/redshift", "-d", "redshift", "--schema", "examples/erp/redshift/schema.yml"]
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -30,7 +30,7 @@ def erp_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_second_scan_changes_nothing(erp_catalog: str) -> None:
     result = runner.invoke(
-        app, ["scan", "examples/erp", "-d", "redshift", "--schema", "examples/erp/schema.yml"]
+        app, ["scan", "examples/erp/redshift", "-d", "redshift", "--schema", "examples/erp/redshift/schema.yml"]
     )
     writes = json.loads(result.stdout)["catalog"]["writes"][0]
     assert writes["jobs_unchanged"] == 6
@@ -45,8 +45,8 @@ def test_impact_of_a_bronze_column_json(erp_catalog: str) -> None:
     birth = columns["silver.erp_customers.birth_date"]
     assert birth["type"] == "DIRECT" and birth["distance"] == 2
     assert [h["job"] for h in birth["path"]] == [
-        "examples/erp/staging/stg_erp_cust_az12.sql",
-        "examples/erp/silver/erp_customers.sql",
+        "examples/erp/redshift/staging/stg_erp_cust_az12.sql",
+        "examples/erp/redshift/silver/erp_customers.sql",
     ]
     assert columns["gold.customer_age_groups.age_group"]["type"] == "DIRECT"
     assert {d["node"] for d in impact["datasets"]} >= {
@@ -143,7 +143,7 @@ def test_lineage_yml_drives_a_bare_scan(tmp_path: Path, monkeypatch: pytest.Monk
     import shutil
 
     project = tmp_path / "project"
-    shutil.copytree(REPO / "examples" / "erp", project / "sql")
+    shutil.copytree(REPO / "examples" / "erp" / "redshift", project / "sql")
     (project / "lineage.yml").write_text(
         "dialect: redshift\nnamespace: redshift://dwh:5439\n"
         "sql:\n  paths: [sql]\n  schema: sql/schema.yml\n"

@@ -129,11 +129,11 @@ def test_table_format_shows_columns_and_warnings(tmp_path: Path) -> None:
 def test_readme_main_command_runs_the_erp_example() -> None:
     result = _run(
         "scan",
-        "examples/erp",
+        "examples/erp/redshift",
         "--dialect",
         "redshift",
         "--schema",
-        "examples/erp/schema.yml",
+        "examples/erp/redshift/schema.yml",
         "--format",
         "json",
         "--strict",

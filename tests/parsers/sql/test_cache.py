@@ -22,7 +22,7 @@ def test_rescan_in_a_new_process_is_served_from_the_saved_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = tmp_path / "project"
-    shutil.copytree(REPO / "examples" / "erp", project)
+    shutil.copytree(REPO / "examples" / "erp" / "redshift", project)
     first = Workspace.open(project)
     report = first.scan([str(project)], first.scan_options(dialect="redshift"), write=False)
     first.close()
@@ -43,7 +43,7 @@ def test_rescan_in_a_new_process_is_served_from_the_saved_cache(
 
 def test_a_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
     project = tmp_path / "project"
-    shutil.copytree(REPO / "examples" / "erp", project)
+    shutil.copytree(REPO / "examples" / "erp" / "redshift", project)
     cache = project / ".lineage" / "cache"
     cache.mkdir(parents=True)
     workspace = Workspace.open(project)
@@ -225,7 +225,7 @@ def test_a_loaded_rescan_reports_what_the_first_scan_did(tmp_path: Path) -> None
     project = tmp_path / "erp"
     shutil.copytree(DBT_ERP, project)
     sql = tmp_path / "sql"
-    shutil.copytree(REPO / "examples" / "erp", sql)
+    shutil.copytree(REPO / "examples" / "erp" / "redshift", sql)
     workspace = Workspace.open(tmp_path)
     options = workspace.scan_options(dialect="redshift")
     first = workspace.scan([str(project), str(sql)], options, write=False)

@@ -1,0 +1,5 @@
+"""``python -m lineage.cli``: the ``lineage`` command with this interpreter."""
+
+from lineage.cli.app import main
+
+main()
