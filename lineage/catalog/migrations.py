@@ -10,7 +10,8 @@ Versions:
 4. unique keys on metric points and check results (dataset, name or check, column, run,
    time; NULL column and run coalesced to ``''``), duplicates removed first;
 5. live schemas: ``schema_versions.facts`` and its time index, ``datasets.schema_source``,
-   the ``dataset_layouts`` and ``profiles`` tables.
+   the ``dataset_layouts`` and ``profiles`` tables;
+6. ``drift_findings``: schema drift findings, open, resolved or acknowledged.
 
 A later change adds a step to ``MIGRATIONS`` (from version N to N+1) and raises
 ``CURRENT_VERSION``; opening an older catalog applies the missing steps in order, in one
@@ -31,7 +32,7 @@ from lineage.errors import CatalogError
 __all__ = ["CURRENT_VERSION", "MIGRATIONS", "prepare"]
 
 #: The schema version of the tables in ``lineage.catalog.tables``.
-CURRENT_VERSION = 5
+CURRENT_VERSION = 6
 
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a catalog from version n to n + 1. Each step
 #: runs inside the opening transaction; the version row is updated after it.
@@ -109,10 +110,16 @@ def _add_live_schemas(conn: Connection) -> None:
     cs.profiles.create(conn, checkfirst=True)
 
 
+def _add_drift_findings(conn: Connection) -> None:
+    """Version 5 -> 6: the drift_findings table (already there if created at version 6)."""
+    cs.drift_findings.create(conn, checkfirst=True)
+
+
 MIGRATIONS[1] = _add_push_state
 MIGRATIONS[2] = _move_scan_fingerprints
 MIGRATIONS[3] = _add_point_keys
 MIGRATIONS[4] = _add_live_schemas
+MIGRATIONS[5] = _add_drift_findings
 
 
 def prepare(engine: Engine, url: str, reason: Callable[[BaseException], str]) -> None:

@@ -32,8 +32,9 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 
-from lineage.catalog import live, read, sync
+from lineage.catalog import drift, live, read, sync
 from lineage.catalog import runs as history
+from lineage.catalog.drift import DriftRecordable, DriftRecordSummary, StoredDrift
 from lineage.catalog.migrations import CURRENT_VERSION, MIGRATIONS, prepare
 from lineage.catalog.read import SchemaVersion
 from lineage.catalog.sql import WRITE_OPTION, make_sqlite_folder, sqlite_engine, utc
@@ -67,7 +68,9 @@ __all__ = [
     "MIGRATIONS",
     "PROJECT_SCAN",
     "Catalog",
+    "DriftRecordSummary",
     "SchemaVersion",
+    "StoredDrift",
     "WriteSummary",
     "mask_url",
 ]
@@ -413,6 +416,46 @@ class Catalog:
         """The newest profile of ``dataset``, or None."""
         with self._transaction("read a profile") as conn:
             return live.latest_profile(conn, dataset)
+
+    # -- schema drift findings ---------------------------------------------------------
+
+    def record_drift(
+        self,
+        findings: Sequence[DriftRecordable],
+        *,
+        baseline: str,
+        observed_by: str,
+        run_id: str | None = None,
+        observed_at: datetime | None = None,
+    ) -> DriftRecordSummary:
+        """Record the findings of one comparison (``baseline`` against ``observed_by``).
+
+        Findings still observed are updated (last seen, grade, message, impact), new ones
+        added, open ones of the same comparison it no longer reports marked resolved.
+        An acknowledged finding stays acknowledged. Unknown datasets are added.
+
+        Raises:
+            CatalogError: the database fails.
+        """
+        with self._transaction("record drift findings", write=True) as conn:
+            return drift.record_drift(conn, findings, baseline=baseline,
+                                      observed_by=observed_by, run_id=run_id,
+                                      now=_when(observed_at))  # fmt: skip
+
+    def drift_findings(
+        self, open_only: bool = True, dataset: DatasetId | None = None
+    ) -> list[StoredDrift]:
+        """Drift findings, newest first: by default the open ones (neither resolved nor
+        acknowledged); of one dataset when given."""
+        with self._transaction("read drift findings") as conn:
+            return drift.read_drift(conn, open_only=open_only, dataset=dataset)
+
+    def acknowledge_drift(
+        self, finding_id: int, *, by: str | None = None, at: datetime | None = None
+    ) -> bool:
+        """Acknowledge one finding (it leaves the open list); False for an unknown id."""
+        with self._transaction("acknowledge a drift finding", write=True) as conn:
+            return drift.acknowledge_drift(conn, finding_id, by, _when(at))
 
     # -- sync state (what each target last received) -------------------------------------
 

@@ -41,6 +41,7 @@ __all__ = [
     "columns",
     "dataset_layouts",
     "datasets",
+    "drift_findings",
     "job_io",
     "jobs",
     "metadata",
@@ -353,3 +354,30 @@ sync_state = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("kind", "target", name="pk_sync_state"),
 )
+
+# Schema drift findings (``lineage drift``): one row per change while it is observed, kept
+# after it is resolved (no longer observed) or acknowledged, so the docs site and DataHub
+# can show what drifted, when, seen by which scan or run, and who said it is fine.
+drift_findings = Table(
+    "drift_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),  # a lineage.drift.ChangeKind value
+    Column("column_name", Text),
+    Column("severity", Text, nullable=False),  # breaking / warning / info
+    Column("message", Text, nullable=False),
+    Column("finding_key", Text, nullable=False),  # identifies the change across runs
+    Column("details", Text, nullable=False, default="{}"),  # JSON: the finding and impact
+    Column("baseline", Text, nullable=False),  # "site/schema.json", "contracts", "catalog"
+    Column("observed_by", Text, nullable=False),  # "warehouse", "events", a run or a file
+    Column("run_id", Text),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),  # no longer observed by the same comparison
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", Text),
+)
+Index("ix_drift_findings_scope", drift_findings.c.baseline, drift_findings.c.observed_by,
+      drift_findings.c.finding_key)  # fmt: skip
+Index("ix_drift_findings_dataset", drift_findings.c.dataset_id)

@@ -192,8 +192,8 @@ def test_a_version_4_catalog_gains_live_schemas(catalog_url: str) -> None:
     engine = create_engine(catalog_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(select(cs.catalog_version.c.version)).scalar_one() == 5
+            assert conn.execute(select(cs.catalog_version.c.version)).scalar_one() == 6
             assert {"dataset_layouts", "profiles"} <= set(inspect(conn).get_table_names())
     finally:
         engine.dispose()
-    assert CURRENT_VERSION == 5
+    assert CURRENT_VERSION == 6

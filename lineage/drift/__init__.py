@@ -1,0 +1,67 @@
+"""Schema drift: a baseline schema against an observed one, as typed changes graded by one
+declarative table (``kinds.SEVERITY``), with their impact through column lineage.
+
+Pure core (``lineage.model``, ``errors``, ``views``, ``graph``, ``contracts`` only);
+sqlglot loads on the first type comparison. ``lineage.workspace.drift`` wires baselines
+and observations from the site, the catalog and contracts; ``lineage drift`` prints it.
+
+- ``kinds``: ``ChangeKind``, ``DriftSeverity``, ``SEVERITY``, ``Change``;
+- ``types``: types compared per dialect through sqlglot data types;
+- ``diff``: ``DatasetSchema`` and the diff, the rename heuristic;
+- ``promises``: contract constraints a schema can no longer satisfy;
+- ``consumers``: ``SELECT *`` and positional INSERTs in the jobs' SQL;
+- ``impact``: ``assess`` (impact, escalation, order), ``DriftFinding``, ``DriftReport``;
+- ``baseline``: ``schema.json`` and contracts as baselines; ``render``: Markdown, GitHub.
+"""
+
+from __future__ import annotations
+
+from lineage.drift.baseline import (
+    SCHEMA_FORMAT,
+    contract_schema,
+    read_schema_document,
+    schema_document,
+)
+from lineage.drift.diff import RENAME_THRESHOLD, DatasetSchema, diff_datasets, diff_schemas
+from lineage.drift.impact import DriftFinding, DriftImpact, DriftReport, Reached, assess
+from lineage.drift.kinds import (
+    ESCALATIONS,
+    SEVERITY,
+    Change,
+    ChangeKind,
+    DriftSeverity,
+    parse_kind,
+    severity_of,
+)
+from lineage.drift.promises import contract_changes
+from lineage.drift.render import to_github, to_markdown
+from lineage.drift.types import TypeVerdict, compare_types, dialect_of
+
+__all__ = [
+    "ESCALATIONS",
+    "RENAME_THRESHOLD",
+    "SCHEMA_FORMAT",
+    "SEVERITY",
+    "Change",
+    "ChangeKind",
+    "DatasetSchema",
+    "DriftFinding",
+    "DriftImpact",
+    "DriftReport",
+    "DriftSeverity",
+    "Reached",
+    "TypeVerdict",
+    "assess",
+    "compare_types",
+    "contract_changes",
+    "contract_schema",
+    "dialect_of",
+    "diff_datasets",
+    "diff_schemas",
+    "parse_kind",
+    "read_schema_document",
+    "schema_document",
+    "severity_of",
+    "to_github",
+    "to_markdown",
+]
