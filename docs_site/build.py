@@ -1,0 +1,296 @@
+"""Build the static docs site from the catalog: ``build_site(catalog, out)``.
+
+The site is a folder of HTML pages, one stylesheet and one script (both written here,
+nothing downloaded), plus data published for tools and for the pages' own lookups:
+
+- ``schema.json``: every dataset's schema, the drift baseline (``silverline-schema/1``);
+- ``lineage.json``: every column edge; ``data/datasets/<slug>.json``: one dataset;
+- ``data/lineage/<slug>.js`` and ``search/*.js``: script shards the pages load on demand
+  (they work from ``file://``, where fetch does not).
+
+The output is a pure function of the catalog and the arguments: the same catalog and
+``now`` give byte-identical files. Files of an earlier build that this build does not
+write are removed (only in a folder holding the site's marker file).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from docs_site import context as ctx
+from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect
+from docs_site.lineage_data import ColumnLineageIndex, edge_key
+from docs_site.markdown import render_markdown
+from docs_site.pages import environment, render
+from docs_site.runbooks import dataset_runbook, job_commands
+from docs_site.schema_json import schema_document, schema_json
+from docs_site.search import SearchIndex
+from lineage.errors import ConfigError
+from lineage.model import ColumnId, DatasetId, redact_mapping
+
+if TYPE_CHECKING:
+    from lineage.catalog import Catalog
+    from lineage.contracts import Contract
+
+__all__ = ["LIST_LIMIT", "MARKER", "STATIC", "SiteReport", "build_site"]
+
+#: The file that marks a folder as a built site (so a rebuild may remove stale files).
+MARKER = ".silverline-site"
+STATIC = Path(__file__).parent / "static"
+#: Rows of an upstream / downstream list on a page; the dataset's JSON has them all.
+LIST_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """What a build wrote."""
+
+    out: Path
+    datasets: int
+    columns: int
+    jobs: int
+    pages: int
+    files: int
+    bytes: int
+    seconds: float
+
+
+def _generator() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"silverline {version('silverline')}"
+    except PackageNotFoundError:  # running from a source tree without metadata
+        return "silverline"
+
+
+def build_site(
+    catalog: Catalog,
+    out: Path,
+    *,
+    title: str = "Silverline",
+    base_url: str | None = None,
+    contracts: Sequence[tuple[DatasetId, Contract]] = (),
+    runbook_notes: Mapping[DatasetId, str] | None = None,
+    drift: Sequence[DriftFinding] = (),
+    now: datetime | None = None,
+) -> SiteReport:
+    """Render the catalog into ``out`` and return what was written.
+
+    ``contracts`` and ``runbook_notes`` (Markdown) come from the composition root, which
+    reads the contracts folder; ``drift`` holds open drift findings; ``now`` fixes the
+    build time shown (default: the current time).
+
+    Raises:
+        ConfigError: ``out`` is a non-empty folder that is not a site built here.
+        CatalogError: the catalog cannot be read.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    _check_target(out)
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    site = collect(catalog, contracts=contracts, runbook_notes=runbook_notes, drift=drift)
+    writer = _Writer(site, out, title, base_url, moment)
+    writer.write_all()
+    written = writer.finish()
+    size = sum(p.stat().st_size for p in written)
+    return SiteReport(
+        out=out,
+        datasets=len(site.datasets),
+        columns=writer.column_count,
+        jobs=len(site.jobs),
+        pages=sum(1 for p in written if p.suffix == ".html"),
+        files=len(written),
+        bytes=size,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file, not a folder", obj=str(out))
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ConfigError(
+            f"{out} is not empty and holds no site built by Silverline: choose another "
+            "--out or empty it",
+            obj=str(out),
+        )
+
+
+class _Writer:
+    """Writes every file of one build and remembers which."""
+
+    def __init__(
+        self, site: SiteFacts, out: Path, title: str, base_url: str | None, now: datetime
+    ) -> None:
+        self.site, self.out, self.now = site, out, now
+        self.env = environment()
+        self.generator = _generator()
+        self.base: dict[str, Any] = {"title": title, "base_url": (base_url or "").rstrip("/"),
+                     "built_at": now, "generator": self.generator}  # fmt: skip
+        self.written: set[Path] = set()
+        links = [(s, o) for j in site.jobs.values() for s in j.inputs for o in j.outputs]
+        self.index = ColumnLineageIndex.build(site.edges, links)
+        self.owners = ctx.owners_map(site)
+        self.descriptions = ctx.descriptions_of(site)
+        self.column_count = 0
+        self.names: dict[DatasetId, list[str]] = {}  # each dataset's columns, as shown
+
+    # -- files ---------------------------------------------------------------------------
+
+    def page(self, template: str, path: str, **values: Any) -> None:
+        depth = path.count("/")
+        target = self.out / path
+        canonical = f"{self.base['base_url']}/{path}" if self.base["base_url"] else ""
+        render(self.env, template, target, root="../" * depth, path=path, canonical=canonical,
+               drift_count=len(self.site.drift), limit=LIST_LIMIT, **self.base,
+               **values)  # fmt: skip
+        self.written.add(target)
+
+    def text(self, path: str, content: str) -> None:
+        target = self.out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+        self.written.add(target)
+
+    def script(self, path: str, callback: str, key: str, data: Any) -> None:
+        payload = json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
+        self.text(path, f"{callback}({json.dumps(key)},{payload});\n")
+
+    def finish(self) -> list[Path]:
+        """Write the marker, remove files of earlier builds, list what this build wrote."""
+        self.text(MARKER, "Built by Silverline (lineage docs build). Safe to delete.\n")
+        for path in sorted(self.out.rglob("*"), reverse=True):
+            if path.is_file() and path not in self.written:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        return sorted(self.written)
+
+    # -- the site ------------------------------------------------------------------------
+
+    def write_all(self) -> None:
+        for name in ("site.css", "site.js"):
+            target = self.out / "static" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(STATIC / name, target)
+            self.written.add(target)
+        search = SearchIndex()
+        for facts in self.site.datasets.values():
+            self.dataset(facts, search)
+        for job in self.site.jobs.values():
+            self.job(job)
+        self.index_pages()
+        self.written.update(search.write(self.out / "search"))
+        document = schema_document(self.site.datasets.values(), generated_at=self.now,
+                                   generator=self.generator)  # fmt: skip
+        self.text("schema.json", schema_json(document))
+        self.text("lineage.json", self._lineage_json())
+
+    def dataset(self, facts: Any, search: SearchIndex) -> None:
+        values = ctx.dataset_context(facts, self.site, self.index, self.owners, self.descriptions)
+        self.column_count += len(values["columns"])
+        runbook = dataset_runbook(facts, self.site, self.index, self.owners)
+        path = f"datasets/{facts.slug}.html"
+        self.page("dataset.html", path, **values, runbook=runbook)
+        self.page("runbook_dataset.html", f"runbooks/datasets/{facts.slug}.html", **values,
+                  runbook=runbook, note=render_markdown(facts.note) if facts.note else None)
+        names = [c.name for c in values["columns"]]
+        self.names[facts.id] = names
+        self.script(f"data/lineage/{facts.slug}.js", "SL.lineageShard", facts.slug,
+                    ctx.lineage_shard(facts, self.site, self.index, names))  # fmt: skip
+        self.text(f"data/datasets/{facts.slug}.json", self._dataset_json(facts, values))
+        dataset = facts.dataset
+        # meta values are searchable, after the secret-masking rules (never a password)
+        meta_words = [v for v in redact_mapping(dict(facts.meta)).values() if isinstance(v, str)]
+        search.add_dataset(
+            dataset.id.name, path, dataset.kind.value, facts.layer,
+            words=[dataset.description or "", *dataset.tags, *self.owners.get(dataset.id, ()),
+                   *meta_words],
+            columns=[(c.name, [c.description or "" if not c.inherited_from else ""])
+                     for c in values["columns"]],
+        )  # fmt: skip
+
+    def job(self, job: Any) -> None:
+        slug = self.site.job_slugs[job.name]
+        values = ctx.job_context(job, self.site)
+        self.page("job.html", f"jobs/{slug}.html", **values)
+        downstream = {e.dataset: e for d in job.outputs for e in self.index.walk(
+            d, self.owners, upstream=False)}  # fmt: skip
+        self.page("runbook_job.html", f"runbooks/jobs/{slug}.html", **values,
+                  commands=job_commands(job),
+                  downstream=sorted(downstream.values(), key=lambda e: (e.distance, e.dataset)),
+                  href=lambda d: ctx.dataset_href(self.site, d))  # fmt: skip
+
+    def index_pages(self) -> None:
+        groups: dict[str, dict[str, list[Any]]] = {}
+        coverage: dict[str, dict[str, int]] = {}
+        for facts in self.site.datasets.values():
+            layer = facts.layer or "other"
+            groups.setdefault(layer, {}).setdefault(facts.id.namespace, []).append(facts)
+            names = self.names[facts.id]
+            described = sum(1 for n in names if self.descriptions.get(ColumnId(facts.id, n)))
+            tested = {t.column for t in facts.dataset.tests if t.column}
+            tested |= {c.column for k in facts.contracts for c in k.constraints}
+            row = coverage.setdefault(layer, dict.fromkeys(
+                ("datasets", "owned", "described", "columns", "described_columns",
+                 "tested_columns"), 0))  # fmt: skip
+            row["datasets"] += 1
+            row["owned"] += bool(self.owners.get(facts.id))
+            row["described"] += bool(facts.dataset.description)
+            row["columns"] += len(names)
+            row["described_columns"] += described
+            row["tested_columns"] += len(tested & set(names))
+        order = [*LAYERS, "other"]
+        layers = [(name, sorted(groups[name].items())) for name in order if name in groups]
+        self.page("index.html", "index.html", layers=layers, site=self.site,
+                  owners=self.owners,
+                  coverage=[(n, coverage[n]) for n in order if n in coverage])  # fmt: skip
+        self.page("drift.html", "drift.html", findings=self.site.drift,
+                  href=lambda d: ctx.dataset_href(self.site, d))
+        self.page("jobs.html", "jobs/index.html", jobs=sorted(self.site.jobs.values(),
+                  key=lambda j: j.name), slugs=self.site.job_slugs, runs=self.site.runs)
+
+    # -- published data ------------------------------------------------------------------
+
+    def _lineage_json(self) -> str:
+        edges = [{
+            "source": {**e.source.dataset.to_dict(), "field": e.source.name},
+            "target": {**e.target.to_dict(), "field": e.target_field},
+            "transformations": [t.to_dict() for t in e.transformations],
+            "job": e.job,
+        } for e in sorted(self.site.edges, key=edge_key)]  # fmt: skip
+        document = {"format": "silverline-lineage/1", "generated_at": self.now.isoformat(),
+                    "edges": edges}  # fmt: skip
+        return json.dumps(document, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def _dataset_json(self, facts: Any, values: Mapping[str, Any]) -> str:
+        dataset = facts.dataset
+        document = {
+            **dataset.id.to_dict(),
+            "kind": dataset.kind.value,
+            "layer": facts.layer,
+            "description": dataset.description,
+            "owners": list(values["owners"]),
+            "tags": list(dataset.tags),
+            "columns": [{
+                "name": c.name, "type": c.type, "description": c.description,
+                "inherited_from": c.inherited_from, "status": c.status,
+                "constraints": c.constraints, "tests": c.tests,
+                "inputs": [{"column": h.label, "transformation": h.transformation,
+                            "status": h.status, "job": h.job} for h in c.inputs],
+            } for c in values["columns"]],
+            "downstream": [{**e.dataset.to_dict(), "distance": e.distance, "direct": e.direct,
+                            "owners": list(e.owners)} for e, _ in values["downstream"]],
+            "checks": [{"check": r.check, "column": r.column, "status": r.status.value,
+                        "observed_at": r.observed_at.isoformat()} for r in facts.latest_checks],
+        }  # fmt: skip
+        return json.dumps(document, sort_keys=True, ensure_ascii=False) + "\n"
+

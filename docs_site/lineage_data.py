@@ -1,0 +1,184 @@
+"""Column lineage as the site shows it: one-hop inputs and outputs per column, what each
+hop does (pass-through / rename / transformed), inherited descriptions, and the
+dataset-level walk behind "what breaks downstream".
+
+Multi-hop column lineage is walked in the page over per-dataset script shards (see
+``shards``), so no page carries the whole project; this module prepares the hops.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from lineage.model import ColumnEdge, ColumnId, DatasetId, Transformation, TransformationSubtype
+
+__all__ = [
+    "ColumnHop",
+    "ColumnLineageIndex",
+    "DownstreamEntry",
+    "edge_key",
+    "hop_label",
+    "hop_status",
+]
+
+
+@dataclass(frozen=True)
+class ColumnHop:
+    """One edge seen from one end: the column at the other end, how, and by which job."""
+
+    other: ColumnId | DatasetId  # a DatasetId: a row-level hop (filter/join on every row)
+    transformations: tuple[Transformation, ...]
+    job: str | None
+    status: str  # pass-through / rename / transformed / indirect
+
+    @property
+    def label(self) -> str:
+        return hop_label(self.transformations)
+
+
+@dataclass(frozen=True)
+class DownstreamEntry:
+    """A dataset reached downstream, with its distance, whether every hop is DIRECT, and
+    the owners to call."""
+
+    dataset: DatasetId
+    distance: int
+    direct: bool
+    owners: tuple[str, ...]
+
+
+def edge_key(edge: ColumnEdge) -> tuple[object, ...]:
+    """A total order on edges (``target_field`` and ``job`` may be None)."""
+    return (edge.source, edge.target, edge.target_field or "", edge.job or "",
+            edge.transformations)  # fmt: skip
+
+
+def hop_label(transformations: Iterable[Transformation]) -> str:
+    """``DIRECT/IDENTITY``, ``INDIRECT/JOIN``, ``DIRECT/TRANSFORMATION (masked)`` ..."""
+    labels = [
+        f"{t.type.value}/{t.subtype.value}" + (" (masked)" if t.masking else "")
+        for t in sorted(set(transformations))
+    ]
+    return ", ".join(labels) or "unknown"
+
+
+def hop_status(source: str, target: str, transformations: Iterable[Transformation]) -> str:
+    """What a hop does to the value at a glance."""
+    items = list(transformations)
+    direct = [t for t in items if t.is_direct]
+    if not direct:
+        return "indirect"
+    if all(t.subtype is TransformationSubtype.IDENTITY and not t.masking for t in direct):
+        return "pass-through" if source.lower() == target.lower() else "rename"
+    return "transformed"
+
+
+@dataclass
+class ColumnLineageIndex:
+    """Every column edge indexed by both ends, plus the dataset-level graph."""
+
+    inputs: dict[ColumnId, list[ColumnHop]] = field(default_factory=dict)
+    outputs: dict[ColumnId, list[ColumnHop]] = field(default_factory=dict)
+    row_inputs: dict[DatasetId, list[ColumnHop]] = field(default_factory=dict)
+    dataset_down: dict[DatasetId, dict[DatasetId, bool]] = field(default_factory=dict)
+    dataset_up: dict[DatasetId, dict[DatasetId, bool]] = field(default_factory=dict)
+    columns: dict[DatasetId, dict[str, None]] = field(default_factory=dict)  # in lineage
+
+    @classmethod
+    def build(
+        cls, edges: Iterable[ColumnEdge], table_links: Iterable[tuple[DatasetId, DatasetId]] = ()
+    ) -> ColumnLineageIndex:
+        """Index edges (sorted input keeps every list in a stable order); ``table_links``
+        are job input -> output pairs, for datasets without column lineage."""
+        index = cls()
+        for edge in sorted(edges, key=edge_key):
+            source = edge.source
+            index.columns.setdefault(source.dataset, {})[source.name] = None
+            if edge.target_field is not None:
+                index.columns.setdefault(edge.target, {})[edge.target_field] = None
+            if edge.target_field is None:
+                hop = ColumnHop(source, edge.transformations, edge.job, "indirect")
+                index.row_inputs.setdefault(edge.target, []).append(hop)
+                back = ColumnHop(edge.target, edge.transformations, edge.job, "indirect")
+                index.outputs.setdefault(source, []).append(back)
+            else:
+                target = ColumnId(edge.target, edge.target_field)
+                status = hop_status(source.name, target.name, edge.transformations)
+                index.inputs.setdefault(target, []).append(
+                    ColumnHop(source, edge.transformations, edge.job, status)
+                )
+                index.outputs.setdefault(source, []).append(
+                    ColumnHop(target, edge.transformations, edge.job, status)
+                )
+            index._link(source.dataset, edge.target, edge.is_direct)
+        for source_id, target_id in table_links:
+            if source_id != target_id:
+                index._link(source_id, target_id, False)
+        return index
+
+    def _link(self, source: DatasetId, target: DatasetId, direct: bool) -> None:
+        if source == target:
+            return
+        down = self.dataset_down.setdefault(source, {})
+        down[target] = down.get(target, False) or direct
+        up = self.dataset_up.setdefault(target, {})
+        up[source] = up.get(source, False) or direct
+
+    def column_status(self, column: ColumnId) -> str:
+        """source (no inputs) / pass-through / rename / transformed / indirect."""
+        hops = self.inputs.get(column, [])
+        if not hops:
+            return "source"
+        direct = [h for h in hops if h.status != "indirect"]
+        if len(direct) == 1:
+            return direct[0].status
+        return "transformed" if direct else "indirect"
+
+    def inherited_description(
+        self, column: ColumnId, descriptions: Mapping[ColumnId, str], limit: int = 50
+    ) -> tuple[str, ColumnId] | None:
+        """The description of the nearest upstream column reached through pass-through or
+        rename hops only, or None (the column's own description is not looked at)."""
+        current = column
+        seen = {column}
+        for _ in range(limit):
+            hops = [h for h in self.inputs.get(current, []) if h.status != "indirect"]
+            if len(hops) != 1 or hops[0].status not in ("pass-through", "rename"):
+                return None
+            other = hops[0].other
+            if not isinstance(other, ColumnId) or other in seen:
+                return None
+            text = descriptions.get(other)
+            if text:
+                return text, other
+            seen.add(other)
+            current = other
+        return None
+
+    def upstream_datasets(self, dataset: DatasetId) -> list[DatasetId]:
+        return sorted(self.dataset_up.get(dataset, {}))
+
+    def downstream_datasets(self, dataset: DatasetId) -> list[DatasetId]:
+        return sorted(self.dataset_down.get(dataset, {}))
+
+    def walk(
+        self, dataset: DatasetId, owners: Mapping[DatasetId, tuple[str, ...]], upstream: bool
+    ) -> list[DownstreamEntry]:
+        """Every dataset reachable from ``dataset`` (breadth first), nearest first."""
+        graph = self.dataset_up if upstream else self.dataset_down
+        reached: dict[DatasetId, tuple[int, bool]] = {dataset: (0, True)}
+        queue = deque([dataset])
+        while queue:
+            current = queue.popleft()
+            distance, direct = reached[current]
+            for nxt, hop_direct in sorted(graph.get(current, {}).items()):
+                if nxt not in reached:
+                    reached[nxt] = (distance + 1, direct and hop_direct)
+                    queue.append(nxt)
+        del reached[dataset]
+        return [
+            DownstreamEntry(d, dist, direct, owners.get(d, ()))
+            for d, (dist, direct) in sorted(reached.items(), key=lambda kv: (kv[1][0], kv[0]))
+        ]
