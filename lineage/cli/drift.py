@@ -18,7 +18,7 @@ from lineage.drift.render import impact_summary
 from lineage.workspace import Workspace
 from lineage.workspace.drift import run_drift
 
-__all__ = ["DriftFormat", "FailOn", "drift", "register"]
+__all__ = ["DriftFormat", "FailOn", "drift", "print_table", "register"]
 
 
 class FailOn(str, Enum):
@@ -104,13 +104,13 @@ def drift(
     elif output_format is DriftFormat.github:
         sys.stdout.write(to_github(report, outcome.files))
     else:
-        _print_table(report)
+        print_table(report)
     print_issues(report.issues)
     if fail_on is not None and report.fails(fail_on.threshold):
         raise typer.Exit(1)
 
 
-def _print_table(report: DriftReport) -> None:
+def print_table(report: DriftReport) -> None:
     console = Console()
     counts = report.counts()
     table = Table(title=f"drift: {report.baseline} -> {report.observed} "

@@ -76,7 +76,7 @@ def runs(
     for run, doc in zip(found, documents, strict=True):
         style = _STYLE.get(run.state, "yellow")
         table.add_row(
-            escape(run.job_name), run.run_id[:8], f"[{style}]{run.state.value}[/]",
+            escape(run.job_name), run.run_id[-8:], f"[{style}]{run.state.value}[/]",
             f"{(run.started_at or run.first_event_at):%Y-%m-%d %H:%M:%S}",
             _duration(doc["duration_seconds"]),
             "" if doc["rows_written"] is None else f"{int(doc['rows_written']):,}",

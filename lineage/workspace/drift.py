@@ -157,10 +157,21 @@ def _compare(
                             inputs_of=_inputs(graph))  # fmt: skip
     bound, contract_issues = _contracts(catalog, config)
     by_id = {d.id: d for d in observed.datasets}
+    before = {d.id: d for d in base.datasets}
     for dataset_id, contracts in bound.items():
         if dataset_id in by_id:
             for contract in contracts:
-                changes.extend(contract_changes(contract, by_id[dataset_id]))
+                # Drift is what changed: a promise the baseline already could not keep
+                # (a nullable column under not_null all along) is the checks' business.
+                already = {
+                    (c.column, c.message)
+                    for c in (contract_changes(contract, before[dataset_id])
+                              if dataset_id in before else ())
+                }  # fmt: skip
+                changes.extend(
+                    c for c in contract_changes(contract, by_id[dataset_id])
+                    if (c.column, c.message) not in already
+                )
     findings = assess(changes, graph, bound)
     report = DriftReport(base.label, observed.label, tuple(findings),
                          tuple(base.issues + observed.issues + contract_issues))  # fmt: skip

@@ -1,0 +1,4 @@
+{#- Readable schemas: `+schema: silver` builds into `silver`, not `main_silver`. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

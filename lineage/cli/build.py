@@ -1,0 +1,139 @@
+"""``lineage build`` (the whole loop) and ``lineage demo`` (the ERP example, copied and built,
+with ``--simulate-drift`` a second time over changed bronze)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from lineage.cli.options import CatalogOption, OutputFormat, stderr, write_json
+from lineage.errors import InputError
+from lineage.workspace import Workspace
+from lineage.workspace.build import STEPS, BuildReport, StepResult, run_build
+
+__all__ = ["build", "demo", "register"]
+
+_STYLE = {"ok": "green", "failed": "red", "blocked": "red", "skipped": "dim"}
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "erp"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lineage build`` and ``lineage demo`` to ``app``."""
+    app.command(epilog="Example: lineage build --skip push,docs")(build)
+    app.command(epilog="Example: lineage demo /tmp/erp --simulate-drift")(demo)
+
+
+def _steps(text: str | None) -> list[str]:
+    return [s.strip() for s in (text or "").split(",") if s.strip()]
+
+
+def build(
+    only: Annotated[
+        str | None, typer.Option("--only", help=f"Comma-separated steps: {', '.join(STEPS)}.")
+    ] = None,
+    skip: Annotated[
+        str | None, typer.Option("--skip", help="Comma-separated steps to skip.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run the pipeline and the checks even if unchanged.")
+    ] = False,
+    fail_on_drift: Annotated[
+        str,
+        typer.Option("--fail-on-drift", help="Drift that fails the build: breaking, warning, any."),
+    ] = "breaking",
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table or json (one document).")
+    ] = OutputFormat.table,
+    catalog: CatalogOption = None,
+) -> None:
+    """Run the pipeline, scan SQL and dbt, introspect, profile, check contracts, push to
+    DataHub, build the docs site and report drift; exit 1 if any step failed."""
+    workspace = Workspace.open(catalog_url=catalog)
+    console = Console(stderr=output_format is OutputFormat.json)
+    try:
+        with console.status("building") as status:
+            report = run_build(
+                workspace, only=_steps(only), skip=_steps(skip), force=force,
+                fail_on_drift=fail_on_drift,
+                on_step=lambda name: status.update(f"{name} ..."),
+                on_done=lambda result: _print_step(console, result),
+            )  # fmt: skip
+    finally:
+        workspace.close()
+    if output_format is OutputFormat.json:
+        write_json(report.to_dict())
+    else:
+        if report.drift is not None and report.drift.report.findings:
+            from lineage.cli.drift import print_table
+
+            print_table(report.drift.report)
+        _print_summary(console, report, workspace)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_step(console: Console, result: StepResult) -> None:
+    style = _STYLE.get(result.status, "yellow")
+    console.print(
+        f"[{style}]{result.status:>7}[/] {result.name:<10} {escape(result.summary)}",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
+
+
+def _print_summary(console: Console, report: BuildReport, workspace: Workspace) -> None:
+    table = Table(title="lineage build", title_justify="left")
+    for heading in ("step", "status", "seconds", "result", "look at"):
+        table.add_column(heading, overflow="fold")
+    for step in report.steps:
+        style = _STYLE.get(step.status, "yellow")
+        table.add_row(step.name, f"[{style}]{step.status}[/]", f"{step.seconds:.1f}",
+                      escape(step.summary), escape(step.look_at))  # fmt: skip
+    console.print(table)
+    root = workspace.config.root
+    console.print(f"catalog: {workspace.catalog_url_display}", highlight=False)
+    for label, path in (("site", (workspace.config.docs.output or root / "site") / "index.html"),
+                        ("DataHub Lite", workspace.layout.datahub_lite),
+                        ("MCP file", root / ".lineage" / "datahub-mcps.json")):  # fmt: skip
+        if path.exists():
+            console.print(f"{label}: {path}", highlight=False)
+
+
+def demo(
+    folder: Annotated[
+        Path, typer.Argument(help="Where to copy the ERP example (must not exist or be empty).")
+    ] = Path("erp-demo"),
+    simulate_drift: Annotated[
+        bool, typer.Option("--simulate-drift", help="Then change bronze and build again.")
+    ] = False,
+) -> None:
+    """Copy the ERP example to FOLDER and build it; with --simulate-drift, rename bdate,
+    drop gen and add a column in bronze, and build again: drift, impact and contract
+    failures appear in the terminal and on the site."""
+    if not EXAMPLE.is_dir():
+        raise InputError(f"the ERP example is not installed with this Silverline ({EXAMPLE})")
+    if folder.exists() and any(folder.iterdir()):
+        raise InputError(f"{folder} is not empty: give a new folder")
+    skipped = shutil.ignore_patterns(".lineage", "bronze", "site", "target", "__pycache__")
+    shutil.copytree(EXAMPLE, folder, dirs_exist_ok=True, ignore=skipped)
+    code = _build_in(folder)
+    if not simulate_drift:
+        raise typer.Exit(code)
+    stderr.print("[bold]simulating drift[/]: bronze now has birth_dt instead of bdate, no gen, "
+                 "a new channel column")  # fmt: skip
+    subprocess.run([sys.executable, "pipeline.py", "--drift"], cwd=folder, check=False,
+                   capture_output=True)  # fmt: skip
+    raise typer.Exit(max(code, _build_in(folder, "--skip", "pipeline")))
+
+
+def _build_in(folder: Path, *args: str) -> int:
+    done = subprocess.run([sys.executable, "-m", "lineage.cli", "build", *args], cwd=folder,
+                          check=False)  # fmt: skip
+    return done.returncode
