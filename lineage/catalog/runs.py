@@ -148,14 +148,21 @@ def run_outcomes(
     failing: dict[str, list[str]] = {}
     m, io, jobs, c = cs.metrics, cs.job_io, cs.jobs, cs.check_results
     for chunk in chunks(ids):
+        # EXISTS, not a join: a job name can be two jobs (a dbt model and its run's job in
+        # another namespace), which must not count a point twice.
+        written_by_job = (
+            select(io.c.dataset_id)
+            .join(jobs, jobs.c.id == io.c.job_id)
+            .join(cs.runs, cs.runs.c.job_name == jobs.c.name)
+            .where(io.c.direction == "output", cs.runs.c.run_id == m.c.run_id,
+                   io.c.dataset_id == m.c.dataset_id)
+        )  # fmt: skip
         rows = conn.execute(
             select(m.c.run_id, func.sum(m.c.value))
-            .join(io, (io.c.dataset_id == m.c.dataset_id) & (io.c.direction == "output"))
-            .join(jobs, jobs.c.id == io.c.job_id)
-            .join(cs.runs, (cs.runs.c.run_id == m.c.run_id) & (cs.runs.c.job_name == jobs.c.name))
-            .where(m.c.run_id.in_(chunk), m.c.name == "row_count", m.c.column_name.is_(None))
+            .where(m.c.run_id.in_(chunk), m.c.name == "row_count", m.c.column_name.is_(None),
+                   written_by_job.exists())
             .group_by(m.c.run_id)
-        )
+        )  # fmt: skip
         written.update({run_id: float(total) for run_id, total in rows})
         found = conn.execute(
             select(c.c.run_id, c.c.check_name, c.c.column_name, c.c.status)
