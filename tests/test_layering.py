@@ -99,3 +99,23 @@ def test_spokes_import_only_the_core_modules_design_names() -> None:
                 if (top == "lineage" and rest.split(".")[0] not in CORE) or foreign_spoke:
                     crossing.append(f"{path.relative_to(REPO)}:{line} imports {name}")
     assert crossing == []
+
+
+def test_the_command_starts_without_the_heavy_libraries() -> None:
+    # `lineage --help` and every usage error pay only for what they use (issue: start-up).
+    probe = (
+        "import sys\nimport lineage.cli.app\n"
+        "heavy = ('sqlalchemy', 'sqlglot', 'networkx', 'duckdb', 'pyarrow', 'datahub', "
+        "'openlineage', 'jinja2')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_build_help_names_every_step() -> None:
+    from lineage.cli.build import STEP_NAMES
+    from lineage.workspace.build import STEPS
+
+    assert STEP_NAMES == tuple(STEPS)

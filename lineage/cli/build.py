@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,10 +16,16 @@ from rich.table import Table
 
 from lineage.cli.options import CatalogOption, OutputFormat, stderr, write_json
 from lineage.errors import InputError
-from lineage.workspace import Workspace
-from lineage.workspace.build import STEPS, BuildReport, StepResult, run_build
 
-__all__ = ["build", "demo", "register"]
+if TYPE_CHECKING:
+    from lineage.workspace import Workspace
+    from lineage.workspace.build import BuildReport, StepResult
+
+__all__ = ["STEP_NAMES", "build", "demo", "register"]
+
+#: The steps of lineage.workspace.build.STEPS, for the help text (a test keeps them equal;
+#: importing the workspace here would cost every command its start-up time).
+STEP_NAMES = ("pipeline", "scan", "introspect", "profile", "check", "push", "docs", "drift")
 
 _STYLE = {"ok": "green", "failed": "red", "blocked": "red", "skipped": "dim"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "erp"
@@ -37,7 +43,7 @@ def _steps(text: str | None) -> list[str]:
 
 def build(
     only: Annotated[
-        str | None, typer.Option("--only", help=f"Comma-separated steps: {', '.join(STEPS)}.")
+        str | None, typer.Option("--only", help=f"Comma-separated steps: {', '.join(STEP_NAMES)}.")
     ] = None,
     skip: Annotated[
         str | None, typer.Option("--skip", help="Comma-separated steps to skip.")
@@ -56,6 +62,9 @@ def build(
 ) -> None:
     """Run the pipeline, scan SQL and dbt, introspect, profile, check contracts, push to
     DataHub, build the docs site and report drift; exit 1 if any step failed."""
+    from lineage.workspace import Workspace
+    from lineage.workspace.build import run_build
+
     workspace = Workspace.open(catalog_url=catalog)
     console = Console(stderr=output_format is OutputFormat.json)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,7 +21,9 @@ from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stder
 from lineage.errors import InputError
 from lineage.model import ColumnId, DatasetId
 from lineage.views import CheckResult, CheckStatus
-from lineage.workspace import Workspace
+
+if TYPE_CHECKING:
+    from lineage.workspace import Workspace
 
 __all__ = ["check", "contract_app", "register"]
 
@@ -74,6 +76,7 @@ def check(
     """Check contracts and dbt tests: constraints as SQL in the warehouse, freshness and
     row-count rules on the metric history; results recorded and emitted as a run."""
     import lineage.run
+    from lineage.workspace import Workspace
     from lineage.workspace.checks import run_checks
 
     workspace = Workspace.open(catalog_url=catalog)
@@ -177,6 +180,7 @@ def contract_init(
     """Write a contract from the live schema and the latest profile (observed ranges as
     commented suggestions)."""
     from lineage.contracts import contract_template
+    from lineage.workspace import Workspace
     from lineage.workspace.checks import contracts_folder
 
     workspace = Workspace.open(catalog_url=catalog)
@@ -208,6 +212,7 @@ def contract_lint(
 ) -> None:
     """Check every contract against the catalog: unknown datasets and columns, types the
     warehouse does not have; each problem with its file and line. Exit 1 on any."""
+    from lineage.workspace import Workspace
     from lineage.workspace.checks import lint_contracts
 
     workspace = Workspace.open(catalog_url=catalog)

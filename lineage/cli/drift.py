@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,8 +15,9 @@ from rich.table import Table
 from lineage.cli.options import CatalogOption, print_issues, write_json
 from lineage.drift import DriftReport, DriftSeverity, to_github, to_markdown
 from lineage.drift.render import impact_summary
-from lineage.workspace import Workspace
-from lineage.workspace.drift import run_drift
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["DriftFormat", "FailOn", "drift", "print_table", "register"]
 
@@ -90,6 +91,9 @@ def drift(
     """Compare the baseline schemas with the observed ones: columns added, removed or
     renamed, types widened or narrowed, nullability, defaults, partitions, order, broken
     contract constraints; each with the downstream columns, jobs and owners it reaches."""
+    from lineage.workspace import Workspace
+    from lineage.workspace.drift import run_drift
+
     workspace = Workspace.open(catalog_url=catalog)
     try:
         outcome = run_drift(workspace.catalog, workspace.config, baseline=baseline,

@@ -4,7 +4,10 @@
 
 - ``lineage ingest PATH ...``: load events of any producer (Airflow, Spark, dbt-ol, our
   decorated jobs) into the catalog; bad lines are reported with file and line, the rest
-  still loads (``--strict``: exit 1 if any line was bad);
+  still loads (``--strict``: exit 1 if any line was bad). dbt's own artifacts
+  (``target/run_results.json``, ``sources.json``, or the ``target/`` folder; known by name
+  or ``metadata.dbt_schema_version``) load as runs, row counts, test and freshness results
+  (``lineage.workspace.dbt_runs``);
 - ``lineage events replay``: deliver the spooled events, in order, exactly once;
 - ``lineage events status``: what waits in the spool.
 
@@ -50,9 +53,20 @@ def register(app: typer.Typer) -> None:
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="JSON-lines / JSON files of OpenLineage events, or folders of them."),
+        typer.Argument(
+            help="JSON-lines / JSON files of OpenLineage events, or folders of them; dbt's "
+            "run_results.json / sources.json (manifest.json beside them) or target/ folder."
+        ),
     ],
     catalog: CatalogOption = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            help="Namespace of the datasets of dbt artifacts (default: lineage.yml's, else "
+            "the adapter's dialect, as `lineage scan` names them).",
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table or json.")
     ] = OutputFormat.table,
@@ -61,14 +75,31 @@ def ingest(
     ] = False,
 ) -> None:
     """Load OpenLineage events (Airflow, Spark, dbt-ol, Silverline jobs) into the catalog:
-    runs, jobs, datasets and schemas, column lineage and metrics."""
+    runs, jobs, datasets and schemas, column lineage and metrics; and dbt run artifacts:
+    one run per model, row counts, test results and source freshness."""
     from connectors.openlineage.ingest import IngestReport, ingest_events
     from lineage.workspace import Workspace
+    from lineage.workspace.dbt_runs import dbt_artifacts_in, ingest_dbt_artifacts
 
     workspace = Workspace.open(catalog_url=catalog)
     total = IngestReport()
+    checks: int | None = None  # reported only when dbt artifacts were read
     try:
         for path in paths:
+            artifacts = dbt_artifacts_in(path)
+            if artifacts:
+                found = ingest_dbt_artifacts(
+                    artifacts,
+                    workspace.catalog,
+                    namespace=namespace or workspace.config.sql_context.namespace,
+                )
+                total.runs |= found.runs
+                total.jobs |= found.jobs
+                total.datasets |= found.datasets
+                total.metrics += found.metrics
+                total.issues.extend(found.issues)
+                checks = (checks or 0) + found.checks
+                continue
             report = ingest_events(path, workspace.catalog)
             total.events += report.events
             total.runs |= report.runs
@@ -79,6 +110,8 @@ def ingest(
     finally:
         workspace.close()
     summary = total.to_dict()
+    if checks is not None:
+        summary["checks"] = checks
     summary["catalog"] = workspace.catalog_url_display
     if output_format is OutputFormat.json:
         write_json(summary)

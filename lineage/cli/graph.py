@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,10 +11,12 @@ from rich.table import Table
 
 from lineage.cli.live import live_facts, print_live_facts
 from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
-from lineage.graph import Impact
 from lineage.model import ColumnId
 from lineage.views import DatasetView, describe_dataset
-from lineage.workspace import Workspace
+
+if TYPE_CHECKING:
+    from lineage.graph import Impact
+    pass
 
 __all__ = ["impact", "register", "show"]
 
@@ -45,6 +47,8 @@ def impact(
 ) -> None:
     """What breaks if a column or dataset changes: every downstream column, dataset, job
     and owner, with the path and whether each hop is DIRECT or INDIRECT."""
+    from lineage.workspace import Workspace
+
     workspace = Workspace.open(catalog_url=catalog)
     try:
         node = workspace.resolve(target, namespace)
@@ -68,6 +72,8 @@ def show(
     catalog: CatalogOption = None,
 ) -> None:
     """A dataset's schema, descriptions, owners, tests, and its upstream and downstream."""
+    from lineage.workspace import Workspace
+
     workspace = Workspace.open(catalog_url=catalog)
     try:
         node = workspace.resolve(target, namespace)

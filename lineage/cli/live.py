@@ -12,7 +12,6 @@ from rich.table import Table
 from lineage.cli.options import CatalogOption, OutputFormat, print_issues, write_json
 from lineage.model import DatasetId, DatasetProfile, Observation
 from lineage.views import DatasetView, LayoutView, ObservedSchema
-from lineage.workspace import Workspace
 
 if TYPE_CHECKING:
     from lineage.catalog import Catalog
@@ -66,6 +65,8 @@ def introspect(
 
     An unchanged source records nothing; a changed table adds a schema version.
     """
+    from lineage.workspace import Workspace
+
     workspace = Workspace.open(catalog_url=catalog)
     try:
         report = workspace.introspect(
@@ -136,6 +137,8 @@ def profile(
 ) -> None:
     """Row count, nulls, distinct values, min/max and freshness per column, in one scan per
     table, into the catalog's metric history."""
+    from lineage.workspace import Workspace
+
     workspace = Workspace.open(catalog_url=catalog)
     try:
         report = workspace.profile(

@@ -15,21 +15,17 @@ from the command line, then lineage.yml's ``datahub:`` section, then defaults::
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from connectors.datahub import (
-    CasePolicy,
-    DataHubSettings,
-    PushReport,
-    push,
-    resolve_target,
-)
+from connectors.datahub import CasePolicy  # light: the option's choices
 from lineage.cli.options import CatalogOption, OutputFormat, print_issues, write_json
-from lineage.workspace import Workspace
+
+if TYPE_CHECKING:
+    from connectors.datahub import DataHubSettings, PushReport
 
 __all__ = ["push_datahub", "register"]
 
@@ -92,6 +88,9 @@ def push_datahub(
 ) -> None:
     """Push datasets, column lineage, jobs, runs and checks to DataHub; only what changed
     since the last push to the same target is sent."""
+    from connectors.datahub import push, resolve_target
+    from lineage.workspace import Workspace
+
     workspace = Workspace.open(catalog_url=catalog)
     config = workspace.config
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,7 +14,9 @@ from rich.table import Table
 from lineage.cli.options import CatalogOption, OutputFormat, write_json
 from lineage.errors import InputError
 from lineage.views import RunRecord, RunState
-from lineage.workspace import Workspace
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["register", "runs"]
 
@@ -58,6 +60,8 @@ def runs(
     """Runs newest first: state, start, duration, rows written, failing checks, error."""
     after = _since(since)
     states = tuple(s for wanted in status or () for s in _STATES[wanted])
+    from lineage.workspace import Workspace
+
     workspace = Workspace.open(catalog_url=catalog)
     try:
         found = workspace.catalog.runs(job, limit, since=after, states=states)

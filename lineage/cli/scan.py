@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,8 +19,10 @@ from lineage.cli.options import (
 )
 from lineage.errors import InputError
 from lineage.model import LineageBatch, ScriptLineage, StatementLineage, Transformation
-from lineage.workspace import ScanReport, Workspace
-from parsers.sql.files import STDIN, ScanOptions, collect_sql_files
+
+if TYPE_CHECKING:
+    from lineage.workspace import ScanReport, Workspace
+    from parsers.sql.files import ScanOptions
 
 __all__ = ["register", "scan"]
 
@@ -80,6 +82,8 @@ def scan(
     ] = False,
 ) -> None:
     """Parse SQL and dbt projects into column-level lineage and record it in the catalog."""
+    from lineage.workspace import Workspace
+
     workspace = Workspace.open(catalog_url=catalog)
     options = workspace.scan_options(
         dialect=dialect,
@@ -115,6 +119,7 @@ def _scan_with_progress(
     workspace: Workspace, targets: list[str], options: ScanOptions, jobs: int, *, write: bool
 ) -> ScanReport:
     from parsers.dbt import is_dbt_project  # the dbt reader loads only when a scan runs
+    from parsers.sql.files import STDIN, collect_sql_files
 
     sql_targets = [t for t in targets if t == STDIN or not is_dbt_project(t)]
     files = collect_sql_files(sql_targets) if targets else []

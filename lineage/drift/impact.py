@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lineage.contracts import Contract
 from lineage.drift.consumers import sql_use
 from lineage.drift.kinds import ESCALATIONS, Change, ChangeKind, DriftSeverity
 from lineage.drift.types import dialect_of
-from lineage.graph import ImpactEntry, LineageGraph
 from lineage.model import ColumnId, DatasetId
+
+if TYPE_CHECKING:
+    from lineage.graph import ImpactEntry, LineageGraph
 
 __all__ = ["DriftFinding", "DriftImpact", "DriftReport", "Reached", "assess"]
 
