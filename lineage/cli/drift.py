@@ -117,9 +117,13 @@ def drift(
 def print_table(report: DriftReport) -> None:
     console = Console()
     counts = report.counts()
-    table = Table(title=f"drift: {report.baseline} -> {report.observed} "
+    # The headline as a line of its own: an empty table would wrap it to its own width.
+    console.print(f"drift: {escape(report.baseline)} -> {escape(report.observed)} "
                   f"({counts['breaking']} breaking, {counts['warning']} warning, "
-                  f"{counts['info']} info)", title_justify="left")  # fmt: skip
+                  f"{counts['info']} info)", highlight=False, soft_wrap=True)  # fmt: skip
+    if not report.findings:
+        return
+    table = Table()
     for heading in ("severity", "change", "where", "what", "impact"):
         table.add_column(heading, overflow="fold")
     for f in report.findings:

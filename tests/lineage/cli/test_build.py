@@ -140,3 +140,31 @@ def test_demo_simulates_drift_and_reports_its_impact(tmp_path: Path) -> None:
         kinds = {(f.kind, f.column) for f in catalog.drift_findings()}
     assert ("column_removed", "bdate") in kinds and ("column_removed", "gen") in kinds
     assert ("column_added", "channel") in kinds
+
+
+def _walkthrough() -> list[tuple[list[str], int, list[str]]]:
+    """The ``$ lineage ...`` blocks of docs/cli.md: arguments, exit code, first lines."""
+    import re
+    import shlex
+
+    text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.DOTALL):
+        command, *shown = block.rstrip("\n").split("\n")
+        line, _, comment = command.removeprefix("$ ").partition("  # ")
+        code = int(comment.split()[-1]) if comment.startswith("exit") else 0
+        found.append((shlex.split(line)[1:], code, [s for s in shown if s != "..."]))
+    return found
+
+
+def test_the_cli_walkthrough(built: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = built
+    steps = _walkthrough()
+    assert len(steps) >= 6
+    for args, code, shown in steps:
+        done = _lineage(*args, cwd=project)
+        assert done.returncode == code, (args, done.stdout[-2000:], done.stderr[-2000:])
+        lines = [line.rstrip() for line in done.stdout.splitlines()]
+        for expected, actual in zip(shown, lines, strict=False):
+            assert actual.startswith(expected.rstrip()), (args, expected, actual)
+        assert "Traceback" not in done.stderr
