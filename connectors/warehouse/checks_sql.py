@@ -14,11 +14,14 @@ predicate* over one column; the scan counts every predicate in one pass::
 and a failing constraint gets a bounded ``SELECT <columns> WHERE <predicate> LIMIT n``.
 Semantics, as dbt and datacontract-cli have them: NULLs pass every constraint but
 not_null; ``unique`` counts the rows beyond the first of each repeated value
-(``COUNT(col) - COUNT(DISTINCT col)``, one pass; its sample reads the repeated values
-through a ``GROUP BY ... HAVING COUNT(*) > 1`` subquery); a pattern must match the
-*whole* value (anchored as ``^(?:pattern)$``, rendered as the dialect's regexp: ``~`` on
-PostgreSQL, ``REGEXP_MATCHES`` on DuckDB); min/max compare numbers as numbers, dates and
-timestamps against the ISO text cast to the column's own type, and text columns as text.
+(``COUNT(col) - COUNT(DISTINCT col)``, one pass; datacontract-cli counts the repeated
+values instead, so the figures differ, never the verdict; the sample reads the repeated
+values through a ``GROUP BY ... HAVING COUNT(*) > 1`` subquery); a pattern constraint
+must match the *whole* value (anchored as ``^(?:pattern)$``, rendered as the dialect's
+regexp: ``~`` on PostgreSQL, ``REGEXP_MATCHES`` on DuckDB) -- readers of formats whose
+regexps search (ODCS, Great Expectations) open the unanchored sides with ``.*``; min/max
+compare numbers as numbers, dates and timestamps against the ISO text cast to the
+column's own type, and text columns as text.
 """
 
 from __future__ import annotations

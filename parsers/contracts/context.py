@@ -10,7 +10,7 @@ from lineage.contracts import TODAY, RuleSeverity, Source
 from lineage.model import ParseIssue
 from parsers.contracts.document import Document, Path
 
-__all__ = ["Context", "bound_value", "severity_of"]
+__all__ = ["Context", "bound_value", "search_pattern", "severity_of"]
 
 _NOW_WORDS = {"now", "today", "now()", "today()", "datetime.now()", "current_date"}
 
@@ -59,3 +59,17 @@ def bound_value(raw: Any) -> int | float | str:
     if text.lower() in _NOW_WORDS or text.lower().startswith(("now(", "datetime.now")):
         return TODAY
     return text
+
+
+def search_pattern(regex: str) -> str:
+    """A regexp that *searches* (ECMA-262 / JSON Schema ``pattern``, as ODCS and
+    datacontract-cli read it) as the whole-value pattern of a ``pattern`` constraint.
+
+    An open side gets ``.*``: ``[0-9]{6}`` becomes ``.*[0-9]{6}.*``; ``^CUST[0-9]{4}$``
+    stays. An alternation is wrapped whole (``.*(?:a|b$).*``), since anchors inside it
+    bind to one branch only.
+    """
+    if "|" in regex:
+        return f".*(?:{regex}).*"
+    closed = regex.endswith("$") and not regex.endswith("\\$")
+    return ("" if regex.startswith("^") else ".*") + regex + ("" if closed else ".*")

@@ -37,7 +37,7 @@ from lineage.contracts import (
     RuleSeverity,
     parse_duration,
 )
-from parsers.contracts.context import Context, bound_value, severity_of
+from parsers.contracts.context import Context, bound_value, search_pattern, severity_of
 from parsers.contracts.document import ContractError, Path
 from parsers.contracts.odcs_quality import QualityTarget, read_quality
 from parsers.contracts.odcs_schema import odcs_violations
@@ -75,7 +75,7 @@ def read_odcs(ctx: Context, stem: str) -> list[Contract]:
         raise ContractError(first.message + more, file=ctx.file, line=first.line,
                             issues=tuple(violations))
     root: Mapping[str, Any] = ctx.doc.value
-    dialect = _dialect(root)
+    dialect, server_schema = _server(root)
     objects = [o for o in root.get("schema") or [] if isinstance(o, Mapping)]
     owners = _owners(root.get("team"))
     description = root.get("description")
@@ -84,7 +84,7 @@ def read_odcs(ctx: Context, stem: str) -> list[Contract]:
     contracts = []
     for i, obj in enumerate(objects):
         path: Path = ("schema", i)
-        table = str(obj.get("physicalName") or obj["name"])
+        table = _qualified(str(obj.get("physicalName") or obj["name"]), server_schema, dialect)
         fields, rules = [], []
         for j, prop in enumerate(obj.get("properties") or []):
             field, field_rules = _property(ctx, prop, (*path, "properties", j), table, dialect)
@@ -144,6 +144,8 @@ def _property(
             continue
         if kind in (ConstraintKind.MIN_LENGTH, ConstraintKind.MAX_LENGTH):
             value = int(value)
+        if kind is ConstraintKind.PATTERN:  # ECMA-262 searches; the constraint is whole-value
+            value = search_pattern(str(value))
         made.append(Constraint(kind, name, value, source=ctx.source(where)))
     rules: list[QualityRule] = []
     target = QualityTarget(table, name, dialect)
@@ -212,8 +214,22 @@ def _owners(team: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _dialect(root: Mapping[str, Any]) -> str | None:
-    """The sqlglot dialect of the first server whose type sqlglot knows."""
+def _qualified(table: str, schema: str | None, dialect: str | None) -> str:
+    """``table`` as SQL names it from the server's ``schema`` (what ``${table}`` becomes).
+
+    datacontract-cli runs a rule's SQL with the server's schema as the search path; a
+    Silverline check runs it with the warehouse's default one, so an unqualified
+    ``physicalName`` is qualified here. A dotted name is already qualified.
+    """
+    if not schema or "." in table:
+        return table
+    from sqlglot import exp
+
+    return exp.table_(table, db=schema).sql(dialect=dialect)
+
+
+def _server(root: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The sqlglot dialect of the first server whose type sqlglot knows, and its schema."""
     from sqlglot.dialects.dialect import Dialect
 
     for server in root.get("servers") or []:
@@ -225,5 +241,6 @@ def _dialect(root: Mapping[str, Any]) -> str | None:
             Dialect.get_or_raise(kind)
         except ValueError:
             continue
-        return kind
-    return None
+        schema = server.get("schema")
+        return kind, None if schema is None else str(schema)
+    return None, None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lineage.contracts import Constraint, ConstraintKind, QualityRule, RuleKind, RuleSeverity
-from parsers.contracts.context import Context, severity_of
+from parsers.contracts.context import Context, search_pattern, severity_of
 from parsers.contracts.document import Path
 
 __all__ = ["OPERATORS", "QualityTarget", "read_quality", "threshold_sql"]
@@ -98,8 +98,8 @@ def _column_metric(
             return [Constraint(ConstraintKind.ACCEPTED_VALUES, column,
                                tuple(str(v) for v in valid), severity, src, name)]
         if args.get("pattern"):
-            return [Constraint(ConstraintKind.PATTERN, column, str(args["pattern"]),
-                               severity, src, name)]
+            pattern = search_pattern(str(args["pattern"]))  # ECMA-262 searches
+            return [Constraint(ConstraintKind.PATTERN, column, pattern, severity, src, name)]
     ctx.issue(f"{item.get('metric') or item.get('rule')} with {_said(operator, percent)} "
               "cannot be checked (use a zero threshold, unit: percent for null rates, or a "
               "sql rule)", path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,33 @@ def test_exclusive_bounds_are_kept_inclusive_and_said(tmp_path: Path) -> None:
     contract = read_contract(path, issues=issues)
     assert [(c.label, c.value) for c in contract.constraints] == [("min(d)", "1900-01-01")]
     assert [(i.line, "inclusive" in i.message) for i in issues] == [(11, True)]
+
+
+def test_patterns_search_as_ecma_262_does_and_sql_sees_the_servers_schema(
+    tmp_path: Path,
+) -> None:
+    """Found side by side with datacontract-cli (benchmarks/compare_datacontract.py): an
+    ODCS ``pattern`` searches (ECMA-262, JSON Schema), and a rule's ``${table}`` is read
+    from the server's ``schema``, as datacontract-cli runs it."""
+    path = _odcs(tmp_path, HEAD + (
+        "servers:\n  - {server: local, type: duckdb, database: wh.duckdb, schema: silver}\n"
+        "schema:\n  - name: erp_customers\n    physicalName: erp_customers\n"
+        "    quality:\n      - {type: sql, query: 'SELECT COUNT(*) FROM ${table}', mustBe: 0}\n"
+        "    properties:\n"
+        "      - {name: crm_key, logicalTypeOptions: {pattern: '[0-9]{6}'}}\n"
+        "      - {name: customer_id, logicalTypeOptions: {pattern: '^CUST[0-9]{4}$'}}\n"
+        "      - name: code\n        quality:\n"
+        "          - {metric: invalidValues, arguments: {pattern: '^A|B$'}, mustBe: 0}\n"))
+    contract = read_contract(path)
+    patterns = {c.column: str(c.value) for c in contract.constraints}
+    assert patterns == {"crm_key": ".*[0-9]{6}.*", "customer_id": "^CUST[0-9]{4}$",
+                        "code": ".*(?:^A|B$).*"}
+    written = {"crm_key": "[0-9]{6}", "customer_id": "^CUST[0-9]{4}$", "code": "^A|B$"}
+    for value in ("CRM-123456", "123456", "CRM-12", "CUST0001", "XCUST0001", "CUST00011",
+                  "AX", "XB", "XA", ""):
+        for column, regex in written.items():  # the check's whole-value match == a search
+            assert bool(re.fullmatch(patterns[column], value)) is bool(re.search(regex, value))
+    assert contract.dataset == "erp_customers"  # binding is unchanged: a dotted suffix
+    [sql] = contract.rules
+    assert sql.sql == ("SELECT * FROM (SELECT COUNT(*) AS observed_value FROM silver.erp_customers)"
+                       " AS odcs_result WHERE NOT (observed_value = 0)")
