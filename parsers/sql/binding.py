@@ -46,7 +46,8 @@ class ScriptState:
     def columns_of(self, dataset: DatasetId) -> Sequence[str] | None:
         temp = self.temp_tables.get(dataset)
         if temp is not None:
-            return list(temp.fields)
+            # A wildcard (``*``) field: its columns are those of sources nobody knows.
+            return None if "*" in temp.fields else list(temp.fields)
         schema = self.schema_of(dataset)
         return schema.names if schema is not None else None
 

@@ -75,6 +75,8 @@ class DmlRewrites(TracedStatement):
         select.set("from_", exp.From(this=_without_joins(target_node)))
         on = merge.args.get("on")
         select.set("joins", [exp.Join(this=using.copy(), on=on.copy() if on is not None else None)])
+        if merge.args.get("with_") is not None:  # WITH s AS (...) MERGE INTO t USING s
+            select.set("with_", merge.args["with_"].copy())
         self._trace_assignments(select, target, assignments)
 
     def _star_pairs(self, source: exp.Expr, alias: str) -> list[tuple[str, exp.Expr]]:
@@ -96,23 +98,45 @@ class DmlRewrites(TracedStatement):
         update = self.expression
         self.kind = Kind.UPDATE
         target_node = update.this
-        target = self._dataset(target_node)
+        # T-SQL ``UPDATE t SET ... FROM tab1 t JOIN ...``: ``t`` names a FROM table.
+        aliased = self._target_in_from(update)
+        target = self._dataset(aliased if aliased is not None else target_node)
         if target is None:
             return
         self.outputs.append(target)
         projections: list[exp.Expr] = []
         assignments: dict[str, list[tuple[str, str | None]]] = {}
+
+        def project(column: exp.Expr, value: exp.Expr) -> None:
+            alias = f"__p{len(projections)}"
+            projections.append(exp.alias_(value.copy(), alias))
+            assignments.setdefault(column.name, []).append((alias, None))
+
         for assignment in update.expressions:
-            if isinstance(assignment, exp.EQ):
-                alias = f"__p{len(projections)}"
-                projections.append(exp.alias_(assignment.expression.copy(), alias))
-                assignments.setdefault(assignment.this.name, []).append((alias, None))
+            if not isinstance(assignment, exp.EQ):
+                continue
+            for column, value in _assigned_pairs(assignment):
+                project(column, value)
         select = exp.Select(expressions=projections or [exp.Literal.number(1)])
-        select.set("from_", exp.From(this=_without_joins(target_node)))
-        select.set("joins", self._joins(update))
-        if update.args.get("where") is not None:
-            select.set("where", update.args["where"].copy())
+        if aliased is not None:
+            select.set("from_", exp.From(this=_without_joins(aliased)))
+            select.set("joins", [j.copy() for j in aliased.args.get("joins") or []])
+        else:
+            select.set("from_", exp.From(this=_without_joins(target_node)))
+            select.set("joins", self._joins(update))
+        _copy_clauses(update, select)
         self._trace_assignments(select, target, assignments)
+
+    def _target_in_from(self, update: exp.Expr) -> exp.Table | None:
+        """The FROM table an UPDATE's target names by its alias (T-SQL), if any."""
+        target = update.this
+        from_ = update.args.get("from_")
+        if not isinstance(target, exp.Table) or from_ is None or target.args.get("joins"):
+            return None
+        first = from_.this
+        if isinstance(first, exp.Table) and first.alias_or_name == target.alias_or_name:
+            return first
+        return None
 
     def _delete(self) -> None:
         delete = self.expression
@@ -127,8 +151,7 @@ class DmlRewrites(TracedStatement):
         joins = self._joins(delete)
         joins.extend(exp.Join(this=u.copy()) for u in delete.args.get("using") or [])
         select.set("joins", joins)
-        if delete.args.get("where") is not None:
-            select.set("where", delete.args["where"].copy())
+        _copy_clauses(delete, select)
         self._trace_assignments(select, target, {})
 
     def _joins(self, statement: exp.Expr) -> list[exp.Join]:
@@ -166,9 +189,45 @@ class DmlRewrites(TracedStatement):
                         edges, input_fields_to_edges(by_alias.get(cond_alias, ())), CONDITIONAL
                     )
             fields.append((column, edges_to_input_fields(edges)))
-            self.inputs |= {d for (d, _f) in edges}
+            # A target column that only picks the row (a correlated subquery's
+            # ``s.id = t.id``) is not a value read: the target is an input only by a DIRECT one.
+            self.inputs |= {
+                d for (d, _f), via in edges.items() if d != target or any(t.is_direct for t in via)
+            }
         self.lineage.append(ColumnLineage(target, tuple(fields), traced.dataset))
         self.inputs |= {i.dataset for i in traced.dataset if i.dataset != target}
+
+
+def _assigned_pairs(assignment: exp.EQ) -> list[tuple[exp.Expr, exp.Expr]]:
+    """``SET c = v`` -> [(c, v)]; ``SET (a, b) = (x, y)`` or ``= (SELECT x, y ...)`` -> one
+    pair per column, each with its own value (a subquery keeps only that select item)."""
+    column, value = assignment.this, assignment.expression
+    if isinstance(column, exp.Paren):
+        column = column.this
+    if not isinstance(column, exp.Tuple):
+        return [(column, value)]
+    columns = column.expressions
+    if isinstance(value, exp.Tuple):
+        return list(zip(columns, value.expressions, strict=False))
+    query = value.this if isinstance(value, exp.Subquery) else None
+    if isinstance(query, exp.Select) and len(query.expressions) == len(columns):
+        pairs: list[tuple[exp.Expr, exp.Expr]] = []
+        for position, item in enumerate(columns):
+            single = value.copy()
+            single.this.set("expressions", [query.expressions[position].copy()])
+            pairs.append((item, single))
+        return pairs
+    # ``SET (a, b) = ROW(...)`` or a query we cannot split: every column from all of it.
+    return [(item, value) for item in columns]
+
+
+def _copy_clauses(statement: exp.Expr, select: exp.Select) -> None:
+    """The statement's WHERE and its CTEs (``WITH s AS (...) UPDATE ...``) on ``select``."""
+    if statement.args.get("where") is not None:
+        select.set("where", statement.args["where"].copy())
+    with_ = statement.args.get("with_")
+    if with_ is not None:
+        select.set("with_", with_.copy())
 
 
 def _without_joins(table: exp.Expr) -> exp.Expr:

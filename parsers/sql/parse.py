@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 from sqlglot.tokenizer_core import Token
@@ -316,8 +317,18 @@ def _analyze(
             return _too_deep(piece, dialect, f"nesting deeper than {max_depth} levels", deep)
         parser = sqlglot_dialect.parser(error_level=ErrorLevel.RAISE)
         expressions = parser.parse(tokens, piece.text)
+        if piece.tokens is not None and any(isinstance(e, exp.Command) for e in expressions):
+            # A Command keeps the raw text sliced by token offsets, which are the script's:
+            # re-read the statement from its own tokens (Commands are rare).
+            expressions = parser.parse(sqlglot_dialect.tokenize(piece.text), piece.text)
     except (ParseError, TokenError) as exc:
         return _failed(piece, dialect, exc)
+    except (TypeError, ValueError, AttributeError) as exc:
+        # sqlglot's compiled parser type-checks its own nodes: BigQuery's q."ID" (a string
+        # after a dot) fails there with a TypeError instead of a ParseError.
+        message = f"the SQL parser failed: {type(exc).__name__}: {exc}"
+        text = (piece.text[:200].splitlines() or [""])[0]
+        return _error(dialect, ParseIssue(message, piece.line, piece.column, text))
     except RecursionError:
         return _too_deep(piece, dialect, "nesting too deep for the SQL parser", None)
     expression = next((e for e in expressions if e is not None), None)

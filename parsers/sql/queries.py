@@ -7,11 +7,14 @@ schema (declared columns and types, or the query's output columns).
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from sqlglot import exp
 
 from lineage.model import ColumnLineage, Field, Schema, TransformationSubtype
 from lineage.model import StatementKind as Kind
 from parsers.sql.query_tracing import TracedStatement
+from parsers.sql.tracer import WILDCARD
 
 __all__ = ["QueryStatements"]
 
@@ -33,7 +36,7 @@ class QueryStatements(TracedStatement):
                 self.outputs.append(target)
             lineage = self._trace(query, target)
             self._add(lineage)
-            if target is not None and lineage is not None:
+            if target is not None and _columns_known(lineage):
                 self.schemas.append((target, self._output_schema(query, lineage, [])))
             return
         self.kind = Kind.SELECT
@@ -97,7 +100,7 @@ class QueryStatements(TracedStatement):
             rename = [f.name for f in declared] or None
             lineage = self._trace(query, target, rename)
             self._add(lineage)
-            if lineage is not None:
+            if _columns_known(lineage):
                 self.schemas.append((target, self._output_schema(query, lineage, declared)))
             return
         self.kind = Kind.CREATE_TABLE
@@ -122,7 +125,7 @@ class QueryStatements(TracedStatement):
         self.outputs.append(target)
         lineage = self._trace(query, target)
         self._add(lineage)
-        if lineage is not None:
+        if _columns_known(lineage):
             self.schemas.append((target, self._output_schema(query, lineage, [])))
 
     def _output_schema(
@@ -151,6 +154,11 @@ class QueryStatements(TracedStatement):
                 )  # fmt: skip
             fields.append(Field(name, found))
         return Schema(tuple(fields))
+
+
+def _columns_known(lineage: ColumnLineage | None) -> TypeGuard[ColumnLineage]:
+    """Whether a new table's columns are known: traced, and no unexpanded wildcard."""
+    return lineage is not None and all(name != WILDCARD for name, _ in lineage.fields)
 
 
 def _expression_type(node: exp.Expr | None, dialect: str | None) -> str | None:

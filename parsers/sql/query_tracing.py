@@ -19,9 +19,10 @@ from sqlglot.schema import MappingSchema
 
 from lineage.model import ColumnLineage, DatasetId
 from parsers.sql.binding import BoundStatement
+from parsers.sql.lateral_aliases import protect_source_references
 from parsers.sql.sources import TableResolver
-from parsers.sql.tracer import trace_query
-from parsers.sql.transformations import edges_to_input_fields
+from parsers.sql.tracer import WILDCARD, trace_query
+from parsers.sql.transformations import Edges, edges_to_input_fields
 
 __all__ = ["TracedStatement"]
 
@@ -44,7 +45,9 @@ class TracedStatement(BoundStatement):
         if isinstance(query, exp.Values) or not isinstance(query, exp.Query):
             return None
         schema = self._mapping_schema(query)
-        self._expand_qualified_stars_over_using(query)
+        selects = list(query.find_all(exp.Select))  # one walk serves both rewrites
+        self._expand_qualified_stars_over_using(selects)
+        protected = protect_source_references(selects, self.dialect, not schema.empty)
         try:
             qualify_columns(
                 query,
@@ -57,6 +60,7 @@ class TracedStatement(BoundStatement):
         except (SqlglotError, KeyError, ValueError, TypeError, AttributeError) as exc:
             self._warn(f"columns could not be fully qualified: {exc}")
             self.confidence = min(self.confidence, 0.5)
+        protected.restore(query)
         root = build_scope(query)
         if root is None:
             self._warn("the query has no analysable scope")
@@ -76,6 +80,11 @@ class TracedStatement(BoundStatement):
         if traced.unexpanded_star:
             self.confidence = min(self.confidence, 0.5)
         names = [name for name, _ in traced.columns]
+        if rename and names == [WILDCARD]:
+            return self._pass_through(output, rename, traced.columns[0][1], traced.dataset)
+        if rename and WILDCARD in names:
+            self._warn("the target's columns cannot be matched by position past an unexpanded *")
+            rename = None
         if rename:
             if len(rename) < len(names):
                 self._warn(
@@ -88,13 +97,33 @@ class TracedStatement(BoundStatement):
         )
         return ColumnLineage(output, fields, edges_to_input_fields(traced.dataset))
 
-    def _expand_qualified_stars_over_using(self, query: exp.Expr) -> None:
+    def _pass_through(
+        self, output: DatasetId | None, columns: Sequence[str], wildcard: Edges, dataset: Edges
+    ) -> ColumnLineage:
+        """``INSERT INTO t1 SELECT * FROM t2`` with only t1's columns known: each column
+        of t1 from the same-named column of t2 (the wildcard, expanded on t1's side)."""
+        self._warn(
+            "the target's columns are taken to be the same-named columns of "
+            f"{', '.join(sorted({d.name for d, _ in wildcard}))} (unexpanded wildcard)"
+        )
+        fields = tuple(
+            (
+                column,
+                edges_to_input_fields(
+                    {(d, column if f == WILDCARD else f): set(v) for (d, f), v in wildcard.items()}
+                ),
+            )
+            for column in columns
+        )
+        return ColumnLineage(output, fields, edges_to_input_fields(dataset))
+
+    def _expand_qualified_stars_over_using(self, selects: Sequence[exp.Select]) -> None:
         """Expand ``o.*`` ourselves where a JOIN ... USING is present.
 
         sqlglot expands every star over a USING join to ``COALESCE(o.k, c.k)``, which is
         right for ``*`` but not for ``o.*``: that is ``o``'s own ``k``.
         """
-        for select in list(query.find_all(exp.Select)):
+        for select in selects:
             joins = select.args.get("joins") or []
             if not any(j.args.get("using") for j in joins):
                 continue
@@ -133,7 +162,8 @@ class TracedStatement(BoundStatement):
                 continue
             temp = self.state.temp_tables.get(dataset)
             if temp is not None:
-                mapping[dataset.name] = dict.fromkeys(temp.fields, "UNKNOWN")
+                if WILDCARD not in temp.fields:
+                    mapping[dataset.name] = dict.fromkeys(temp.fields, "UNKNOWN")
                 continue
             schema = self.state.schema_of(dataset)
             if schema is not None:

@@ -96,7 +96,7 @@ class SourceColumns:
                         self.unexpanded_star = True
                         self._warn(
                             f"{projection.sql()} could not be expanded: the schema of its "
-                            "sources is unknown",
+                            "sources is unknown (reported as an unexpanded wildcard, field '*')",
                         )
                     else:
                         names.extend(known)
@@ -145,7 +145,7 @@ class SourceColumns:
                 return None
             temp = self.tables.temp_tables.get(dataset)
             if temp is not None:
-                return list(temp.fields)
+                return None if "*" in temp.fields else list(temp.fields)
             known = self.tables.columns_of(dataset)
             return list(known) if known is not None else None
         if isinstance(source, Scope):

@@ -24,12 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlglot import exp
-from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from lineage.model import SqlContext, StatementLineage
 from parsers.sql.binding import ScriptState
 from parsers.sql.dml_rewrites import DmlRewrites
-from parsers.sql.names import LOWERCASE_DIALECT
+from parsers.sql.identifiers import normalize_case
 from parsers.sql.queries import QueryStatements
 from parsers.sql.table_commands import TableCommands
 
@@ -40,7 +39,8 @@ def analyze_statement(
     expression: exp.Expr, *, context: SqlContext, state: ScriptState
 ) -> StatementLineage:
     """The lineage of one parsed statement (``expression`` is modified in place)."""
-    expression = normalize_identifiers(expression, dialect=LOWERCASE_DIALECT)
+    # Names in one canonical case, so each spelling the engine equates is one column.
+    expression = normalize_case(expression, context.dialect)
     return _Statement(expression, context, state).run()
 
 
@@ -69,11 +69,17 @@ class _Statement(QueryStatements, DmlRewrites, TableCommands):
             temporary=self.temporary,
         )
 
+    def _create_or_external(self) -> None:
+        # CREATE [EXTERNAL] TABLE ... LOCATION without a query reads its location
+        # (parsers.sql.table_commands); any other CREATE is a query statement.
+        if not self._external_table():
+            self._create()
+
 
 _HANDLERS: dict[type[exp.Expr], Callable[[_Statement], None]] = {
     exp.Query: _Statement._query,
     exp.Insert: _Statement._insert,
-    exp.Create: _Statement._create,
+    exp.Create: _Statement._create_or_external,
     exp.Merge: _Statement._merge,
     exp.Update: _Statement._update,
     exp.Delete: _Statement._delete,

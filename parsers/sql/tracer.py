@@ -28,7 +28,7 @@ from sqlglot.optimizer.scope import Scope, walk_in_scope
 
 from lineage.model import IDENTITY, ParseWarning, Transformation
 from lineage.model import TransformationSubtype as Sub
-from parsers.sql.sources import SourceColumns, TableResolver, is_star
+from parsers.sql.sources import TableResolver, is_star
 from parsers.sql.transformations import (
     CONDITIONAL,
     FILTER,
@@ -39,8 +39,9 @@ from parsers.sql.transformations import (
     merge_edges,
     strip,
 )
+from parsers.sql.wildcards import WILDCARD, Wildcards, temp_column
 
-__all__ = ["QueryLineage", "trace_query"]
+__all__ = ["WILDCARD", "QueryLineage", "trace_query"]
 
 
 @dataclass
@@ -67,6 +68,11 @@ def trace_query(root: Scope, tables: TableResolver) -> QueryLineage:
     tracer = _Tracer(root, tables)
     names = tracer.output_names(root)
     columns = [(name, tracer.field_lineage(root, name)) for name in names]
+    if tracer.unexpanded_star:
+        # What is known of a ``*`` over unknown sources: each column passes through.
+        wildcard = tracer.wildcard_lineage(root)
+        if wildcard:
+            columns.insert(tracer.wildcard_position(root), (WILDCARD, wildcard))
     dataset = tracer.dataset_lineage(root)
     return QueryLineage(
         columns=columns,
@@ -77,13 +83,14 @@ def trace_query(root: Scope, tables: TableResolver) -> QueryLineage:
     )
 
 
-class _Tracer(SourceColumns):
+class _Tracer(Wildcards):
     def __init__(self, root: Scope, tables: TableResolver) -> None:
         super().__init__(tables)
         self.relied_on_query = False
         self._field_memo: dict[tuple[int, str], Edges] = {}
         self._dataset_memo: dict[int, Edges] = {}
         self._in_progress: set[tuple[int, str]] = set()
+        self._aliases_in_progress: set[int] = set()
         self._projection_memo: dict[int, _Projections] = {}
         # Child scopes by the id of the node that starts them, to follow subqueries.
         self._scope_of: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
@@ -194,8 +201,10 @@ class _Tracer(SourceColumns):
         if isinstance(select, exp.Select) and _in_clause(column, select, "order"):
             # ORDER BY names an output column before an input one.
             aliased = self._projections(select).aliases.get(name)
-            if aliased is not None:
-                return self.expression_lineage(scope, aliased.this)
+            if aliased is not None and not _within(column, aliased):
+                return self._alias_lineage(scope, aliased)
+        # The only table of the innermost SELECT, should no source be known to have it.
+        only_table: tuple[Scope, str] | None = None
         current: Scope | None = scope
         while current is not None:
             sources = list(current.selected_sources) or list(current.sources)
@@ -214,14 +223,42 @@ class _Tracer(SourceColumns):
                         name,
                     )
                     return {}
-                # ORDER BY / HAVING may name a projection alias of the same SELECT.
+                # GROUP BY / HAVING / QUALIFY may name a projection alias of the same
+                # SELECT; a projection itself only through sqlglot's lateral alias
+                # expansion, done already where the dialect has lateral aliases.
                 aliased = self._projections(current.expression).aliases.get(name)
-                if aliased is not None:
-                    return self.expression_lineage(current, aliased)
+                if (
+                    aliased is not None
+                    and current is scope
+                    and not _within(column, aliased)
+                    and any(_in_clause(column, current.expression, c) for c in _ALIAS_CLAUSES)
+                ):
+                    return self._alias_lineage(current, aliased)
+                if (
+                    only_table is None
+                    and len(sources) == 1
+                    and isinstance(current.sources.get(sources[0]), exp.Table)
+                ):
+                    only_table = (current, sources[0])
             current = current.parent if _may_correlate(current) else None
+        if only_table is not None and not quiet:
+            # A stale or partial schema: the query's only table must have the column.
+            self.relied_on_query = True
+            return self._column_in_source(*only_table, name)
         if not quiet:
             self._warn(f"column {name!r} could not be resolved to any source", name)
         return {}
+
+    def _alias_lineage(self, scope: Scope, alias: exp.Alias) -> Edges:
+        """Lineage of a projection named by its alias, guarded against cycles."""
+        key = id(alias)
+        if key in self._aliases_in_progress:
+            return {}
+        self._aliases_in_progress.add(key)
+        try:
+            return self.expression_lineage(scope, alias.this)
+        finally:
+            self._aliases_in_progress.discard(key)
 
     def _column_in_source(self, scope: Scope, source_name: str, name: str) -> Edges:
         source = scope.sources.get(source_name)
@@ -231,12 +268,12 @@ class _Tracer(SourceColumns):
                 return {}
             temp = self.tables.temp_tables.get(dataset)
             if temp is not None:
-                return {k: set(v) for k, v in temp.fields.get(name, {}).items()}
+                return temp_column(temp, name)
             known = self.known_columns(dataset)
             if known is None:
                 self.relied_on_query = True
             elif name not in known:
-                self._warn(f"column {name!r} is not in the schema of {dataset.name}", name)
+                self._warn(_not_in_schema(name, dataset.name, known), name)
             return {(dataset, name): {IDENTITY}}
         if isinstance(source, Scope):
             expression = source.expression
@@ -417,6 +454,29 @@ class _Projections:
             if isinstance(projection, exp.Alias):
                 aliases.setdefault(projection.alias, projection)
         return cls(by_name, aliases, stars)
+
+
+#: Clauses where an unqualified name may be a projection alias of the same SELECT.
+_ALIAS_CLAUSES = ("group", "having", "qualify", "order")
+
+
+def _not_in_schema(name: str, table: str, known: frozenset[str]) -> str:
+    folded = [k for k in known if k.lower() == name.lower()]
+    if folded:
+        return (
+            f"column {name!r} is not in the schema of {table}, which has {folded[0]!r} "
+            "(identifiers differ in case)"
+        )
+    return f"column {name!r} is not in the schema of {table}"
+
+
+def _within(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _unwrap(query: exp.Expr) -> exp.Expr:

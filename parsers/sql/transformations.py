@@ -203,7 +203,9 @@ def classify(node: exp.Expr, root: exp.Expr) -> Transformation:
         parent = parent.parent
     if indirect is not None:
         return indirect
-    if node is strip(root):
+    stripped = strip(root)
+    if node is stripped or (isinstance(stripped, exp.Subquery) and node is stripped.this):
+        # The column itself, or a scalar subquery that is the whole item: its value as is.
         return Transformation.direct(Sub.IDENTITY, masking)
     if aggregated:
         return Transformation.direct(Sub.AGGREGATION, masking)
