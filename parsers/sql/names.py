@@ -5,6 +5,7 @@ lower case (also for Snowflake, whose canonical case is upper); quoted identifie
 their case. Locations follow OpenLineage's naming spec::
 
     's3://bucket/bronze/erp/'  -> DatasetId("s3://bucket", "bronze/erp")
+    's3a://bucket/bronze/erp'  -> DatasetId("s3://bucket", "bronze/erp")   (Hadoop's s3a/s3n)
     '/data/landing/x.csv'      -> DatasetId("file", "/data/landing/x.csv")
 """
 
@@ -23,6 +24,9 @@ __all__ = ["LOWERCASE_DIALECT", "location_dataset", "table_parts"]
 LOWERCASE_DIALECT = Dialect()
 
 _OBJECT_STORES = ("s3", "s3a", "s3n", "gs", "gcs", "abfss", "abfs", "wasbs", "wasb", "hdfs", "oss")
+# Hadoop's S3 connectors name the same objects: Spark's s3a:// read joins Spectrum's s3://
+# (as connectors.files and DataHub name them).
+_SAME_STORE = {"s3a": "s3", "s3n": "s3"}
 
 
 def table_parts(table: exp.Table, context: SqlContext) -> list[str]:
@@ -39,7 +43,7 @@ def location_dataset(location: str, namespace: str) -> DatasetId:
     scheme = parsed.scheme.lower()
     if scheme in _OBJECT_STORES and parsed.netloc:
         path = parsed.path.strip("/") or "/"
-        return DatasetId(f"{scheme}://{parsed.netloc}", path)
+        return DatasetId(f"{_SAME_STORE.get(scheme, scheme)}://{parsed.netloc}", path)
     if scheme == "file":
         return DatasetId("file", parsed.path)
     if location.startswith("/"):
