@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,8 +27,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
-from lineage.errors import LineageError
+from lineage.errors import InputError, LineageError
 from lineage.model import redact_text
+
+if TYPE_CHECKING:
+    from lineage.workspace import Workspace
 
 _T = TypeVar("_T")
 
@@ -67,6 +70,14 @@ def ingest(
             "the adapter's dialect, as `lineage scan` names them).",
         ),
     ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="The dataset a Great Expectations validation result is about (default: "
+            "its data asset name, resolved in the catalog).",
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table or json.")
     ] = OutputFormat.table,
@@ -76,7 +87,8 @@ def ingest(
 ) -> None:
     """Load OpenLineage events (Airflow, Spark, dbt-ol, Silverline jobs) into the catalog:
     runs, jobs, datasets and schemas, column lineage and metrics; and dbt run artifacts:
-    one run per model, row counts, test results and source freshness."""
+    one run per model, row counts, test results and source freshness; and Great
+    Expectations validation results, as check results."""
     from connectors.openlineage.ingest import IngestReport, ingest_events
     from lineage.workspace import Workspace
     from lineage.workspace.dbt_runs import dbt_artifacts_in, ingest_dbt_artifacts
@@ -86,6 +98,10 @@ def ingest(
     checks: int | None = None  # reported only when dbt artifacts were read
     try:
         for path in paths:
+            if _is_ge_validation(path):
+                found_checks = _ingest_ge_validation(workspace, path, dataset)
+                checks = (checks or 0) + found_checks
+                continue
             artifacts = dbt_artifacts_in(path)
             if artifacts:
                 found = ingest_dbt_artifacts(
@@ -123,6 +139,45 @@ def ingest(
     print_issues(total.issues)
     if strict and total.issues:
         raise typer.Exit(1)
+
+
+def _is_ge_validation(path: Path) -> bool:
+    """A Great Expectations validation result: a JSON object whose ``results`` hold
+    ``expectation_config`` entries (read only when the file is small enough to be one)."""
+    if not path.is_file() or path.suffix.lower() != ".json" or path.stat().st_size > 50e6:
+        return False
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    results = doc.get("results") if isinstance(doc, dict) else None
+    return isinstance(results, list) and any(
+        isinstance(r, dict) and "expectation_config" in r for r in results
+    )
+
+
+def _ingest_ge_validation(workspace: Workspace, path: Path, dataset: str | None) -> int:
+    """Record a validation result's expectations as check results; how many were new."""
+    from lineage.model import ColumnId
+    from parsers.contracts import read_validation_results
+
+    doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    meta = doc.get("meta") or {}
+    batch = meta.get("active_batch_definition") or meta.get("batch_spec") or {}
+    name = dataset or (batch.get("data_asset_name") if isinstance(batch, dict) else None)
+    if not name:
+        raise InputError(
+            "the validation result names no data asset: give --dataset", file=str(path)
+        )
+    node = workspace.resolve(str(name))
+    target = node.dataset if isinstance(node, ColumnId) else node
+    added = 0
+    for result in read_validation_results(path, target):
+        added += workspace.catalog.record_check_result(
+            result.dataset, result.check, result.native_status, result.observed_at,
+            result.column, result.run_id, dict(result.details),
+        )  # fmt: skip
+    return added
 
 
 def replay(

@@ -264,3 +264,34 @@ def test_target_folder_ingests_its_artifacts(built: Built, tmp_path: Path) -> No
     assert report["runs"] == 4 and report["checks"] == 5 and report["issues"] == []
     with Catalog(url) as catalog:  # no --namespace, no lineage.yml: the adapter's dialect
         assert catalog.dataset(DatasetId("duckdb", "dev.main.silver_cust")) is not None
+
+
+def test_great_expectations_validation_results_become_check_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from lineage.catalog import Catalog
+    from lineage.cli import app
+    from lineage.model import Dataset, DatasetId, LineageBatch
+
+    fixture = Path(__file__).resolve().parents[2] / "parsers" / "contracts" / "fixtures"
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    silver = DatasetId("dwh", "analytics.silver.erp_cust_az12")
+    with Catalog(url) as catalog:
+        catalog.write(LineageBatch(datasets=(Dataset(silver),)))
+    monkeypatch.setenv("LINEAGE_CATALOG_URL", url)
+    runner = CliRunner()
+    args = ["ingest", str(fixture / "erp_customers_validation.json"), "--format", "json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["checks"] > 0
+    again = runner.invoke(app, args)  # the same file twice records nothing twice
+    assert json.loads(again.stdout)["checks"] == 0
+    with Catalog(url) as catalog:
+        results = {(r.check, r.status.value) for r in catalog.check_results(silver)}
+    assert any(status == "passed" for _, status in results)
+    assert any(status == "failed" for _, status in results)
+    # Without a data asset the catalog knows, the dataset is given on the command line.
+    unknown = runner.invoke(app, [*args, "--dataset", "nowhere.table"])
+    assert unknown.exit_code == 1
