@@ -29,7 +29,8 @@ __all__ = ["redact_statement"]
 
 # Words any secret shape contains; a statement without one is returned untouched.
 _SUSPECT = re.compile(
-    r"pass|pwd|secret|credential|token|_key|key_|identified|authoriz|bearer|://[^\s'\"]*@",
+    r"pass|pwd|secret|credential|token|_key|key_|identified|authoriz|bearer|://[^\s'\"]*@"
+    r"|crypt|hmac|aes_",
     re.IGNORECASE,
 )
 _STRINGS = frozenset({
@@ -38,6 +39,15 @@ _STRINGS = frozenset({
 })
 _QUOTED_MASK = f"'{MASK}'"
 _QUOTES = frozenset("'\"$`")
+# Functions whose string arguments are keys or passphrases: decrypt(col, 'key'),
+# pgp_sym_encrypt(x, 'pass'), hmac(x, 'key', 'sha256'), Snowflake ENCRYPT(v, 'pass'),
+# MySQL AES_ENCRYPT(s, 'key'). Every string argument is masked (a plaintext too: cheap).
+_KEYED_FUNCTIONS = frozenset({
+    "encrypt", "decrypt", "encrypt_raw", "decrypt_raw", "try_decrypt", "try_decrypt_raw",
+    "aes_encrypt", "aes_decrypt", "des_encrypt", "des_decrypt", "pgp_sym_encrypt",
+    "pgp_sym_decrypt", "pgp_sym_encrypt_bytea", "pgp_sym_decrypt_bytea", "pgp_pub_encrypt",
+    "pgp_pub_decrypt", "hmac", "crypt",
+})
 # Words between a secret keyword and its string: PASSWORD = '...', IDENTIFIED BY '...'.
 _LINKS = frozenset({"=", "AS", "BY"})
 
@@ -146,12 +156,20 @@ def _secret_literals(node: exp.Expr) -> Iterator[exp.Literal]:
                 yield part
     elif isinstance(node, exp.CredentialsProperty):
         yield from (v for v in node.find_all(exp.Literal) if v.is_string)
+    elif isinstance(node, exp.Func) and _function_name(node) in _KEYED_FUNCTIONS:
+        yield from (a for a in node.find_all(exp.Literal) if a.is_string)
     elif isinstance(node, (exp.CopyParameter, exp.Property)) and node.name.upper() in (
         SQL_SECRET_KEYWORDS
     ):
         value = node.args.get("value", node.args.get("expression"))
         if isinstance(value, exp.Literal) and value.is_string:
             yield value
+
+
+def _function_name(node: exp.Func) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return node.sql_name().lower()
 
 
 def _with_sql(statement: StatementLineage, sql: str, secrets: set[str]) -> StatementLineage:

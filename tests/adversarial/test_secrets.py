@@ -161,6 +161,13 @@ SQL_SHAPES = [
                   f"AWS_SECRET_KEY='{SECRET}')", "OTHER"),
     ("snowflake", f"COPY INTO bronze.t FROM 's3://b/k' CREDENTIALS=(AWS_KEY_ID='AK' "
                   f"AWS_SECRET_KEY=$${SECRET}$$)", "COPY"),
+    # Keys and passphrases given to crypto functions in expressions.
+    ("postgres", f"SELECT pgp_sym_decrypt(ssn, '{SECRET}') AS ssn FROM silver.people",
+     "SELECT"),
+    ("snowflake", f"INSERT INTO s SELECT DECRYPT(v, '{SECRET}') AS x FROM t", "INSERT"),
+    ("mysql", f"SELECT AES_DECRYPT(card, '{SECRET}') AS card FROM t", "SELECT"),
+    ("postgres", f"CREATE TABLE h AS SELECT hmac(email, '{SECRET}', 'sha256') AS h FROM t",
+     "CREATE_TABLE_AS"),
     ("postgres", f"CREATE USER bob PASSWORD '{SECRET}", "UNKNOWN"),  # does not tokenize
     ("redshift", f"COPY bronze.t FROM 's3://b/k' CREDENTIALS '{SECRET}' (((", "UNKNOWN"),
 ]
