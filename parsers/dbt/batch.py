@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -166,6 +167,22 @@ def _parse(args: _Work) -> ScriptLineage:
     return parse_sql(sql, schema=schema, file=file, context=context)
 
 
+def _parse_isolated(args: _Work) -> ScriptLineage:
+    """``_parse`` in a process of its own: if that process dies, the model's one error."""
+    with ProcessPoolExecutor(max_workers=1) as alone:
+        try:
+            return alone.submit(_parse, args).result()
+        except BrokenProcessPool:
+            file = args[3]
+            issue = ParseIssue(
+                "the SQL parser crashed on this model (its process died); the other models "
+                "were parsed", file=file,
+            )  # fmt: skip
+            failed = StatementLineage(index=0, kind=StatementKind.UNKNOWN, dialect=None,
+                                      confidence=0.0, errors=(issue,), file=file)  # fmt: skip
+            return ScriptLineage((failed,))
+
+
 class _Builder:
     def __init__(self, nodes: Sequence[NodeSpec], project_name: str,
                  context: SqlContext) -> None:
@@ -233,7 +250,14 @@ class _Builder:
                     # so a persisted cache makes the next scan cheap.
                     cached = [lookup_script(*a) for a in args]
                     misses = [a for a, hit in zip(args, cached, strict=True) if hit is None]
-                    fresh = iter(list(pool.map(_parse, misses, chunksize=4)))
+                    try:
+                        fresh = iter(list(pool.map(_parse, misses, chunksize=4)))
+                    except BrokenProcessPool:
+                        # A worker died (the interpreter crashed on a model): parse each
+                        # model in a pool of its own, so the crash costs that model only.
+                        pool.shutdown(cancel_futures=True)
+                        pool = ProcessPoolExecutor(max_workers=jobs)
+                        fresh = iter([_parse_isolated(a) for a in misses])
                     results = []
                     for a, hit in zip(args, cached, strict=True):
                         if hit is None:
