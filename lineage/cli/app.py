@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from lineage.cli import build, checks, docs, drift, events, graph, live, push, runs, scan
+from lineage.cli import build, checks, docs, drift, events, graph, live, metrics, push, runs, scan
 from lineage.cli.options import stderr
 from lineage.errors import LineageError
 from lineage.model import RedactingFilter, redact_text
@@ -27,7 +27,7 @@ app = typer.Typer(
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
-for _group in (scan, graph, events, push, live, checks, runs, drift, docs, build):
+for _group in (scan, graph, events, push, live, checks, runs, drift, docs, metrics, build):
     _group.register(app)
 _state = {"debug": False}
 
