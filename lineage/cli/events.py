@@ -148,8 +148,8 @@ def _is_ge_validation(path: Path) -> bool:
         return False
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False  # not one: the event reader reports what is wrong with it
     results = doc.get("results") if isinstance(doc, dict) else None
     return isinstance(results, list) and any(
         isinstance(r, dict) and "expectation_config" in r for r in results
