@@ -118,4 +118,4 @@ def test_the_build_help_names_every_step() -> None:
     from lineage.cli.build import STEP_NAMES
     from lineage.workspace.build import STEPS
 
-    assert STEP_NAMES == tuple(STEPS)
+    assert tuple(STEPS) == STEP_NAMES

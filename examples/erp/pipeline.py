@@ -142,8 +142,12 @@ def _register_bronze(con: duckdb.DuckDBPyConnection) -> None:
         )  # fmt: skip
 
 
-@lineage.job(name="erp.register_bronze", inputs=[str(p) for p in SOURCES.values()],
-             outputs=[f"bronze.{name}" for name in SOURCES], owners=["ingest@example.com"])  # fmt: skip
+@lineage.job(
+    name="erp.register_bronze",
+    inputs=[str(p) for p in SOURCES.values()],
+    outputs=[f"bronze.{name}" for name in SOURCES],
+    owners=["ingest@example.com"],
+)
 def register_bronze() -> None:
     """Expose the bronze folders to the warehouse (the external tables of Spectrum)."""
     with duckdb.connect(str(WAREHOUSE)) as con:
@@ -162,13 +166,15 @@ def build_model(layer: str, model: str, materialized: str) -> None:
     statement = f"CREATE OR REPLACE {kind} {layer}.{model} AS\n{sql}"
     for attempt in range(3):  # the seed's retries: 3, with back-off
         try:
-            with lineage.run(f"erp.{model}", sql=statement) as active:
-                with duckdb.connect(str(WAREHOUSE)) as con:
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
-                    con.execute(statement)
-                    if kind == "TABLE":
-                        [(rows,)] = con.execute(f"SELECT count(*) FROM {layer}.{model}").fetchall()
-                        active.add_metric("row_count", rows, f"{layer}.{model}")
+            with (
+                lineage.run(f"erp.{model}", sql=statement) as active,
+                duckdb.connect(str(WAREHOUSE)) as con,
+            ):
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+                con.execute(statement)
+                if kind == "TABLE":
+                    [(rows,)] = con.execute(f"SELECT count(*) FROM {layer}.{model}").fetchall()
+                    active.add_metric("row_count", rows, f"{layer}.{model}")
             return
         except duckdb.IOException:
             if attempt == 2:

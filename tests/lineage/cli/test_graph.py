@@ -20,7 +20,9 @@ def erp_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("LINEAGE_CATALOG_URL", url)
     monkeypatch.chdir(REPO)
     result = runner.invoke(
-        app, ["scan", "examples/erp/redshift", "-d", "redshift", "--schema", "examples/erp/redshift/schema.yml"]
+        app,
+        ["scan", "examples/erp/redshift", "-d", "redshift", "--schema",
+         "examples/erp/redshift/schema.yml"],
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -30,7 +32,9 @@ def erp_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_second_scan_changes_nothing(erp_catalog: str) -> None:
     result = runner.invoke(
-        app, ["scan", "examples/erp/redshift", "-d", "redshift", "--schema", "examples/erp/redshift/schema.yml"]
+        app,
+        ["scan", "examples/erp/redshift", "-d", "redshift", "--schema",
+         "examples/erp/redshift/schema.yml"],
     )
     writes = json.loads(result.stdout)["catalog"]["writes"][0]
     assert writes["jobs_unchanged"] == 6
