@@ -12,6 +12,7 @@ identifier, so sqlglot's qualifier sees one schema depth whatever mix of
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -118,6 +119,18 @@ class BoundStatement:
                 named = exp.to_table(dynamic.this.name)
                 for part in ("this", "db", "catalog"):
                     table.set(part, named.args.get(part))
+            path = None if "dataset" in table.meta else _file_path(table)
+            if path is not None:
+                # read_parquet('s3://.../*.parquet'), FROM 's3://...', parquet.`path`: the
+                # files are the input, named as a bronze folder is (globs folded).
+                dataset = location_dataset(path, self.namespace)
+                table.meta["dataset"] = dataset
+                if not table.alias:
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(_alias_of(dataset))))
+                table.set("this", exp.to_identifier(dataset.name, quoted=True))
+                table.set("db", None)
+                table.set("catalog", None)
+                continue
             if not isinstance(table.this, exp.Identifier) or "dataset" in table.meta:
                 continue
             if not table.args.get("db") and table.name in cte_names:
@@ -173,3 +186,35 @@ class BoundStatement:
 
     def _is_temp(self, dataset: DatasetId) -> bool:
         return dataset in self.state.temp_tables
+
+
+# Table functions that read files, and Spark's `format`.`path` prefixes.
+_FILE_READERS = frozenset({
+    "read_parquet", "parquet_scan", "read_csv", "read_csv_auto", "read_json",
+    "read_json_auto", "read_ndjson", "read_ndjson_auto", "iceberg_scan", "delta_scan",
+})
+_FILE_FORMATS = frozenset({"parquet", "csv", "json", "orc", "avro", "delta", "text", "binaryfile"})
+_DATA_FILE = re.compile(r"\.(parquet|csv|tsv|json|jsonl|ndjson|orc|avro)(\.gz|\.zst)?$", re.I)
+
+
+def _file_path(table: exp.Table) -> str | None:
+    """The path a table reference reads files from, or None for a table."""
+    this = table.this
+    if isinstance(this, (exp.ReadParquet, exp.ReadCSV)) or (
+        isinstance(this, exp.Anonymous) and str(this.name).lower() in _FILE_READERS
+    ):
+        literal = next((a for a in this.find_all(exp.Literal) if a.is_string), None)
+        return literal.name if literal is not None else None
+    if isinstance(this, exp.Identifier) and this.quoted and not table.args.get("catalog"):
+        name, db = this.name, table.args.get("db")
+        looks_like_path = "://" in name or name.startswith("/") or bool(_DATA_FILE.search(name))
+        if looks_like_path and (db is None or str(db.name).lower() in _FILE_FORMATS):
+            return name
+    return None
+
+
+def _alias_of(dataset: DatasetId) -> str:
+    """A readable alias for a file dataset: its last folder (``cust_az12``)."""
+    last = dataset.name.rstrip("/").rsplit("/", 1)[-1]
+    last = _DATA_FILE.sub("", last)
+    return re.sub(r"\W", "_", last) or "files"

@@ -11,6 +11,7 @@ their case. Locations follow OpenLineage's naming spec::
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from sqlglot import exp
@@ -36,9 +37,36 @@ def table_parts(table: exp.Table, context: SqlContext) -> list[str]:
     return context.qualify(parts)
 
 
+_GLOB = re.compile(r"[*?\[{]")
+_PARTITION = re.compile(r"^[^=/]+=[^/]*$")
+
+
+def _dataset_root(location: str) -> str:
+    """``location`` without its glob and ``key=value`` partition segments (and what follows
+    a glob); a plain path or prefix is kept as it is."""
+    scheme, sep, rest = location.partition("://")
+    if not sep:
+        scheme, rest = "", location
+    parts = rest.split("/")
+    kept: list[str] = []
+    for index, part in enumerate(parts):
+        if _GLOB.search(part) or (index > 0 and _PARTITION.match(part)):
+            break
+        kept.append(part)
+    else:
+        return location
+    root = "/".join(kept).rstrip("/") or "/"
+    return f"{scheme}{sep}{root}" if sep else root
+
+
 def location_dataset(location: str, namespace: str) -> DatasetId:
-    """A dataset for a file or object-store location, or a stage name, as OpenLineage names it."""
-    location = location.strip()
+    """A dataset for a file or object-store location, or a stage name, as OpenLineage names it.
+
+    Globs and Hive partition folders fold to the dataset's root, as a bronze folder is one
+    dataset: ``s3://lake/bronze/erp/cust_az12/year=*/*.parquet`` is
+    ``s3://lake`` + ``bronze/erp/cust_az12``.
+    """
+    location = _dataset_root(location.strip())
     parsed = urlsplit(location)
     scheme = parsed.scheme.lower()
     if scheme in _OBJECT_STORES and parsed.netloc:
