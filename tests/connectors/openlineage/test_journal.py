@@ -85,9 +85,12 @@ KILLED = textwrap.dedent(
     from connectors.openlineage.journal import Journal
     from connectors.openlineage.spool import EventSpool
 
+    sending = threading.Event()
+
     class Hanging:
         name = "memory"
         def send(self, event):
+            sending.set()
             threading.Event().wait()
         def close(self):
             pass
@@ -98,6 +101,7 @@ KILLED = textwrap.dedent(
         emitter.emit({{"eventType": "START", "eventTime": "2024-06-18T01:00:00+00:00",
                       "run": {{"runId": f"01900000-0000-7000-8000-{{n:012d}}"}},
                       "job": {{"namespace": "silverline", "name": "journal"}}}})
+    sending.wait(10)  # the first send is in flight (a loaded machine may lag): then die
     print("emitted", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
     """
