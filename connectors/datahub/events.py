@@ -39,14 +39,13 @@ from datahub.metadata import schema_classes as sc
 from datahub.utilities.urn_encoder import UrnEncoder
 
 from lineage.model import DataTest, Job
-from lineage.views import CheckResult, CheckStatus, RunRecord, RunState
+from lineage.views import CheckStatus, RunRecord, RunState
 
 __all__ = [
     "CHECK_RESULTS",
     "RUN_RESULTS",
     "assertion_mcps",
     "assertion_urn",
-    "check_mcp",
     "millis",
     "run_mcps",
     "text_map",
@@ -179,27 +178,6 @@ def assertion_mcps(urn: str, dataset_urn: str, field_urn: str | None, test: Data
         MCP(entityUrn=urn, aspect=info),
         MCP(entityUrn=urn, aspect=sc.StatusClass(removed=False)),
     ]
-
-
-def check_mcp(urn: str, dataset_urn: str, check: CheckResult) -> MCP:
-    """The ``assertionRunEvent`` of one check result (of ``Catalog.check_results()``)."""
-    result, severity = CHECK_RESULTS[check.status]
-    when = millis(check.observed_at)
-    return MCP(
-        entityUrn=urn,
-        aspect=sc.AssertionRunEventClass(
-            timestampMillis=when,
-            runId=check.run_id or f"silverline-{when}",
-            asserteeUrn=dataset_urn,
-            status=sc.AssertionRunStatusClass.COMPLETE,
-            assertionUrn=urn,
-            result=sc.AssertionResultClass(
-                type=result,
-                severity=severity,
-                nativeResults=text_map({"status": check.native_status, **check.details}),
-            ),
-        ),
-    )
 
 
 def _assertion_logic(
