@@ -51,7 +51,8 @@ def build(
 
     workspace = Workspace.open(catalog_url=catalog)
     try:
-        built = build_docs(workspace, out, title=title, base_url=base_url)
+        with stderr.status("building the site"):
+            built = build_docs(workspace, out, title=title, base_url=base_url)
     finally:
         workspace.close()
     print_issues(built.issues)

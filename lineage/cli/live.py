@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lineage.cli.options import CatalogOption, OutputFormat, print_issues, write_json
+from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
 from lineage.model import DatasetId, DatasetProfile, Observation
 from lineage.views import DatasetView, LayoutView, ObservedSchema
 
@@ -69,10 +69,11 @@ def introspect(
 
     workspace = Workspace.open(catalog_url=catalog)
     try:
-        report = workspace.introspect(
-            sources or (), schemas=schema or (), include=include or (),
-            exclude=exclude or (), statement_timeout=statement_timeout,
-        )  # fmt: skip
+        with stderr.status("introspecting"):  # a spinner on a terminal, silent otherwise
+            report = workspace.introspect(
+                sources or (), schemas=schema or (), include=include or (),
+                exclude=exclude or (), statement_timeout=statement_timeout,
+            )  # fmt: skip
     finally:
         workspace.close()
     issues = report.issues
@@ -141,9 +142,11 @@ def profile(
 
     workspace = Workspace.open(catalog_url=catalog)
     try:
-        report = workspace.profile(
-            datasets or (), sample_above_rows=sample_above, statement_timeout=statement_timeout
-        )
+        with stderr.status("profiling"):
+            report = workspace.profile(
+                datasets or (), sample_above_rows=sample_above,
+                statement_timeout=statement_timeout,
+            )  # fmt: skip
     finally:
         workspace.close()
     if output_format is OutputFormat.json:

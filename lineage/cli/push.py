@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connectors.datahub import CasePolicy  # light: the option's choices
-from lineage.cli.options import CatalogOption, OutputFormat, print_issues, write_json
+from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
 
 if TYPE_CHECKING:
     from connectors.datahub import DataHubSettings, PushReport
@@ -110,7 +110,13 @@ def push_datahub(
             file=file,
             lite=lite,
         )
-        report = push(workspace.catalog, target, settings, full=full, dry_run=dry_run)
+        with stderr.status(f"pushing to {target}") as status:
+            report = push(
+                workspace.catalog, target, settings, full=full, dry_run=dry_run,
+                on_sent=lambda sent, total: status.update(
+                    f"pushing to {target}: {sent:,} of {total:,} aspects"
+                ),
+            )  # fmt: skip
     finally:
         workspace.close()
     print_issues(report.warnings)
