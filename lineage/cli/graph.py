@@ -11,7 +11,7 @@ from rich.table import Table
 
 from lineage.cli.live import live_facts, print_live_facts
 from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
-from lineage.model import ColumnId
+from lineage.model import ColumnId, redact_mapping
 from lineage.views import DatasetView, describe_dataset
 
 if TYPE_CHECKING:
@@ -124,9 +124,23 @@ def _print_dataset(view: DatasetView) -> None:
     )
     if view.description:
         console.print(view.description, highlight=False)
-    for label, values in (("owners", view.owners), ("tags", view.tags)):
+    for label, values in (("owners", view.owners), ("tags", view.tags), ("tests", view.tests)):
         if values:
             console.print(f"{label}: {', '.join(values)}", highlight=False)
+    if view.contract_enforced:
+        console.print("contract: enforced (columns and types as documented)", highlight=False)
+    if view.freshness is not None:
+        fresh = view.freshness
+        limits = ", ".join(f"{word} after {value}" for word, value in
+                           (("warn", fresh.warn_after), ("error", fresh.error_after)) if value)
+        console.print(f"freshness: {fresh.loaded_at_field or 'loaded-at column unknown'}"
+                      + (f" ({limits})" if limits else ""), highlight=False)  # fmt: skip
+    if view.meta:
+        meta = redact_mapping(dict(view.meta))  # a meta key may name a secret
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(meta.items()))
+        console.print(f"meta: {shown}", highlight=False, soft_wrap=True)
+    if view.source_file:
+        console.print(f"source: {view.source_file}", highlight=False)
     table = Table(title="columns", title_justify="left")
     for heading in ("column", "type", "description", "tests", "comes from"):
         table.add_column(heading)

@@ -162,3 +162,26 @@ def test_lineage_yml_drives_a_bare_scan(tmp_path: Path, monkeypatch: pytest.Monk
     assert {s["dialect"] for s in doc["statements"]} == {"redshift"}
     assert doc["statements"][0]["inputs"][0]["namespace"] == "redshift://dwh:5439"
     assert (tmp_path / "from-config.db").exists()
+
+
+def test_show_in_table_form_says_what_the_json_says(tmp_path: Path) -> None:
+    from lineage.catalog import Catalog
+    from lineage.model import Dataset, DatasetId, DataTest, Freshness, LineageBatch
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    source = DatasetId("redshift", "bronze.erp_cust_az12")
+    with Catalog(url) as catalog:
+        catalog.write(LineageBatch(datasets=(Dataset(
+            source, owners=("ingest@example.com",), contract_enforced=True,
+            freshness=Freshness("_airbyte_extracted_at", "24h", "48h"),
+            tests=(DataTest("row_count_min"),), meta='{"sla": "06:00 UTC", "api_key": "k1"}',
+            source_file="models/sources.yml",
+        ),)))  # fmt: skip
+    result = runner.invoke(app, ["show", "erp_cust_az12", "--catalog", url],
+                           env={"COLUMNS": "200"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "contract: enforced" in out
+    assert "freshness: _airbyte_extracted_at (warn after 24h, error after 48h)" in out
+    assert "tests: row_count_min" in out and "source: models/sources.yml" in out
+    assert "sla=06:00 UTC" in out and "k1" not in out  # a secret-named meta key is masked
