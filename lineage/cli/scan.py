@@ -18,7 +18,7 @@ from lineage.cli.options import (
     write_json,
 )
 from lineage.errors import InputError
-from lineage.model import LineageBatch, ScriptLineage, StatementLineage, Transformation
+from lineage.model import Job, LineageBatch, ScriptLineage, StatementLineage, Transformation
 
 if TYPE_CHECKING:
     from lineage.workspace import ScanReport, Workspace
@@ -104,11 +104,15 @@ def scan(
             "nothing to scan: give SQL files, folders or dbt projects (lineage scan models/), "
             "- to read SQL from stdin, or set sql.paths / dbt.project in lineage.yml"
         )
-    report = _scan_with_progress(workspace, targets, options, jobs, write=not no_catalog)
+    # A table shows each dbt model's lineage, so the project is read even when the catalog
+    # holds this exact scan; JSON gives it whenever the project was read.
+    report = _scan_with_progress(workspace, targets, options, jobs, write=not no_catalog,
+                                 lineage=output_format is OutputFormat.table)  # fmt: skip
     if output_format is OutputFormat.json:
         write_json(_scan_document(report, workspace.catalog_url_display))
     else:
         _print_table(report.scripts)
+        _print_dbt_lineage(report)
         _print_summaries(report)
     print_issues(report.issues)
     if strict and report.issues:
@@ -116,7 +120,13 @@ def scan(
 
 
 def _scan_with_progress(
-    workspace: Workspace, targets: list[str], options: ScanOptions, jobs: int, *, write: bool
+    workspace: Workspace,
+    targets: list[str],
+    options: ScanOptions,
+    jobs: int,
+    *,
+    write: bool,
+    lineage: bool = False,
 ) -> ScanReport:
     from parsers.dbt import is_dbt_project  # the dbt reader loads only when a scan runs
     from parsers.sql.files import STDIN, collect_sql_files
@@ -140,6 +150,7 @@ def _scan_with_progress(
                 jobs=jobs,
                 write=write and targets != [STDIN],
                 on_file_done=lambda _name: progress.advance(task),
+                lineage=lineage,
             )
         finally:
             workspace.close()
@@ -210,8 +221,60 @@ def _batch_summary(report: ScanReport, batch: LineageBatch) -> dict[str, object]
         "datasets": datasets,
         "jobs": jobs,
         "edges": edges,
+        # None: the catalog already held this exact scan, so the project was not read again.
+        "lineage": [_job_lineage(batch, job) for job in sorted(batch.jobs, key=lambda j: j.name)]
+        if batch.jobs or not jobs else None,
         "issues": [issue.to_dict() for issue in batch.issues],
     }
+
+
+def _job_lineage(batch: LineageBatch, job: Job) -> dict[str, Any]:
+    """A dbt model's lineage as a SQL statement's reads: its outputs' columns and inputs."""
+    columns: dict[str, list[dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []
+    for edge in batch.edges:
+        if edge.job != job.name:
+            continue
+        entry = {
+            "namespace": edge.source.dataset.namespace,
+            "name": edge.source.dataset.name,
+            "field": edge.source.name,
+            "transformations": [t.to_dict() for t in edge.transformations],
+        }
+        if edge.target_field is None:
+            rows.append(entry)
+        else:
+            columns.setdefault(edge.target_field, []).append(entry)
+    return {
+        "job": job.name,
+        "inputs": [d.to_dict() for d in job.inputs],
+        "outputs": [d.to_dict() for d in job.outputs],
+        "fields": columns,
+        "dataset": rows,
+    }
+
+
+def _print_dbt_lineage(report: ScanReport) -> None:
+    console = Console()
+    # The first batch is the SQL files' (printed statement by statement) when there were any.
+    for batch in report.batches[1:] if report.scripts.statements else report.batches:
+        for job in sorted(batch.jobs, key=lambda j: j.name):
+            doc = _job_lineage(batch, job)
+            outputs = ", ".join(d.name for d in job.outputs) or "-"
+            table = Table(title=f"{job.source_file or job.name} -> {outputs}",
+                          title_justify="left")  # fmt: skip
+            for heading in ("output column", "input", "transformation"):
+                table.add_column(heading)
+            for column, inputs in doc["fields"].items():
+                for i, field in enumerate(inputs):
+                    table.add_row(column if i == 0 else "", f"{field['name']}.{field['field']}",
+                                  ", ".join(f"{t['type']}/{t['subtype']}"
+                                            for t in field["transformations"]))  # fmt: skip
+            for field in doc["dataset"]:
+                table.add_row("[dim](all rows)[/]", f"{field['name']}.{field['field']}",
+                              ", ".join(f"{t['type']}/{t['subtype']}"
+                                        for t in field["transformations"]))  # fmt: skip
+            console.print(table)
 
 
 def _print_summaries(report: ScanReport) -> None:

@@ -163,10 +163,13 @@ class Workspace:
         write: bool = True,
         on_file_done: Callable[[str], None] | None = None,
         stdin_text: str | None = None,
+        lineage: bool = False,
     ) -> ScanReport:
         """Scan SQL files and dbt projects and (unless ``write`` is False) record them.
 
         With no ``paths``, scans the SQL paths and dbt project named in ``lineage.yml``.
+        ``lineage``: the report holds each dbt project's jobs and edges even when the
+        catalog already holds that exact scan (to print them).
         """
         options = options or self.scan_options()
         targets = list(paths) or [str(p) for p in self.config.sql_paths]
@@ -207,7 +210,7 @@ class Workspace:
             fingerprint = self._dbt_fingerprint(project, options)
             key = f"dbt:{project.resolve()}"  # the project's PROJECT_SCAN sync-state target
             summary = BatchCache(self.layout.cache, project).summary(fingerprint)
-            if write and summary is not None and self._holds(key, fingerprint):
+            if write and not lineage and summary is not None and self._holds(key, fingerprint):
                 # The catalog has exactly this scan: report it without loading it again.
                 counts, issues = summary
                 batch = LineageBatch(issues=issues)

@@ -130,7 +130,11 @@ def test_scan_a_dbt_project_into_the_catalog_and_query_it(
     assert doc["catalog"]["writes"][0]["jobs_added"] == doc["dbt"][0]["jobs"]
     again = json.loads(runner.invoke(app, ["scan", str(DBT_ERP)]).stdout)
     assert again["catalog"]["writes"][0]["jobs_unchanged"] == doc["dbt"][0]["jobs"]
-    assert again["dbt"] == doc["dbt"]  # same counts and issues, without re-loading
+    # Same counts and issues, without re-loading: the lineage is not read again then.
+    assert doc["dbt"][0]["lineage"] and again["dbt"][0]["lineage"] is None
+    assert {**again["dbt"][0], "lineage": None} == {**doc["dbt"][0], "lineage": None}
+    birth = next(j for j in doc["dbt"][0]["lineage"] if j["job"].endswith("customer_age_groups"))
+    assert birth["fields"]["age_group"][0]["field"] == "birth_date"
     impact = json.loads(
         runner.invoke(app, ["impact", "spectrum.erp_cust_az12.cid", "-f", "json"]).stdout
     )
@@ -185,3 +189,17 @@ def test_show_in_table_form_says_what_the_json_says(tmp_path: Path) -> None:
     assert "freshness: _airbyte_extracted_at (warn after 24h, error after 48h)" in out
     assert "tests: row_count_min" in out and "source: models/sources.yml" in out
     assert "sla=06:00 UTC" in out and "k1" not in out  # a secret-named meta key is masked
+
+
+def test_a_dbt_scan_as_a_table_prints_each_models_lineage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINEAGE_CATALOG_URL", f"sqlite:///{tmp_path / 'catalog.db'}")
+    for _ in range(2):  # also when the catalog already holds this exact scan
+        result = runner.invoke(app, ["scan", str(DBT_ERP), "-f", "table"],
+                               env={"COLUMNS": "200"})  # fmt: skip
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        assert "-> dev.gold.customer_age_groups" in out
+        row = next(line for line in out.splitlines() if line.startswith("│ age_group"))
+        assert "dev.silver.erp_customers.birth_date" in row and "DIRECT/TRANSFORMATION" in row
