@@ -41,6 +41,7 @@ __all__ = [
     "find_columns",
     "find_datasets",
     "history_of",
+    "last_changed_at",
     "read_dataset",
     "read_datasets",
     "read_edges",
@@ -117,6 +118,25 @@ def find_columns(conn: Connection, name: str) -> list[ColumnId]:
     if not rows:
         rows = conn.execute(query.where(func.lower(c.c.name) == name.lower())).all()
     return sorted(ColumnId(DatasetId(r.namespace, r.name), r.column) for r in rows)
+
+
+def last_changed_at(conn: Connection) -> datetime | None:
+    """When the catalog last learnt anything (a row written, a run event, a schema version,
+    a metric point, a check result, a drift finding); None for an empty catalog. One
+    aggregate per table: the cost does not grow with the history's length beyond an index
+    or table scan of each table's time column."""
+    moments = []
+    for column in (
+        cs.datasets.c.updated_at, cs.jobs.c.updated_at, cs.runs.c.last_event_at,
+        cs.schema_versions.c.observed_at, cs.metrics.c.observed_at,
+        cs.check_results.c.observed_at, cs.dataset_layouts.c.observed_at,
+        cs.drift_findings.c.last_seen_at, cs.drift_findings.c.resolved_at,
+        cs.drift_findings.c.acknowledged_at,
+    ):  # fmt: skip
+        found = conn.execute(select(func.max(column))).scalar()
+        if found is not None:
+            moments.append(found)
+    return max(moments) if moments else None
 
 
 def schema_history(

@@ -243,6 +243,11 @@ class Catalog:
         with self._transaction("find datasets") as conn:
             return read.find_datasets(conn, name)
 
+    def last_changed_at(self) -> datetime | None:
+        """When the catalog last learnt anything; None for an empty catalog."""
+        with self._transaction("read the last change") as conn:
+            return read.last_changed_at(conn)
+
     def find_columns(self, name: str) -> list[ColumnId]:
         """Columns named ``name`` in any dataset (exactly, else case-insensitively)."""
         with self._transaction("find columns") as conn:

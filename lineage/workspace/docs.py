@@ -77,18 +77,8 @@ def runbook_notes(
 
 
 def catalog_time(catalog: Catalog) -> datetime:
-    """When the catalog last learnt something: its newest run event, live schema, check
-    result or drift finding (the epoch for an empty catalog)."""
-    moments: list[datetime] = [datetime(1970, 1, 1, tzinfo=timezone.utc)]
-    runs = catalog.runs(limit=1)
-    if runs:
-        moments.append(runs[0].last_event_at)
-    moments.extend(s.observed_at for s in catalog.live_schemas().values())
-    checks = catalog.check_results()
-    if checks:
-        moments.append(max(c.observed_at for c in checks))
-    moments.extend(f.last_seen_at for f in catalog.drift_findings(open_only=False))
-    return max(moments)
+    """When the catalog last learnt something (the epoch for an empty catalog)."""
+    return catalog.last_changed_at() or datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def build_docs(

@@ -197,3 +197,15 @@ def test_a_version_4_catalog_gains_live_schemas(catalog_url: str) -> None:
     finally:
         engine.dispose()
     assert CURRENT_VERSION == 6
+
+
+def test_the_last_change_is_the_newest_fact_of_any_kind(catalog_url: str) -> None:
+    with Catalog(catalog_url) as catalog:
+        assert catalog.last_changed_at() is None
+        catalog.record_observation(_observation(*COLUMNS), observed_by=WH, observed_at=T0)
+        assert catalog.last_changed_at() == T0
+        later = T0 + timedelta(hours=3)
+        catalog.record_check_result(CUST, "not_null(cid)", "fail", later, "cid", "run-1")
+        assert catalog.last_changed_at() == later
+        catalog.record_metric(CUST, "row_count", 5, T0 + timedelta(hours=1))  # older: no move
+        assert catalog.last_changed_at() == later
