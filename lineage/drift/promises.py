@@ -26,8 +26,23 @@ __all__ = ["contract_changes"]
 _NUMERIC = LOGICAL_FAMILIES["number"]
 
 
-def contract_changes(contract: Contract, observed: DatasetSchema) -> list[Change]:
-    """One ``contract_violated`` change per constraint (or field) ``observed`` breaks."""
+def contract_changes(
+    contract: Contract, observed: DatasetSchema, baseline: DatasetSchema | None = None
+) -> list[Change]:
+    """One ``contract_violated`` change per constraint (or field) ``observed`` breaks.
+
+    With a ``baseline``, only what the change broke: a promise the baseline could not keep
+    either (a column nullable all along under ``not_null``) is not drift but the checks'
+    business, and is left out.
+    """
+    found = _broken_promises(contract, observed)
+    if baseline is None:
+        return found
+    already = {(c.column, c.message) for c in _broken_promises(contract, baseline)}
+    return [c for c in found if (c.column, c.message) not in already]
+
+
+def _broken_promises(contract: Contract, observed: DatasetSchema) -> list[Change]:
     found: list[Change] = []
     for cf in contract.fields:
         column = observed.column(cf.name)

@@ -161,16 +161,8 @@ def _compare(
     for dataset_id, contracts in bound.items():
         if dataset_id in by_id:
             for contract in contracts:
-                # Drift is what changed: a promise the baseline already could not keep
-                # (a nullable column under not_null all along) is the checks' business.
-                already = {
-                    (c.column, c.message)
-                    for c in (contract_changes(contract, before[dataset_id])
-                              if dataset_id in before else ())
-                }  # fmt: skip
                 changes.extend(
-                    c for c in contract_changes(contract, by_id[dataset_id])
-                    if (c.column, c.message) not in already
+                    contract_changes(contract, by_id[dataset_id], before.get(dataset_id))
                 )
     findings = assess(changes, graph, bound)
     report = DriftReport(base.label, observed.label, tuple(findings),

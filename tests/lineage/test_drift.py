@@ -265,6 +265,18 @@ def test_contract_constraints_the_schema_can_no_longer_satisfy(
     assert problem in change.message and "contracts/erp_cust_az12.yml:1" in change.message
 
 
+def test_against_a_baseline_only_newly_broken_promises_are_drift() -> None:
+    contract = _contract(ContractField("cid", required=True))
+    nullable = _ds("postgres", _c("cid", "varchar(50)", nullable=True))
+    not_null = _ds("postgres", _c("cid", "varchar(50)", nullable=False))
+    # Nullable all along: the not_null check's business, not a change.
+    assert contract_changes(contract, nullable, nullable) == []
+    # Nullable now, not before: the change broke the promise.
+    [change] = contract_changes(contract, nullable, not_null)
+    assert (change.kind, change.column) == (K.CONTRACT_VIOLATED, "cid")
+    assert contract_changes(contract, nullable) == [change]  # no baseline: every break
+
+
 def test_every_kind_has_a_grade_and_unknown_kinds_are_errors() -> None:
     assert set(SEVERITY) == set(ChangeKind)
     assert severity_of("column_renamed") is B
