@@ -142,37 +142,39 @@ def ingest(
 
 
 def _is_ge_validation(path: Path) -> bool:
-    """A Great Expectations validation result: a JSON object whose ``results`` hold
-    ``expectation_config`` entries (read only when the file is small enough to be one)."""
-    if not path.is_file() or path.suffix.lower() != ".json" or path.stat().st_size > 50e6:
+    """A Great Expectations validation result: a ``.json`` file whose opening names an
+    ``expectation_config`` (a peek, not a parse: the readers that follow parse it once)."""
+    if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return False  # not one: the event reader reports what is wrong with it
-    results = doc.get("results") if isinstance(doc, dict) else None
-    return isinstance(results, list) and any(
-        isinstance(r, dict) and "expectation_config" in r for r in results
-    )
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False
+    return b'"expectation_config"' in head and b'"results"' in head
 
 
 def _ingest_ge_validation(workspace: Workspace, path: Path, dataset: str | None) -> int:
-    """Record a validation result's expectations as check results; how many were new."""
-    from lineage.model import ColumnId
+    """Record a validation result's expectations as check results of ``dataset``, else of
+    the data asset the result names; how many were new."""
+    from dataclasses import replace
+
+    from lineage.model import ColumnId, DatasetId
     from parsers.contracts import read_validation_results
 
-    doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    meta = doc.get("meta") or {}
-    batch = meta.get("active_batch_definition") or meta.get("batch_spec") or {}
-    name = dataset or (batch.get("data_asset_name") if isinstance(batch, dict) else None)
+    # Read once; the reader records each result's data asset, which names the dataset.
+    results = read_validation_results(path, DatasetId("", ""))
+    name = dataset or next((str(r.details["batch"]) for r in results
+                            if r.details.get("batch")), None)  # fmt: skip
     if not name:
         raise InputError(
             "the validation result names no data asset: give --dataset", file=str(path)
         )
-    node = workspace.resolve(str(name))
+    node = workspace.resolve(name)
     target = node.dataset if isinstance(node, ColumnId) else node
     added = 0
-    for result in read_validation_results(path, target):
+    for result in results:
+        result = replace(result, dataset=target)
         added += workspace.catalog.record_check_result(
             result.dataset, result.check, result.native_status, result.observed_at,
             result.column, result.run_id, dict(result.details),
