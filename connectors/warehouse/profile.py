@@ -372,14 +372,16 @@ def _duckdb(database: str | None) -> Iterator[Warehouse]:
 
 @contextmanager
 def _sqlalchemy(source: str | Engine) -> Iterator[Warehouse]:
-    from sqlalchemy import create_engine
+    from connectors.warehouse.engine import create_warehouse_engine
 
     owned = isinstance(source, str)
     subject = redact_url(source) if isinstance(source, str) else redact_url(str(source.url))
+    # The one way to open a URL: the password from the environment, a missing driver
+    # named by its extra (a ConnectorError, as it is).
+    engine = create_warehouse_engine(source) if isinstance(source, str) else source
     try:
-        engine = create_engine(source) if isinstance(source, str) else source
         connection = engine.connect()
-    except Exception as exc:  # a missing driver, a refused or unreachable server
+    except Exception as exc:  # a refused or unreachable server, bad credentials
         raise translate_error(exc, subject) from exc
     try:
         yield SqlAlchemyWarehouse(connection)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,7 +35,7 @@ from lineage.errors import ConnectorError, InputError
 from lineage.graph import LineageGraph
 from lineage.model import ColumnId, DatasetId, ParseIssue, namespace_of, redact_text
 from lineage.views import CheckResult, CheckStatus, ObservedSchema
-from lineage.workspace.live import sql_dialect
+from lineage.workspace.live import sql_dialect, warehouse_source
 
 if TYPE_CHECKING:
     from lineage.catalog import Catalog
@@ -156,28 +157,21 @@ def run_checks(
 
 
 class _Warehouse:
-    """The configured warehouse, opened once for every contract (None: not configured)."""
+    """The configured warehouse, opened once for every contract (no source: not set)."""
 
     def __init__(self, url: str | None) -> None:
         self.url = url
         self.namespace = namespace_of(url)[0] if url else None
         self.source: Any = None
-        self._engine: Any = None
+        self._opened = ExitStack()
 
     def __enter__(self) -> _Warehouse:
-        if self.url is None:
-            return self
-        if sql_dialect(self.url) == "duckdb":  # opened by the duckdb package itself
-            self.source = self.url
-        else:
-            from connectors.warehouse.engine import create_warehouse_engine
-
-            self._engine = self.source = create_warehouse_engine(self.url)
+        if self.url is not None:
+            self.source = self._opened.enter_context(warehouse_source(self.url))
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        self._opened.close()
 
 
 def _check_contract(

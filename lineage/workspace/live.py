@@ -8,10 +8,11 @@ the other sources go on, and so do the other tables of a source.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lineage.catalog.live import ObservationSummary
 from lineage.config import FileSource, ProjectConfig
@@ -47,6 +48,7 @@ __all__ = [
     "profile",
     "sql_dialect",
     "view_batch",
+    "warehouse_source",
 ]
 
 WAREHOUSE, FILES = "warehouse", "files"
@@ -302,26 +304,37 @@ def _profile_warehouse(
     now: datetime,
 ) -> None:
     """Profile warehouse tables over one engine (the password from the environment)."""
-    from connectors.warehouse.engine import create_warehouse_engine
     from connectors.warehouse.profile import profile_tables
 
     try:
-        # DuckDB files are opened by the duckdb package itself (no SQLAlchemy dialect).
-        engine = None if sql_dialect(url) == "duckdb" else create_warehouse_engine(url)
-        try:
+        with warehouse_source(url) as source:
             for loaded_at, tables in groups.items():
                 found, issues = profile_tables(
-                    engine or url, tables, loaded_at_columns=loaded_at,
+                    source, tables, loaded_at_columns=loaded_at,
                     sample_above_rows=sample_above_rows, statement_timeout_s=statement_timeout,
                     now=now,
                 )  # fmt: skip
                 report.profiles.extend(found)
                 report.issues.extend(issues)
-        finally:
-            if engine is not None:
-                engine.dispose()
     except ConnectorError as exc:
         report.issues.append(ObservationIssue(redact_url(url), exc.message))
+
+
+@contextmanager
+def warehouse_source(url: str) -> Iterator[Any]:
+    """What the warehouse connectors take for ``url``, shared by every query of a step: an
+    engine (one connection pool; the password from the environment), or the URL itself for
+    DuckDB files, which the duckdb package opens (no SQLAlchemy dialect)."""
+    if sql_dialect(url) == "duckdb":
+        yield url
+        return
+    from connectors.warehouse.engine import create_warehouse_engine
+
+    engine = create_warehouse_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _loaded_at(config: ProjectConfig, dataset: DatasetId) -> tuple[str, ...]:

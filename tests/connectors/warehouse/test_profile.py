@@ -475,3 +475,14 @@ def test_postgres_names_holding_percent_signs_are_profiled(pg_engine: sqlalchemy
     assert profile.metric("row_count") == 3
     assert profile.metric("null_count", "pct%") == 1
     assert (profile.metric("min", "pct%"), profile.metric("max", "pct%")) == (5, 7)
+
+
+def test_a_url_opens_as_introspection_opens_it() -> None:
+    # One way to open a URL for every connector: a missing driver names its extra, and
+    # the password never shows (profile_table used to call create_engine itself).
+    table = LiveTable(DatasetId("snowflake://acct", "db.s.t"), DatasetKind.TABLE,
+                      (LiveColumn("a", "integer"),))  # fmt: skip
+    with pytest.raises(PermanentConnectorError) as error:
+        profile_table("snowflake://etl:hunter2@acct/db", table)
+    assert "pip install 'silverline[snowflake]'" in error.value.message
+    assert "hunter2" not in str(error.value)
