@@ -88,7 +88,8 @@ def runs(
         )  # fmt: skip
     console.print(table)
     if not found:
-        console.print("no runs recorded" + (" in that window" if after else ""), style="dim")
+        filtered = after is not None or states or job is not None
+        console.print("no run matches" if filtered else "no runs recorded", style="dim")
 
 
 def _since(text: str | None) -> datetime | None:

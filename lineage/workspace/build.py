@@ -138,6 +138,7 @@ class _BuildState:
         self.docs_built = False
         self.drift: Any = None  # the DriftOutcome of this build, once computed
         self.drift_wanted = True
+        self._key: str | None = None
 
     @property
     def root(self) -> Path:
@@ -216,6 +217,13 @@ class _BuildState:
         return self.workspace.catalog.sync_state(_FIGURES_STATE, key) == self._figures_key()
 
     def _figures_key(self) -> str:
+        """What profile and check judge: the pipeline's inputs, the contracts, the live
+        schemas (read once a build: nothing after introspect changes them)."""
+        if self._key is None:
+            self._key = self._compute_figures_key()
+        return self._key
+
+    def _compute_figures_key(self) -> str:
         from lineage.workspace.checks import contracts_folder
 
         pipeline = self.workspace.catalog.sync_state(_PIPELINE_STATE, str(self.root)) or ""
