@@ -74,6 +74,12 @@ _BACKEND_DIALECTS = {
 # Row-count samples in the table's own clause; percentage samples; else a random subquery.
 _ROW_SAMPLE_METHODS = {"duckdb": "RESERVOIR", "snowflake": "BERNOULLI"}
 _PERCENT_SAMPLE_DIALECTS = frozenset({"postgres", "bigquery"})
+# DuckDB's SYSTEM sampling keeps or skips whole vectors of 2,048 rows: below this many
+# vectors its size strays far from the one asked for (one vector instead of five was
+# seen), so smaller samples are drawn row by row (BERNOULLI, still a fraction of a scan).
+_DUCKDB_VECTOR_ROWS = 2_048
+_DUCKDB_SYSTEM_MIN_VECTORS = 100
+_DUCKDB_SEED = 7
 # Table names: schema.table within the connected database, just the table, or all parts.
 _SCHEMA_QUALIFIED = frozenset({"postgres", "redshift", "duckdb", "mysql", "tsql"})
 _TABLE_ONLY = frozenset({"sqlite"})
@@ -370,15 +376,15 @@ def _sampled(
     """``source`` reduced to a sample of about ``sample_rows`` rows, as the dialect can.
 
     Snowflake ``TABLESAMPLE BERNOULLI (n ROWS)`` takes a row count; PostgreSQL
-    ``TABLESAMPLE SYSTEM (p)`` (whole pages, so fast, the size is approximate), DuckDB and
-    BigQuery ``TABLESAMPLE SYSTEM (p PERCENT)`` take a percentage of the known row count
-    (DuckDB ``RESERVOIR (n ROWS)`` only when it is unknown); the rest read ``ORDER BY
-    RANDOM() LIMIT n``.
+    ``TABLESAMPLE SYSTEM (p)`` (whole pages, so fast, the size is approximate) and BigQuery
+    ``TABLESAMPLE SYSTEM (p PERCENT)`` take a percentage of the known row count; DuckDB
+    samples a percentage too (see `_duckdb_method`), ``RESERVOIR (n ROWS)`` only when the
+    count is unknown; the rest read ``ORDER BY RANDOM() LIMIT n``.
     """
     method = _ROW_SAMPLE_METHODS.get(dialect)
     if dialect == "duckdb" and table_rows:
         # A reservoir of n rows costs more than the full scan (measured: 17 s against 1 s
-        # over 10 M rows); DuckDB's SYSTEM sampling skips whole vectors instead.
+        # over 10 M rows); percentage samples do not.
         method = None
     if method is not None:
         source.set(
@@ -388,15 +394,23 @@ def _sampled(
         return source
     if (dialect in _PERCENT_SAMPLE_DIALECTS or dialect == "duckdb") and table_rows:
         percent = min(100.0, 100.0 * sample_rows / table_rows)
-        source.set(
-            "sample",
-            exp.TableSample(
-                method=exp.var("SYSTEM"), percent=exp.Literal.number(f"{percent:.6g}")
-            ),
+        sample = exp.TableSample(
+            method=exp.var(_duckdb_method(sample_rows) if dialect == "duckdb" else "SYSTEM"),
+            percent=exp.Literal.number(f"{percent:.6g}"),
         )
+        if dialect == "duckdb":
+            # A fixed seed: an unchanged table profiles to the same figures every run.
+            sample.set("seed", exp.Literal.number(_DUCKDB_SEED))
+        source.set("sample", sample)
         return source
     random_rows = exp.select(exp.Star()).from_(source).order_by(exp.Rand()).limit(sample_rows)
     return random_rows.subquery("_sample")
+
+
+def _duckdb_method(sample_rows: int) -> str:
+    """SYSTEM when the sample spans enough vectors to be about its size, else BERNOULLI."""
+    enough = sample_rows >= _DUCKDB_VECTOR_ROWS * _DUCKDB_SYSTEM_MIN_VECTORS
+    return "SYSTEM" if enough else "BERNOULLI"
 
 
 def _column(name: str) -> exp.Column:

@@ -125,8 +125,12 @@ def test_duckdb_sampling_keeps_row_count_and_freshness_exact(tmp_path: Path) -> 
          LiveColumn("dwh_loaded_at", "TIMESTAMP")),
     )  # fmt: skip
     profile = profile_table(f"duckdb:///{path}", table, sample_above_rows=10_000)
-    # SYSTEM sampling takes whole vectors (2,048 rows): about the size asked for, said.
-    assert profile.sampled_rows is not None and 4_000 <= profile.sampled_rows <= 40_000
+    # A small sample is drawn row by row: about the size asked for, and said.
+    assert profile.sampled_rows is not None and 8_000 <= profile.sampled_rows <= 12_000
+    # Seeded: the same table profiles to the same figures on the next run.
+    again = profile_table(f"duckdb:///{path}", table, sample_above_rows=10_000)
+    assert again.sampled_rows == profile.sampled_rows
+    assert again.metric("null_count", "cid") == profile.metric("null_count", "cid")
     assert profile.metric("row_count") == 200_000
     last = datetime(2024, 6, 1, tzinfo=timezone.utc).timestamp() + 199_999
     assert profile.metric("last_loaded_at", "dwh_loaded_at") == last  # exact, not sampled
@@ -419,7 +423,7 @@ def test_profile_query_quotes_odd_names_per_dialect(dialect: str, expected: str)
     [
         ("postgres", '"bronze"."erp_cust_az12" TABLESAMPLE SYSTEM (0.5)'),
         ("bigquery", "`dwh`.`bronze`.`erp_cust_az12` TABLESAMPLE SYSTEM (0.5 PERCENT)"),
-        ("duckdb", '"bronze"."erp_cust_az12" TABLESAMPLE SYSTEM (0.5 PERCENT)'),
+        ("duckdb", '"bronze"."erp_cust_az12" TABLESAMPLE BERNOULLI (0.5 PERCENT) REPEATABLE (7)'),
         ("snowflake", '"dwh"."bronze"."erp_cust_az12" TABLESAMPLE BERNOULLI (1000 ROWS)'),
         ("sqlite", '(SELECT * FROM "erp_cust_az12" ORDER BY RANDOM() LIMIT 1000) AS "_sample"'),
         ("redshift",
@@ -486,3 +490,11 @@ def test_a_url_opens_as_introspection_opens_it() -> None:
         profile_table("snowflake://etl:hunter2@acct/db", table)
     assert "pip install 'silverline[snowflake]'" in error.value.message
     assert "hunter2" not in str(error.value)
+
+
+def test_duckdb_large_samples_skip_whole_vectors() -> None:
+    # 100 vectors of 2,048 rows or more: SYSTEM's coarse size is close enough, and it reads
+    # only the vectors it keeps.
+    sql = profile_query(ODD, "duckdb", sample_rows=500_000, table_rows=50_000_000)
+    expected = 'FROM "bronze"."erp_cust_az12" TABLESAMPLE SYSTEM (1 PERCENT) REPEATABLE (7)'
+    assert sql.endswith(expected)
