@@ -79,7 +79,9 @@ _PERCENT_SAMPLE_DIALECTS = frozenset({"postgres", "bigquery"})
 # seen), so smaller samples are drawn row by row (BERNOULLI, still a fraction of a scan).
 _DUCKDB_VECTOR_ROWS = 2_048
 _DUCKDB_SYSTEM_MIN_VECTORS = 100
-_DUCKDB_SEED = 7
+# BigQuery's TABLESAMPLE has no REPEATABLE clause.
+_SEEDED_SAMPLE_DIALECTS = frozenset({"duckdb", "postgres"})
+_SAMPLE_SEED = 7
 # Table names: schema.table within the connected database, just the table, or all parts.
 _SCHEMA_QUALIFIED = frozenset({"postgres", "redshift", "duckdb", "mysql", "tsql"})
 _TABLE_ONLY = frozenset({"sqlite"})
@@ -398,9 +400,9 @@ def _sampled(
             method=exp.var(_duckdb_method(sample_rows) if dialect == "duckdb" else "SYSTEM"),
             percent=exp.Literal.number(f"{percent:.6g}"),
         )
-        if dialect == "duckdb":
+        if dialect in _SEEDED_SAMPLE_DIALECTS:
             # A fixed seed: an unchanged table profiles to the same figures every run.
-            sample.set("seed", exp.Literal.number(_DUCKDB_SEED))
+            sample.set("seed", exp.Literal.number(_SAMPLE_SEED))
         source.set("sample", sample)
         return source
     random_rows = exp.select(exp.Star()).from_(source).order_by(exp.Rand()).limit(sample_rows)

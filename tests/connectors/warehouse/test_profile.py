@@ -258,13 +258,15 @@ def test_postgres_sampling_is_tablesample_system(pg_engine: sqlalchemy.Engine) -
                        LiveColumn("_loaded_at", "timestamp with time zone")))  # fmt: skip
     seen = _statements(pg_engine)
     profile = profile_table(pg_engine, table, sample_above_rows=6000)
-    assert "TABLESAMPLE SYSTEM (10)" in seen[1]
+    assert "TABLESAMPLE SYSTEM (10) REPEATABLE (7)" in seen[1]
     assert profile.metric("row_count") == 60_000
     assert profile.metric("last_loaded_at", "_loaded_at") == (
         datetime(2024, 6, 1, tzinfo=timezone.utc).timestamp() + 60_000
     )
     assert profile.sampled_rows is not None and 0 < profile.sampled_rows < 60_000
     assert profile.metric("null_count", "id") == 0
+    again = profile_table(pg_engine, table, sample_above_rows=6000)
+    assert again.sampled_rows == profile.sampled_rows  # seeded: the same pages again
 
 
 def test_postgres_failing_tables_are_issues(pg_engine: sqlalchemy.Engine) -> None:
@@ -421,7 +423,7 @@ def test_profile_query_quotes_odd_names_per_dialect(dialect: str, expected: str)
 @pytest.mark.parametrize(
     ("dialect", "source"),
     [
-        ("postgres", '"bronze"."erp_cust_az12" TABLESAMPLE SYSTEM (0.5)'),
+        ("postgres", '"bronze"."erp_cust_az12" TABLESAMPLE SYSTEM (0.5) REPEATABLE (7)'),
         ("bigquery", "`dwh`.`bronze`.`erp_cust_az12` TABLESAMPLE SYSTEM (0.5 PERCENT)"),
         ("duckdb", '"bronze"."erp_cust_az12" TABLESAMPLE BERNOULLI (0.5 PERCENT) REPEATABLE (7)'),
         ("snowflake", '"dwh"."bronze"."erp_cust_az12" TABLESAMPLE BERNOULLI (1000 ROWS)'),
