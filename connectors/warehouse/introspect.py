@@ -39,6 +39,7 @@ from lineage.model import (
     LiveTable,
     Observation,
     ObservationIssue,
+    live_column,
     redact_text,
 )
 
@@ -157,33 +158,40 @@ def assemble(
     grouped: dict[tuple[str, str], list[ColumnFact]] = {}
     for column in columns:
         grouped.setdefault((column.schema, column.table), []).append(column)
-    tables = []
-    for rel in relations:
-        facts = sorted(grouped.get((rel.schema, rel.name), ()), key=lambda c: c.position)
-        # Positional arguments: a quarter faster than keywords over 100,000 columns.
-        live = tuple(
-            LiveColumn(
-                c.name,
-                c.type,
-                c.nullable,
-                c.default,
-                c.comment,
-                c.primary_key or (rel.schema, rel.name, c.name) in keys,
+    tables = [
+        LiveTable(
+            id=DatasetId(namespace, name_of(rel.schema, rel.name)),
+            kind=rel.kind,
+            columns=_live_columns(
+                sorted(grouped.get((rel.schema, rel.name), ()), key=_position), keys
+            ),
+            comment=rel.comment,
+            definition=rel.definition,
+            location=rel.location,
+        )
+        for rel in relations
+    ]
+    return sorted(tables, key=lambda t: t.id.name)
+
+
+def _live_columns(
+    facts: list[ColumnFact], keys: set[tuple[str, str, str]]
+) -> tuple[LiveColumn, ...]:
+    # Backends that flag keys in their column query (PostgreSQL) pass no separate keys.
+    return tuple(
+        [
+            live_column(
+                c.name, c.type, c.nullable, c.default, c.comment,
+                c.primary_key or (bool(keys) and (c.schema, c.table, c.name) in keys),
                 c.partition,
             )
             for c in facts
-        )
-        tables.append(
-            LiveTable(
-                id=DatasetId(namespace, name_of(rel.schema, rel.name)),
-                kind=rel.kind,
-                columns=live,
-                comment=rel.comment,
-                definition=rel.definition,
-                location=rel.location,
-            )
-        )
-    return sorted(tables, key=lambda t: t.id.name)
+        ]
+    )  # fmt: skip
+
+
+def _position(column: ColumnFact) -> int:
+    return column.position
 
 
 def _read_schema(

@@ -18,6 +18,7 @@ from lineage.model.observed import (
     ProfileMetric,
     Severity,
     TableSnapshot,
+    live_column,
 )
 from lineage.model.redaction import (
     MASK,
@@ -96,6 +97,7 @@ __all__ = [
     "TransformationSubtype",
     "TransformationType",
     "is_secret_key",
+    "live_column",
     "namespace_of",
     "redact_mapping",
     "redact_text",
