@@ -36,8 +36,11 @@ from lineage.model import (
 )
 
 __all__ = [
+    "CurrentSchema",
+    "RecordedTimes",
     "SchemaVersion",
     "dataset_is",
+    "edge_order",
     "find_columns",
     "find_datasets",
     "history_of",
@@ -47,6 +50,7 @@ __all__ = [
     "read_edges",
     "read_job",
     "read_jobs",
+    "recorded_times",
     "schema_history",
 ]
 
@@ -60,6 +64,29 @@ class SchemaVersion:
     observed_by: str
     observed_at: datetime
     fingerprint: str
+
+
+@dataclass(frozen=True)
+class CurrentSchema:
+    """The schema version a dataset's current columns are, and when it was recorded.
+
+    ``version`` is the ``schema_versions.version`` of those columns (numbered per
+    observer); ``first_at`` is when the catalog recorded the dataset's first schema.
+    """
+
+    version: int
+    observed_at: datetime
+    first_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedTimes:
+    """When the catalog last recorded each dataset and job (``updated_at``) and which
+    schema version each dataset's current columns are: what audit stamps are made of."""
+
+    datasets: dict[DatasetId, datetime]
+    jobs: dict[tuple[str, str], datetime]
+    schemas: dict[DatasetId, CurrentSchema]
 
 
 def dataset_is(dataset: DatasetId) -> tuple[Any, ...]:
@@ -159,6 +186,44 @@ def schema_history(
     ]
 
 
+def recorded_times(conn: Connection) -> RecordedTimes:
+    """Every dataset's and job's ``updated_at``, and the schema version of every dataset's
+    current columns: documented columns are the newest documented version with their
+    fingerprint, live columns (``schema_source`` set) the newest live version. Three
+    queries, none reading the stored fields themselves."""
+    d, sv, j = cs.datasets, cs.schema_versions, cs.jobs
+    rows = conn.execute(
+        select(d.c.id, d.c.namespace, d.c.name, d.c.updated_at, d.c.schema_fingerprint,
+               d.c.schema_source)
+    ).all()  # fmt: skip
+    names = {row.id: DatasetId(row.namespace, row.name) for row in rows}
+    datasets = {names[row.id]: row.updated_at for row in rows}
+    current = {row.id: (row.schema_fingerprint, row.schema_source is not None) for row in rows}
+    first: dict[int, datetime] = {}
+    newest: dict[int, tuple[int, datetime]] = {}
+    query = select(
+        sv.c.dataset_id, sv.c.version, sv.c.fingerprint, sv.c.observed_at,
+        sv.c.facts.is_not(None).label("live"),
+    ).order_by(sv.c.observed_at, sv.c.id)  # fmt: skip
+    for row in conn.execute(query):
+        first.setdefault(row.dataset_id, row.observed_at)
+        fingerprint, live = current.get(row.dataset_id, (None, False))
+        if fingerprint is None or bool(row.live) != live:
+            continue
+        if live or row.fingerprint == fingerprint:  # oldest first: the newest match wins
+            newest[row.dataset_id] = (row.version, row.observed_at)
+    schemas = {
+        names[pk]: CurrentSchema(version, observed_at, first[pk])
+        for pk, (version, observed_at) in newest.items()
+        if pk in names
+    }
+    jobs = {
+        (row.namespace, row.name): row.updated_at
+        for row in conn.execute(select(j.c.namespace, j.c.name, j.c.updated_at))
+    }
+    return RecordedTimes(datasets, jobs, schemas)
+
+
 def read_jobs(conn: Connection) -> list[Job]:
     """Every job, sorted by (namespace, name)."""
     return _build_jobs(conn, conn.execute(select(cs.jobs)).all(), all_io=True)
@@ -225,9 +290,16 @@ def _dataset_names(conn: Connection) -> dict[int, DatasetId]:
     }
 
 
-def _build_jobs(conn: Connection, rows: Sequence[Row[Any]], *, all_io: bool = False) -> list[Job]:
+def _build_jobs(
+    conn: Connection,
+    rows: Sequence[Row[Any]],
+    *,
+    all_io: bool = False,
+    names: dict[int, DatasetId] | None = None,
+) -> list[Job]:
     io = cs.job_io
-    names = _dataset_names(conn) if rows else {}
+    if names is None:
+        names = _dataset_names(conn) if rows else {}
     queries = (
         [select(io)]
         if all_io
@@ -260,7 +332,15 @@ def _build_jobs(conn: Connection, rows: Sequence[Row[Any]], *, all_io: bool = Fa
     return sorted(jobs, key=lambda j: (j.namespace, j.name))
 
 
-def read_edges(conn: Connection, job_name: str | None = None) -> list[ColumnEdge]:
+def read_edges(
+    conn: Connection,
+    job_name: str | None = None,
+    *,
+    where: Any = None,
+    names: dict[int, DatasetId] | None = None,
+) -> list[ColumnEdge]:
+    """Column edges (of the job(s) named ``job_name``; or matching ``where``, a clause on
+    ``column_edges``), sorted; ``names`` (dataset pk -> id) saves reading them again."""
     e, j = cs.column_edges, cs.jobs
     query = select(
         e.c.source_dataset_id,
@@ -272,10 +352,12 @@ def read_edges(conn: Connection, job_name: str | None = None) -> list[ColumnEdge
     ).select_from(e.outerjoin(j, j.c.id == e.c.job_id))
     if job_name is not None:
         query = query.where(j.c.name == job_name)
+    if where is not None:
+        query = query.where(where)
     rows = conn.execute(query).all()
     if not rows:
         return []
-    names = _dataset_names(conn)
+    names = names if names is not None else _dataset_names(conn)
     # Sorted on plain strings (comparing dataclasses is slow): source, target, job.
     decorated: list[tuple[tuple[str, ...], ColumnEdge]] = []
     for source_pk, source_field, target_pk, target_field, transformations, job in rows:
@@ -304,6 +386,16 @@ def read_edges(conn: Connection, job_name: str | None = None) -> list[ColumnEdge
         )
     decorated.sort(key=itemgetter(0))
     return [edge for _, edge in decorated]
+
+
+def edge_order(edge: ColumnEdge) -> tuple[str, ...]:
+    """The order ``read_edges`` returns edges in, for edges read in several queries (the
+    stored transformations' JSON, the last tie-breaker there, is not kept on the edge)."""
+    source, target = edge.source.dataset, edge.target
+    return (
+        source.namespace, source.name, edge.source.name, target.namespace, target.name,
+        edge.target_field or "", edge.job or "",
+    )  # fmt: skip
 
 
 def _schema_from_json(raw: str) -> Schema:

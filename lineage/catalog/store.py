@@ -36,7 +36,8 @@ from lineage.catalog import drift, live, read, sync
 from lineage.catalog import runs as history
 from lineage.catalog.drift import DriftRecordable, DriftRecordSummary, StoredDrift
 from lineage.catalog.migrations import CURRENT_VERSION, MIGRATIONS, prepare
-from lineage.catalog.read import SchemaVersion
+from lineage.catalog.read import RecordedTimes, SchemaVersion
+from lineage.catalog.slices import LineageSlice, read_slice
 from lineage.catalog.sql import WRITE_OPTION, make_sqlite_folder, sqlite_engine, utc
 from lineage.catalog.write import WritePlan, WriteSummary, write_plan
 from lineage.errors import CatalogError
@@ -274,6 +275,25 @@ class Catalog:
         """Every column edge, sorted."""
         with self._transaction("read column edges") as conn:
             return read.read_edges(conn)
+
+    def lineage_slice(
+        self,
+        roots: Sequence[DatasetId],
+        *,
+        upstream: bool,
+        downstream: bool,
+        depth: int | None = None,
+    ) -> LineageSlice:
+        """The datasets, jobs and edges that walks from ``roots`` can reach (see
+        ``lineage.catalog.slices``): ``LineageGraph.build`` over them answers as the whole
+        catalog's graph would, for those walks."""
+        with self._transaction("read a lineage slice") as conn:
+            return read_slice(conn, roots, upstream=upstream, downstream=downstream, depth=depth)
+
+    def recorded_times(self) -> RecordedTimes:
+        """When each dataset, job and current schema version was recorded (audit stamps)."""
+        with self._transaction("read when datasets and jobs were recorded") as conn:
+            return read.recorded_times(conn)
 
     def edges_of_job(self, job_name: str) -> list[ColumnEdge]:
         """The column edges of the job(s) named ``job_name``, sorted."""
