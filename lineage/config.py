@@ -23,6 +23,7 @@
       server: http://datahub-gms:8080      # or  file: mcps.json  /  lite: .lineage/datahub-lite.db
       token_env: DATAHUB_GMS_TOKEN
       env: PROD
+      actor: urn:li:corpuser:etl-bot      # who audit stamps name (default silverline)
     # reserved for the features that read them:
     warehouse: {url: "postgresql+psycopg://reader@dwh/analytics"}
     contracts: {path: contracts/}
@@ -42,6 +43,7 @@ else ``catalog.url``, else the SQLite file ``<root>/.lineage/catalog.db``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
@@ -154,6 +156,8 @@ class DataHubSection:
     platforms: Mapping[str, str] = field(default_factory=dict)
     retries: int | None = None
     timeout: float | None = None
+    #: The corpuser URN audit stamps name (a bare user name is made into one).
+    actor: str | None = None
 
 
 #: Columns whose maximum says when a table was last loaded, first present wins.
@@ -596,7 +600,28 @@ class _Reader:
             platforms=dict(platforms),
             retries=retries,
             timeout=timeout,
+            actor=self.actor(section),
         )
+
+    def actor(self, section: Mapping[str, Any]) -> str | None:
+        """``datahub.actor`` as a corpuser URN: as given, or a bare user name made into one.
+        The DataHub connector checks it again; this check names the file."""
+        value = self.text(section, "actor", "datahub")
+        if value is None:
+            return None
+        text = value.strip()
+        ident = text[len(_CORPUSER) :] if text.startswith(_CORPUSER) else text
+        if not _USER_ID.fullmatch(ident) or ident.startswith("urn:"):
+            raise self.error(
+                "datahub.actor must be a DataHub user: urn:li:corpuser:NAME or a bare user "
+                f"name without spaces or any of , ( ), got {value!r}"
+            )
+        return _CORPUSER + ident
+
+
+_CORPUSER = "urn:li:corpuser:"
+# A DataHub user id: no whitespace, none of the characters DataHub reserves (``,()␟``).
+_USER_ID = re.compile(r"[^\s,()\u241f]+")
 
 
 def _project_context(context: SqlContext, warehouse_url: str | None) -> SqlContext:

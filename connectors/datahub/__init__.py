@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from connectors.datahub.sync import *  # noqa: F403
 
 _EXPORTS = {
+    "DEFAULT_ACTOR": "connectors.datahub.settings",
     "DEFAULT_LITE_PATH": "connectors.datahub.settings",
     "DEFAULT_TOKEN_ENV": "connectors.datahub.settings",
     "FABRIC_TYPES": "connectors.datahub.settings",
@@ -25,6 +26,7 @@ _EXPORTS = {
     "aspect_key": "connectors.datahub.sync",
     "build_mcps": "connectors.datahub.sync",
     "platform_for": "connectors.datahub.naming",
+    "actor_urn": "connectors.datahub.settings",
     "push": "connectors.datahub.sync",
     "resolve_target": "connectors.datahub.settings",
 }

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from datahub.emitter.mce_builder import (
     make_data_flow_urn,
@@ -28,6 +29,7 @@ from datahub.metadata.urns import DatasetUrn
 from datahub.utilities.urn_encoder import UrnEncoder
 
 from connectors.datahub.errors import translate
+from connectors.datahub.events import millis
 from connectors.datahub.naming import (
     KNOWN_PLATFORMS,
     OwnerKind,
@@ -38,6 +40,8 @@ from connectors.datahub.naming import (
     platform_for,
 )
 from connectors.datahub.settings import DataHubSettings
+from lineage.catalog.drift import StoredDrift
+from lineage.catalog.read import CurrentSchema, RecordedTimes
 from lineage.catalog.store import Catalog
 from lineage.model import ColumnEdge, Dataset, DatasetId, DatasetProfile, Job
 from lineage.views import CheckResult, ObservedSchema, RunRecord
@@ -52,7 +56,9 @@ class CatalogSnapshot:
     """What a push reads from the catalog, in one place (tests build it by hand).
 
     ``live`` holds the newest live schema of each introspected dataset and ``profiles``
-    the latest profile of each of them.
+    the latest profile of each of them; ``times`` when the catalog recorded each dataset,
+    job and current schema (the audit stamps; None: a snapshot built by hand, whose
+    stamps say time 0) and ``drift`` every stored drift finding, resolved ones included.
     """
 
     datasets: Sequence[Dataset] = ()
@@ -62,6 +68,8 @@ class CatalogSnapshot:
     checks: Sequence[CheckResult] = ()
     live: Mapping[DatasetId, ObservedSchema] = field(default_factory=dict)
     profiles: Sequence[DatasetProfile] = ()
+    times: RecordedTimes | None = None
+    drift: Sequence[StoredDrift] = ()
 
 
 @dataclass
@@ -80,6 +88,7 @@ def read_catalog(catalog: Catalog, max_runs: int = 1000) -> CatalogSnapshot:
     """
     live = catalog.live_schemas()
     profiles = [catalog.latest_profile(dataset) for dataset in sorted(live)]
+    times = catalog.recorded_times()
     return CatalogSnapshot(
         datasets=catalog.datasets(),
         jobs=catalog.jobs(),
@@ -88,6 +97,8 @@ def read_catalog(catalog: Catalog, max_runs: int = 1000) -> CatalogSnapshot:
         checks=catalog.check_results(),
         live=live,
         profiles=[p for p in profiles if p is not None],
+        times=times,
+        drift=catalog.drift_findings(open_only=False),
     )
 
 
@@ -185,12 +196,48 @@ class BuildContext:
             found = self._query_urns[key] = f"urn:li:query:silverline-{digest[:32]}"
         return found
 
+    # -- audit stamps ----------------------------------------------------------------------
+
+    def stamp(self, moment: datetime | None) -> sc.AuditStampClass:
+        """An audit stamp at ``moment`` (time 0 when unknown) by the configured actor."""
+        time = 0 if moment is None else millis(moment)
+        return sc.AuditStampClass(time=time, actor=self.settings.actor)
+
+    def dataset_time(self, dataset: DatasetId) -> datetime | None:
+        """When the catalog last recorded ``dataset``'s row (``datasets.updated_at``)."""
+        times = self.snapshot.times
+        return None if times is None else times.datasets.get(dataset)
+
+    def job_time(self, job: Job) -> datetime | None:
+        """When the catalog last recorded ``job`` (``jobs.updated_at``: it changes with the
+        job's SQL, IO or edges)."""
+        times = self.snapshot.times
+        return None if times is None else times.jobs.get((job.namespace, job.name))
+
+    def jobs_time(self, names: Iterable[str]) -> datetime | None:
+        """The newest recording of the jobs named ``names`` (any namespace)."""
+        moments = [
+            moment
+            for name in names
+            for job in self.jobs_by_name.get(name, ())
+            if (moment := self.job_time(job)) is not None
+        ]
+        return max(moments, default=None)
+
+    def current_schema(self, dataset: DatasetId) -> CurrentSchema | None:
+        """The catalog's version of ``dataset``'s current columns, or None."""
+        times = self.snapshot.times
+        return None if times is None else times.schemas.get(dataset)
+
     def _emit(self, urn: str, *aspects: sc._Aspect | None) -> None:
         self.result.mcps.extend(MCP(entityUrn=urn, aspect=a) for a in aspects if a is not None)
 
 
-def ownership(owners: Sequence[str]) -> sc.OwnershipClass | None:
-    """The ``ownership`` aspect of a dataset's or a job's owners (technical owners)."""
+def ownership(
+    owners: Sequence[str], stamp: sc.AuditStampClass | None = None
+) -> sc.OwnershipClass | None:
+    """The ``ownership`` aspect of a dataset's or a job's owners (technical owners),
+    ``stamp`` saying when the catalog recorded them and by whom."""
     if not owners:
         return None
     found: dict[str, None] = {}
@@ -201,5 +248,6 @@ def ownership(owners: Sequence[str]) -> sc.OwnershipClass | None:
     return sc.OwnershipClass(
         owners=[
             sc.OwnerClass(owner=urn, type=sc.OwnershipTypeClass.TECHNICAL_OWNER) for urn in found
-        ]
+        ],
+        lastModified=stamp,
     )

@@ -72,7 +72,7 @@ class DatasetAspects(UpstreamAspects, ProfileAspects):
                 self._properties(dataset),
                 self._subtypes(dataset),
                 self._schema(dataset),
-                ownership(dataset.owners),
+                ownership(dataset.owners, self.stamp(self.dataset_time(dataset_id))),
                 _tags(dataset.tags),
             ]
             live = self.snapshot.live.get(dataset_id)
@@ -160,10 +160,14 @@ class DatasetAspects(UpstreamAspects, ProfileAspects):
         keys = self._live_fields(dataset, fields)
         if keys is not None:  # the columns are the live ones: hash their live facts too
             doc = [c.to_dict() for c in self.snapshot.live[dataset.id].table.columns]
+        # The catalog's version of these columns, so DataHub's schema history moves with it.
+        current = self.current_schema(dataset.id)
         return sc.SchemaMetadataClass(
             schemaName=dataset_name(dataset.id, platform, self.settings.case),
             platform=make_data_platform_urn(platform),
-            version=0,
+            version=current.version if current is not None else 0,
+            created=self.stamp(current.first_at if current is not None else None),
+            lastModified=self.stamp(current.observed_at if current is not None else None),
             hash=hashlib.sha256(json.dumps(doc).encode()).hexdigest(),
             platformSchema=sc.OtherSchemaClass(rawSchema=""),
             fields=fields,

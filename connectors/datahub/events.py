@@ -29,7 +29,6 @@ from datetime import datetime
 from typing import Any
 
 from datahub.emitter.mce_builder import (
-    UNKNOWN_USER,
     datahub_guid,
     make_assertion_urn,
     make_data_process_instance_urn,
@@ -87,8 +86,11 @@ def run_mcps(
     job_urn: str,
     job: Job | None,
     dataset_urn: Callable[[Any], str],
+    *,
+    actor: str,
 ) -> list[MCP]:
-    """The process instance of one run (of ``Catalog.runs()``) of the job ``job_urn``."""
+    """The process instance of one run (of ``Catalog.runs()``) of the job ``job_urn``,
+    created at the run's start by ``actor`` (the push's configured user)."""
     urn = make_data_process_instance_urn(UrnEncoder.encode_string(run.run_id))
     started: datetime = run.started_at or run.first_event_at
     ended: datetime | None = run.ended_at
@@ -97,7 +99,7 @@ def run_mcps(
     aspects: list[sc._Aspect | None] = [
         sc.DataProcessInstancePropertiesClass(
             name=run.run_id,
-            created=sc.AuditStampClass(time=millis(started), actor=UNKNOWN_USER),
+            created=sc.AuditStampClass(time=millis(started), actor=actor),
             customProperties=text_map(
                 {"job": run.job_name, "state": run.state.value, "error": run.error}
             ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from datahub.emitter.mce_builder import UNKNOWN_USER, make_data_platform_urn
+from datahub.emitter.mce_builder import make_data_platform_urn
 from datahub.metadata import schema_classes as sc
 
 from connectors.datahub import events
@@ -21,8 +21,6 @@ from lineage.model import ColumnEdge, DatasetId, Job
 from lineage.views import RunRecord
 
 __all__ = ["JobAspects"]
-
-_ZERO_STAMP = sc.AuditStampClass(time=0, actor=UNKNOWN_USER)
 
 
 class JobAspects(UpstreamAspects):
@@ -34,6 +32,9 @@ class JobAspects(UpstreamAspects):
         if len(self.jobs_by_name[job.name]) > 1:
             edges = [e for e in edges if e.target in job.outputs]
         query = self.query_urn(job)
+        # The catalog keeps when a job last changed, not when it first appeared: the
+        # query's created and lastModified stamps, and its owners', both say that time.
+        stamp = self.stamp(self.job_time(job))
         by_target: dict[DatasetId, list[ColumnEdge]] = defaultdict(list)
         for edge in edges:
             by_target[edge.target].append(edge)
@@ -81,7 +82,7 @@ class JobAspects(UpstreamAspects):
             )
             if job.sql
             else None,
-            ownership(job.owners),
+            ownership(job.owners, stamp),
             sc.StatusClass(removed=False),
         )
         if query is not None and job.sql:
@@ -94,8 +95,8 @@ class JobAspects(UpstreamAspects):
                         value=job.sql, language=sc.QueryLanguageClass.SQL
                     ),
                     source=sc.QuerySourceClass.SYSTEM,
-                    created=_ZERO_STAMP,
-                    lastModified=_ZERO_STAMP,
+                    created=stamp,
+                    lastModified=stamp,
                     name=job.name,
                     customProperties=events.text_map(
                         {"job": job.name, "source_file": job.source_file}
@@ -129,7 +130,9 @@ class JobAspects(UpstreamAspects):
                     name=run.job_name, type="COMMAND", flowUrn=flow_urn, env=self.settings.env
                 )
                 self._emit(job_urn, info, sc.StatusClass(removed=False))
-        self.result.mcps.extend(events.run_mcps(run, job_urn, job, self.urn))
+        self.result.mcps.extend(
+            events.run_mcps(run, job_urn, job, self.urn, actor=self.settings.actor)
+        )
 
     def _flow_infos(self) -> None:
         """The dataFlowInfo of every flow a job or run was named in."""

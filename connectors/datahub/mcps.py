@@ -2,13 +2,16 @@
 
 Every aspect is a pure function of the catalog and the settings, so the same catalog
 builds byte-identical aspects and the push state can tell what changed. Audit stamps
-therefore carry time 0 (DataHub's "unknown") except on runs and check results, whose
-times are real events.
+carry the time the catalog recorded what they describe (a job's or dataset's
+``updated_at``, the schema version's time, a run's start, a finding's first sighting) and
+the configured actor (``DataHubSettings.actor``, default ``urn:li:corpuser:silverline``);
+the push state hashes aspects without their stamps, so a stamp never resends alone.
 
 What each catalog object becomes::
 
-    Dataset     dataset: status, datasetProperties, subTypes, schemaMetadata, ownership,
-                globalTags, dataPlatformInstance (with a platform instance)
+    Dataset     dataset: status, datasetProperties, subTypes, schemaMetadata (version =
+                the catalog's schema version of its columns), ownership, globalTags,
+                dataPlatformInstance (with a platform instance)
     ColumnEdge  the target dataset's upstreamLineage: one Upstream per source dataset
                 (TRANSFORMED; VIEW for views) and one FineGrainedLineage per output column,
                 job and transformation (FIELD_SET -> FIELD, transformOperation
@@ -28,11 +31,14 @@ What each catalog object becomes::
     profile     the dataset's datasetProfile (timeseries, the latest profile)
     live schema schemaMetadata nullability and keys where the columns are live;
                 viewProperties of a live view
+    drift       incident (incidentInfo) per breaking finding: ACTIVE while open, RESOLVED
+                once resolved or acknowledged
 
 The aspects are built in ``connectors.datahub.datasets`` (datasets, tests),
 ``connectors.datahub.assertions`` (check results), ``connectors.datahub.profiles``
 (profiles, live schemas), ``connectors.datahub.upstreams`` (lineage) and
-``connectors.datahub.jobs`` (flows, jobs, queries, runs), over the snapshot and URNs of
+``connectors.datahub.jobs`` (flows, jobs, queries, runs) and
+``connectors.datahub.incidents`` (drift findings), over the snapshot and URNs of
 ``connectors.datahub.context``. Runs and declared tests are mapped in
 ``connectors.datahub.events``; the naming rules (platforms, dataset names, types, owners,
 flows) live in ``connectors.datahub.naming``.
@@ -45,6 +51,7 @@ from datahub.metadata import schema_classes as sc
 from connectors.datahub.assertions import AssertionAspects
 from connectors.datahub.context import MCP, BuildResult, CatalogSnapshot, read_catalog
 from connectors.datahub.datasets import DatasetAspects
+from connectors.datahub.incidents import IncidentAspects
 from connectors.datahub.jobs import JobAspects
 from connectors.datahub.settings import DataHubSettings
 
@@ -63,12 +70,15 @@ def build(snapshot: CatalogSnapshot, settings: DataHubSettings) -> BuildResult:
     return _Builder(snapshot, settings).run()
 
 
-def retraction(urn: str, aspect: str, *, entity_gone: bool) -> MCP | None:
+def retraction(
+    urn: str, aspect: str, *, entity_gone: bool, stamp: sc.AuditStampClass | None = None
+) -> MCP | None:
     """The MCP undoing an aspect an earlier push sent, or None if it is left alone.
 
     A whole flow, job, query or assertion that is gone is soft-deleted
-    (``status.removed``); lineage, owners, tags and job IO that are gone are sent empty.
-    Datasets are never soft-deleted: DataHub's own ingestion may own them.
+    (``status.removed``); lineage, owners, tags and job IO that are gone are sent empty
+    (emptied owners stamped with ``stamp``). Datasets are never soft-deleted: DataHub's
+    own ingestion may own them; nor are incidents (DataHub keeps no ``status`` on them).
     """
     entity = urn.split(":", 3)[2] if urn.count(":") >= 3 else ""
     if entity_gone and entity in _SOFT_DELETED:
@@ -77,7 +87,7 @@ def retraction(urn: str, aspect: str, *, entity_gone: bool) -> MCP | None:
     if aspect == "upstreamLineage":
         empty = sc.UpstreamLineageClass(upstreams=[])
     elif aspect == "ownership":
-        empty = sc.OwnershipClass(owners=[])
+        empty = sc.OwnershipClass(owners=[], lastModified=stamp)
     elif aspect == "globalTags":
         empty = sc.GlobalTagsClass(tags=[])
     elif aspect == "dataJobInputOutput":
@@ -85,9 +95,9 @@ def retraction(urn: str, aspect: str, *, entity_gone: bool) -> MCP | None:
     return MCP(entityUrn=urn, aspect=empty) if empty is not None else None
 
 
-class _Builder(DatasetAspects, JobAspects, AssertionAspects):
-    """One build: datasets and profiles first, then jobs, runs, checks and flows, in a
-    stable order."""
+class _Builder(DatasetAspects, JobAspects, AssertionAspects, IncidentAspects):
+    """One build: datasets and profiles first, then jobs, runs, checks, incidents and
+    flows, in a stable order."""
 
     def run(self) -> BuildResult:
         all_datasets = sorted(
@@ -105,6 +115,7 @@ class _Builder(DatasetAspects, JobAspects, AssertionAspects):
         for run in sorted(self.snapshot.runs, key=lambda r: (r.first_event_at, r.run_id)):
             self._run(run)
         self._checks(self.snapshot.checks)
+        self._incidents(self.snapshot.drift)
         self._flow_infos()
         for platform in sorted(self._unknown_platforms):
             self.result.warnings.append(

@@ -11,6 +11,7 @@ without importing the push back::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,14 @@ from connectors.datahub.naming import CasePolicy
 from lineage.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_ACTOR",
     "DEFAULT_LITE_PATH",
     "DEFAULT_TOKEN_ENV",
     "FABRIC_TYPES",
     "DataHubConfig",
     "DataHubSettings",
     "PushTarget",
+    "actor_urn",
     "resolve_target",
 ]
 
@@ -32,11 +35,34 @@ __all__ = [
 DEFAULT_LITE_PATH = ".lineage/datahub-lite.db"
 #: The variable the DataHub CLI itself reads the token from; used when set.
 DEFAULT_TOKEN_ENV = "DATAHUB_GMS_TOKEN"
+#: Who the audit stamps of a push name when no actor is configured.
+DEFAULT_ACTOR = "urn:li:corpuser:silverline"
 #: DataHub's environments (FabricType); a test keeps this equal to the SDK's.
 FABRIC_TYPES = (
     "DEV", "TEST", "QA", "UAT", "EI", "PRE", "STG", "NON_PROD", "PROD", "CORP", "RVW",
     "PRD", "TST", "SIT", "SBX", "SANDBOX", "CERT",
 )  # fmt: skip
+
+_USER_PREFIX = "urn:li:corpuser:"
+# A user id: no whitespace, none of the characters DataHub reserves in URNs (``,()␟``).
+_USER_ID = re.compile(r"[^\s,()\u241f]+")
+
+
+def actor_urn(value: str, key: str = "actor") -> str:
+    """The corpuser URN of ``value``: a URN as given, a bare user name made into one.
+
+    Raises:
+        ConfigError: ``value`` is empty, another kind of URN, or holds whitespace or a
+            character DataHub reserves in URNs (the message names ``key``).
+    """
+    text = value.strip()
+    ident = text[len(_USER_PREFIX) :] if text.startswith(_USER_PREFIX) else text
+    if not _USER_ID.fullmatch(ident) or ident.startswith("urn:"):
+        raise ConfigError(
+            f"{key} must be a DataHub user: urn:li:corpuser:NAME or a bare user name "
+            f"without spaces or any of , ( ), got {value!r}"
+        )
+    return _USER_PREFIX + ident
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,7 @@ class DataHubSettings:
             with the SDK's exponential back-off.
         timeout: seconds per REST request.
         batch_size: MCPs per REST request (``ingestProposalBatch``).
+        actor: the corpuser URN (or bare user name) every audit stamp names.
     """
 
     env: str = "PROD"
@@ -66,6 +93,7 @@ class DataHubSettings:
     retries: int = 3
     timeout: float = 30.0
     batch_size: int = 100
+    actor: str = DEFAULT_ACTOR
 
     def __post_init__(self) -> None:
         env = self.env.strip().upper()
@@ -82,6 +110,7 @@ class DataHubSettings:
             ) from exc
         if self.platform_instance is not None and not self.platform_instance.strip():
             object.__setattr__(self, "platform_instance", None)
+        object.__setattr__(self, "actor", actor_urn(self.actor))
         if self.retries < 0 or self.timeout <= 0 or self.batch_size < 1 or self.max_runs < 0:
             raise ConfigError("retries, timeout, batch_size and max_runs must be positive")
 

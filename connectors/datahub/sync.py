@@ -1,9 +1,10 @@
 """Push the catalog to DataHub: datasets, lineage, jobs, runs, checks, profiles, incrementally.
 
-The catalog's datasets, jobs, column edges, runs, check results, profiles and live
-schemas become DataHub metadata change proposals (MCPs, built in
-``connectors.datahub.mcps``) and go to one of three targets (``PushTarget``, with the
-settings in ``connectors.datahub.settings``; delivered by ``connectors.datahub.sinks``)::
+The catalog's datasets, jobs, column edges, runs, check results, profiles, live
+schemas and breaking drift findings (as incidents) become DataHub metadata change
+proposals (MCPs, built in ``connectors.datahub.mcps``) and go to one of three targets
+(``PushTarget``, with the settings in ``connectors.datahub.settings``; delivered by
+``connectors.datahub.sinks``)::
 
     PushTarget.rest("http://datahub-gms:8080", token_env="DATAHUB_GMS_TOKEN")
     PushTarget.file("mcps.json")             # an MCP file for `datahub ingest` / `check`
@@ -110,7 +111,10 @@ def aspect_hash(mcp: MetadataChangeProposalWrapper, key: AspectKey | None = None
     The content is read straight from the aspect's fields by the C JSON encoder (each
     record as ``[class name, fields]``, so a String and a Number type never look alike):
     the SDK's ``to_obj()`` validates every union and is several times slower, which would
-    dominate a push that finds little changed.
+    dominate a push that finds little changed. Audit stamps are left out: they say when
+    and by whom, not what, so a catalog row rewritten with the same content (a newer
+    ``updated_at``) or another actor resends nothing, and DataHub keeps the stamp of the
+    push that last changed the aspect.
     """
     urn, name = key or aspect_key(mcp)
     text = json.dumps(
@@ -123,10 +127,14 @@ def aspect_hash(mcp: MetadataChangeProposalWrapper, key: AspectKey | None = None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_STAMP = "AuditStampClass"
+
+
 def _record_fields(value: Any) -> Any:
     inner = getattr(value, "_inner_dict", None)  # avrogen's DictWrapper keeps fields here
     if isinstance(inner, dict):
-        return [type(value).__name__, inner]
+        name = type(value).__name__
+        return name if name == _STAMP else [name, inner]
     to_obj = getattr(value, "to_obj", None)
     if to_obj is not None:
         return to_obj()
@@ -210,7 +218,7 @@ def push(
             key = aspect_key(mcp)
             current[key] = (aspect_hash(mcp, key), mcp)
         previous = catalog.push_state(target.canonical)
-        retractions = _retractions(previous, current)
+        retractions = _retractions(previous, current, settings.actor)
     warnings.extend(built.warnings)
     outgoing: list[tuple[AspectKey, str, MetadataChangeProposalWrapper]] = [
         (key, digest, mcp)
@@ -240,16 +248,21 @@ def push(
 def _retractions(
     previous: Mapping[AspectKey, str],
     current: Mapping[AspectKey, tuple[str, MetadataChangeProposalWrapper]],
+    actor: str,
 ) -> list[tuple[AspectKey, str, MetadataChangeProposalWrapper]]:
-    """MCPs undoing what an earlier push sent and the catalog no longer has."""
+    """MCPs undoing what an earlier push sent and the catalog no longer has, stamped now
+    by ``actor`` (the hash leaves the stamp out: a retraction is sent once)."""
+    from datahub.metadata import schema_classes as sc
+
     from connectors.datahub import mcps as datahub_mcps
 
+    stamp = sc.AuditStampClass(time=int(time.time() * 1000), actor=actor)
     live_urns = {urn for urn, _ in current}
     out: dict[AspectKey, tuple[str, MetadataChangeProposalWrapper]] = {}
     for urn, name in sorted(previous.keys() - current.keys()):
         if "@" in name:
             continue  # a past event stays history
-        mcp = datahub_mcps.retraction(urn, name, entity_gone=urn not in live_urns)
+        mcp = datahub_mcps.retraction(urn, name, entity_gone=urn not in live_urns, stamp=stamp)
         if mcp is None:
             continue
         key = aspect_key(mcp)

@@ -48,8 +48,13 @@ class UpstreamAspects(BuildContext):
         for source in sorted(sources):
             jobs = sources[source] - {""}
             query = self.query_urn(self.job_of(next(iter(jobs)))) if len(jobs) == 1 else None
+            # Recorded when the jobs carrying it were; lineage of no job, with the target.
+            when = self.jobs_time(jobs) if jobs else None
+            stamp = self.stamp(when or self.dataset_time(target))
             upstreams.append(
-                sc.UpstreamClass(dataset=self.urn(source), type=lineage_type, query=query)
+                sc.UpstreamClass(
+                    dataset=self.urn(source), type=lineage_type, query=query, auditStamp=stamp
+                )
             )
         fine = self._target_lineage[target] = self._fine_grained(target, edges)
         return sc.UpstreamLineageClass(upstreams=upstreams, fineGrainedLineages=fine or None)

@@ -10,6 +10,7 @@ from the command line, then lineage.yml's ``datahub:`` section, then defaults::
       env: PROD
       platform_instance: eu_cluster
       case: lower                       # or preserve
+      actor: urn:li:corpuser:etl-bot    # who audit stamps name (default silverline)
 """
 
 from __future__ import annotations
@@ -75,6 +76,14 @@ def push_datahub(
         CasePolicy | None,
         typer.Option("--case", help="Dataset name case in URNs: lower (default) or preserve."),
     ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Who audit stamps name: urn:li:corpuser:NAME or a user name (default: "
+            "datahub.actor, else urn:li:corpuser:silverline).",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")
     ] = False,
@@ -86,9 +95,10 @@ def push_datahub(
         OutputFormat, typer.Option("--format", "-f", help="table or json.")
     ] = OutputFormat.table,
 ) -> None:
-    """Push datasets, column lineage, jobs, runs and checks to DataHub; only what changed
-    since the last push to the same target is sent."""
-    from connectors.datahub import push, resolve_target
+    """Push datasets, column lineage, jobs, runs, checks and breaking schema drift
+    (incidents) to DataHub; only what changed since the last push to the same target is
+    sent."""
+    from connectors.datahub import actor_urn, push, resolve_target
     from lineage.workspace import Workspace
 
     workspace = Workspace.open(catalog_url=catalog)
@@ -102,6 +112,11 @@ def push_datahub(
             settings = replace(settings, platform_instance=platform_instance)
         if case is not None:
             settings = replace(settings, case=case)
+        # lineage.yml's datahub.actor (checked when read), then --actor (checked here).
+        chosen = actor if actor is not None else config.datahub.actor
+        if chosen is not None:
+            key = "--actor" if actor is not None else "datahub.actor"
+            settings = replace(settings, actor=actor_urn(chosen, key))
         target = resolve_target(
             settings_file,
             config.root,

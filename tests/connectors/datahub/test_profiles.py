@@ -78,7 +78,10 @@ def profile(at: datetime = T0, rows: float = 1000.0) -> DatasetProfile:
 @pytest.fixture
 def catalog(tmp_path: Path) -> Iterator[Catalog]:
     with Catalog(f"sqlite:///{tmp_path / 'catalog.db'}") as found:
-        found.write(LineageBatch((Dataset(ORDERS, schema=DOCUMENTED),)))
+        # Fixed times: the golden file holds the audit stamps made of them.
+        found.write(
+            LineageBatch((Dataset(ORDERS, schema=DOCUMENTED),)), observed_at=T0 - timedelta(days=1)
+        )
         tables = (
             LiveTable(CUSTOMERS, DatasetKind.TABLE, COLUMNS),
             LiveTable(

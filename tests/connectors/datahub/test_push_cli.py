@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -101,6 +102,9 @@ def test_lineage_yml_datahub_section(project: Path) -> None:
         ([], "datahub:\n  retries: many\n", "datahub.retries/timeout must be numbers"),
         (["--server", "http://127.0.0.1:9", "--token-env", "NO_SUCH_VAR"], None,
          r"\$NO_SUCH_VAR is not set"),
+        (["--actor", "urn:li:corpGroup:data-team"], None, r"^--actor must be a DataHub user"),
+        ([], "datahub:\n  actor: ana lopez\n", r"yml: datahub\.actor must be a"),
+        ([], "datahub:\n  actor: [ana]\n", r"datahub\.actor must be text"),
     ],
 )  # fmt: skip
 def test_bad_settings_are_config_errors(
@@ -112,3 +116,37 @@ def test_bad_settings_are_config_errors(
     assert result.exit_code != 0
     assert isinstance(result.exception, ConfigError), result.output
     assert re.search(message, str(result.exception)), str(result.exception)
+
+
+def stamp_actors(records: list[dict[str, Any]]) -> set[str]:
+    """The actors of every audit stamp in an MCP file's records."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "actor" in value and "time" in value:
+                found.add(value["actor"])
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    for record in records:
+        walk(record["aspect"]["json"])
+    return found
+
+
+def test_actor_from_lineage_yml_and_the_command_line(project: Path) -> None:
+    (project / "lineage.yml").write_text("datahub:\n  actor: etl-bot\n")
+    out = project / "a.json"
+    result = runner.invoke(make_app(), ["push", "datahub", "--file", str(out)])
+    assert result.exit_code == 0, result.output
+    assert stamp_actors(json.loads(out.read_text())) == {"urn:li:corpuser:etl-bot"}
+    # --actor wins over lineage.yml; a full push resends the stamps (a new actor alone
+    # changes no content, so an incremental push would send nothing).
+    other = project / "b.json"
+    args = ["push", "datahub", "--file", str(other), "--actor", "urn:li:corpuser:ana"]
+    result = runner.invoke(make_app(), args)
+    assert result.exit_code == 0, result.output
+    assert stamp_actors(json.loads(other.read_text())) == {"urn:li:corpuser:ana"}
