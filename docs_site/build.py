@@ -115,7 +115,7 @@ def build_site(
 
 def _check_target(out: Path) -> None:
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out} is a file, not a folder", obj=str(out))
+        raise ConfigError("is a file, not a folder (--out names the site's folder)", obj=str(out))
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise ConfigError(
             f"{out} is not empty and holds no site built by Silverline: choose another "

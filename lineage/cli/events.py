@@ -26,7 +26,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
+from lineage.cli.options import (
+    CatalogOption,
+    OutputFormat,
+    print_issues,
+    require_paths,
+    stderr,
+    write_json,
+)
 from lineage.errors import InputError, LineageError
 from lineage.model import redact_text
 
@@ -89,6 +96,7 @@ def ingest(
     runs, jobs, datasets and schemas, column lineage and metrics; and dbt run artifacts:
     one run per model, row counts, test results and source freshness; and Great
     Expectations validation results, as check results."""
+    require_paths(paths)
     from connectors.openlineage.ingest import IngestReport, ingest_events
     from lineage.workspace import Workspace
     from lineage.workspace.dbt_runs import dbt_artifacts_in, ingest_dbt_artifacts
@@ -237,7 +245,9 @@ def replay(
         _print_pairs("replay", done)
     report.error = report.error or (fallback.error if fallback is not None else None)
     if report.error is not None:
-        stderr.print(f"[red]replay stopped:[/] {report.error}", highlight=False, soft_wrap=True)
+        stderr.print(
+            f"[red]replay stopped:[/] {escape(str(report.error))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1)
 
 

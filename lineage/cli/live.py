@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lineage.cli.options import CatalogOption, OutputFormat, print_issues, stderr, write_json
@@ -56,7 +57,10 @@ def introspect(
     statement_timeout: TimeoutOption = None,
     output_format: FormatOption = OutputFormat.table,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when any table or source failed.")
+        bool,
+        typer.Option(
+            "--strict", help="Exit 1 on a failed table too (an unreadable source always does)."
+        ),
     ] = False,
     catalog: CatalogOption = None,
 ) -> None:
@@ -108,11 +112,14 @@ def introspect(
         console.print(table)
         for finding in report.findings:
             console.print(
-                f"[yellow]{finding.severity.value}[/] {finding.dataset.name}: {finding.message}",
+                f"[yellow]{finding.severity.value}[/] "
+                f"{escape(f'{finding.dataset.name}: {finding.message}')}",
                 highlight=False, soft_wrap=True,
             )  # fmt: skip
         print_issues(issues)
-    if strict and issues:
+    # A source that could not be read at all (no driver, refused, not found) fails the
+    # command once the others are recorded; a bad table of a readable one only with --strict.
+    if report.failures or (strict and issues):
         raise typer.Exit(1)
 
 
@@ -303,7 +310,7 @@ def print_live_facts(console: Console, view: DatasetView, facts: LiveFacts) -> N
             )  # fmt: skip
         console.print(table)
         for finding in facts.layout.findings:
-            console.print(f"[yellow]{finding.severity.value}[/] {finding.message}",
+            console.print(f"[yellow]{finding.severity.value}[/] {escape(finding.message)}",
                           highlight=False, soft_wrap=True)  # fmt: skip
     if facts.profile is not None:
         _print_profile(console, facts.profile)

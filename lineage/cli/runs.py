@@ -12,7 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from lineage.cli.options import CatalogOption, OutputFormat, write_json
-from lineage.errors import InputError
 from lineage.views import RunRecord, RunState
 
 if TYPE_CHECKING:
@@ -42,11 +41,32 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: lineage runs --since 1d --status failed")(runs)
 
 
+def _since(text: str) -> datetime:
+    """``--since`` as a moment; a value that is neither is a usage error (exit 2, the usage
+    line), raised as the ValueError click turns into one."""
+    from lineage.contracts import parse_duration
+
+    try:
+        return datetime.now(timezone.utc) - timedelta(seconds=parse_duration(text))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a duration (12h, 1d, 1w) nor an ISO date") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def runs(
     job: Annotated[str | None, typer.Argument(help="Only the runs of this job.")] = None,
     since: Annotated[
-        str | None,
-        typer.Option("--since", help="A duration back from now (12h, 1d, 1w) or an ISO date."),
+        datetime | None,
+        typer.Option(
+            "--since",
+            parser=_since,
+            metavar="DURATION|DATE",
+            help="A duration back from now (12h, 1d, 1w) or an ISO date.",
+        ),
     ] = None,
     status: Annotated[
         list[Status] | None, typer.Option("--status", help="Only runs in this state (repeat).")
@@ -58,7 +78,7 @@ def runs(
     catalog: CatalogOption = None,
 ) -> None:
     """Runs newest first: state, start, duration, rows written, failing checks, error."""
-    after = _since(since)
+    after = since
     states = tuple(s for wanted in status or () for s in _STATES[wanted])
     from lineage.workspace import Workspace
 
@@ -90,24 +110,6 @@ def runs(
     if not found:
         filtered = after is not None or states or job is not None
         console.print("no run matches" if filtered else "no runs recorded", style="dim")
-
-
-def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    from lineage.contracts import parse_duration
-
-    try:
-        return datetime.now(timezone.utc) - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"--since {text!r} is neither a duration (12h, 1d, 1w) nor an ISO date"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _run_dict(run: RunRecord, rows: float | None, failing: list[str]) -> dict[str, Any]:

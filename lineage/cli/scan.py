@@ -14,6 +14,7 @@ from lineage.cli.options import (
     CatalogOption,
     OutputFormat,
     print_issues,
+    require_paths,
     stderr,
     write_json,
 )
@@ -82,6 +83,7 @@ def scan(
     ] = False,
 ) -> None:
     """Parse SQL and dbt projects into column-level lineage and record it in the catalog."""
+    require_paths(paths or ())
     from lineage.workspace import Workspace
 
     workspace = Workspace.open(catalog_url=catalog)

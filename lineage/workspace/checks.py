@@ -69,6 +69,20 @@ def contracts_folder(config: ProjectConfig) -> Path:
     return config.contracts.path or config.root / "contracts"
 
 
+def _configured_folder(config: ProjectConfig) -> None:
+    """A ``contracts.path`` lineage.yml names must be a folder: checking nothing and
+    passing would hide a typo. (No setting and no ``contracts/``: just no contracts.)
+
+    Raises:
+        InputError: the configured path does not exist or is a file, naming both.
+    """
+    path = config.contracts.path
+    if path is not None and not path.is_dir():
+        state = "is a file, not a folder" if path.exists() else "no such folder"
+        source = str(config.source) if config.source is not None else None
+        raise InputError(f"contracts.path {path}: {state}", file=source)
+
+
 def load_contracts(
     catalog: Catalog, config: ProjectConfig
 ) -> tuple[list[BoundContract], list[ParseIssue]]:
@@ -101,6 +115,7 @@ def load_contracts(
 def lint_contracts(catalog: Catalog, config: ProjectConfig) -> list[ParseIssue]:
     """Every problem of every contract against the catalog: unreadable or unbound files,
     unknown columns, types the warehouse does not have; each with file and line."""
+    _configured_folder(config)
     bound, issues = load_contracts(catalog, config)
     live = catalog.live_schemas()
     dialect = sql_dialect(config.warehouse.url) if config.warehouse.url else None
@@ -129,8 +144,13 @@ def run_checks(
     now: datetime | None = None,
 ) -> CheckReport:
     """Check every bound contract (only those of ``datasets`` when given) and record the
-    results under one run. A query that fails is that check's ERROR; the rest still run."""
+    results under one run. A query that fails is that check's ERROR; the rest still run.
+
+    Raises:
+        InputError: lineage.yml's ``contracts.path`` is not a folder.
+    """
     moment = now or datetime.now(timezone.utc)
+    _configured_folder(config)
     report = CheckReport(run_id=run_id or str(uuid.uuid4()))
     bound, report.issues = load_contracts(catalog, config)
     wanted = set(datasets)
