@@ -52,7 +52,10 @@ def impact(
     workspace = Workspace.open(catalog_url=catalog)
     try:
         node = workspace.resolve(target, namespace)
-        result = workspace.graph().impact(node, depth=depth, upstream=upstream)
+        graph = workspace.graph_around(
+            node, upstream=upstream, downstream=not upstream, depth=depth
+        )
+        result = graph.impact(node, depth=depth, upstream=upstream)
     finally:
         workspace.close()
     if output_format is GraphFormat.json:
@@ -78,7 +81,8 @@ def show(
     try:
         node = workspace.resolve(target, namespace)
         dataset_id = node.dataset if isinstance(node, ColumnId) else node
-        graph = workspace.graph()
+        # One hop each way is all a dataset's view shows.
+        graph = workspace.graph_around(dataset_id, upstream=True, downstream=True, depth=1)
         view = describe_dataset(workspace.catalog, graph, dataset_id)
         facts = live_facts(workspace.catalog, dataset_id)
     finally:

@@ -34,15 +34,13 @@ from lineage.model import (
     StatementKind,
     statement_edges,
 )
-from parsers.dbt import is_dbt_project
-from parsers.sql.cache import CODE_VERSION, BatchCache, ParseCache, project_fingerprint
-from parsers.sql.files import STDIN, ScanOptions, load_schema_file, scan_sql
-from parsers.sql.schema import schema_datasets
 
 if TYPE_CHECKING:
     from connectors.datahub import DataHubConfig
     from lineage.workspace.checks import CheckReport
     from lineage.workspace.live import IntrospectReport, ProfileReport
+    from parsers.sql.cache import ParseCache
+    from parsers.sql.files import ScanOptions
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
 
@@ -87,7 +85,9 @@ class Workspace:
         self.layout = config.layout
         self.catalog_url = choose_catalog_url(config, catalog_url)
         self._catalog: Catalog | None = None
-        self._parse_cache = ParseCache(self.layout.cache)
+        # Created by the first scan: the parsers (and sqlglot) load only for commands
+        # that parse; a query like ``lineage impact`` never needs them.
+        self._parse_cache: ParseCache | None = None
 
     @classmethod
     def open(cls, start: str | Path | None = None, catalog_url: str | None = None) -> Workspace:
@@ -115,6 +115,8 @@ class Workspace:
         ``overrides``: ``dialect``, ``namespace``, ``default_database``,
         ``default_schema`` (the SQL context) and ``schema_file``; None keeps lineage.yml's.
         """
+        from parsers.sql.files import ScanOptions, load_schema_file
+
         schema_file = overrides.pop("schema_file", None) or self.config.schema_file
         context = self.config.sql_context.updated(**overrides)
         budgets = self.config.budgets
@@ -137,7 +139,7 @@ class Workspace:
 
         section = self.config.datahub
         options: dict[str, Any] = {"platforms": dict(section.platforms)}
-        for key in ("env", "platform_instance", "case", "retries", "timeout"):
+        for key in ("env", "platform_instance", "case", "retries", "timeout", "actor"):
             if getattr(section, key) is not None:  # unset: the connector's default
                 options[key] = getattr(section, key)
         try:
@@ -171,6 +173,11 @@ class Workspace:
         ``lineage``: the report holds each dbt project's jobs and edges even when the
         catalog already holds that exact scan (to print them).
         """
+        from parsers.dbt import is_dbt_project
+        from parsers.sql.cache import BatchCache, ParseCache
+        from parsers.sql.files import STDIN, scan_sql
+        from parsers.sql.schema import schema_datasets
+
         options = options or self.scan_options()
         targets = list(paths) or [str(p) for p in self.config.sql_paths]
         dbt_projects = [Path(t) for t in targets if t != STDIN and is_dbt_project(t)]
@@ -182,10 +189,10 @@ class Workspace:
                 "nothing to scan: give SQL files, folders or a dbt project, "
                 "or set sql.paths / dbt.project in lineage.yml"
             )
-        self._parse_cache = ParseCache(self.layout.cache)
+        parse_cache = self._parse_cache = ParseCache(self.layout.cache)
         report = ScanReport()
         if sql_targets:
-            self._parse_cache.load()
+            parse_cache.load()
             # dbt projects know their own upstream schemas; plain SQL borrows the catalog's.
             sql_options = self._with_catalog_schemas(options) if write else options
             report.scripts = scan_sql(
@@ -228,7 +235,7 @@ class Workspace:
             report.batches.append(batch)
             if on_file_done:
                 on_file_done(str(project))
-        self._parse_cache.save()
+        parse_cache.save()
         if write:
             for batch in report.batches:
                 if id(batch) in held:
@@ -268,6 +275,8 @@ class Workspace:
         return replace(options, known_schema=known) if known else options
 
     def _dbt_fingerprint(self, project: Path, options: ScanOptions) -> str:
+        from parsers.sql.cache import CODE_VERSION, project_fingerprint
+
         # Our own code is part of it: an upgraded or edited parser re-derives the lineage.
         settings = repr(
             (
@@ -287,6 +296,7 @@ class Workspace:
     ) -> LineageBatch:
         from parsers.dbt.load import load_dbt_project
         from parsers.dbt.sandbox import RenderBudget
+        from parsers.sql.cache import BatchCache
 
         budgets = self.config.budgets
         default = RenderBudget()
@@ -299,7 +309,8 @@ class Workspace:
         cached = cache.load(fingerprint)
         if cached is not None:
             return cached
-        self._parse_cache.load()  # only parsing needs the saved parse results
+        if self._parse_cache is not None:
+            self._parse_cache.load()  # only parsing needs the saved parse results
         batch = load_dbt_project(
             project,
             dialect=options.dialect,
@@ -314,6 +325,18 @@ class Workspace:
 
     def graph(self) -> LineageGraph:
         return LineageGraph.from_catalog(self.catalog)
+
+    def graph_around(
+        self, node: Node, *, upstream: bool, downstream: bool, depth: int | None = None
+    ) -> LineageGraph:
+        """The graph of what walks from ``node`` can reach (``Catalog.lineage_slice``):
+        the same answers as ``graph()`` for those walks, read from the catalog's indexes
+        instead of loading everything."""
+        root = node.dataset if isinstance(node, ColumnId) else node
+        found = self.catalog.lineage_slice(
+            [root], upstream=upstream, downstream=downstream, depth=depth
+        )
+        return LineageGraph.build(found.datasets, found.jobs, found.edges)
 
     # -- live schemas, checks, the whole loop ---------------------------------------------
 
@@ -398,7 +421,7 @@ class Workspace:
             if len(columns) == 1:
                 return columns[0]
             if len(columns) > 1:
-                shown = ", ".join(f"{c.dataset.name}.{c.name}" for c in columns[:10])
+                shown = ", ".join(self._offered(c) for c in columns[:10])
                 more = f" (and {len(columns) - 10} more)" if len(columns) > 10 else ""
                 raise InputError(
                     f"{text!r} is a column of several datasets: {shown}{more}; "
@@ -408,6 +431,16 @@ class Workspace:
         raise InputError(
             f"no dataset or column {text!r}{where} in the catalog {self.catalog.masked_url}"
         )
+
+    def _offered(self, column: ColumnId) -> str:
+        """A candidate column as ``resolve`` takes it back: ``dataset.column`` when that
+        names one dataset, else with its namespace (the same name in two namespaces, or a
+        name that is a suffix of another)."""
+        short = f"{column.dataset.name}.{column.name}"
+        found = self.catalog.find_datasets(column.dataset.name)
+        if [d.id for d in found] == [column.dataset]:
+            return short
+        return f"{column.dataset.namespace}/{short}"
 
     def _qualified(self, text: str) -> Node | None:
         """``namespace/name[.column]``: tried at every '/' (namespaces and file dataset
