@@ -7,6 +7,8 @@
     ├── InputError                  a file or object given by the user cannot be read
     │   └── SqlParseError           SQL that does not parse (file, statement, line, column)
     ├── CatalogError                the catalog store cannot be read or written
+    ├── SchemaDriftError            a job declared ``on_drift="fail"`` wrote a schema that
+    │                               breaks its documented one (never retried)
     └── ConnectorError              an outside system (DataHub, OpenLineage, warehouse) failed
         ├── TemporaryConnectorError     worth retrying later: no answer, a timeout, HTTP 408,
         │                               429 or 5xx, a busy broker or database, a full disk
@@ -31,6 +33,7 @@ __all__ = [
     "InputError",
     "LineageError",
     "PermanentConnectorError",
+    "SchemaDriftError",
     "SqlParseError",
     "TemporaryConnectorError",
 ]
@@ -94,6 +97,27 @@ class SqlParseError(InputError):
 
 class CatalogError(LineageError):
     """Raised when the catalog store cannot be opened, migrated, read or written."""
+
+
+class SchemaDriftError(LineageError):
+    """Raised by a job declared ``@job(..., on_drift="fail")`` when an output's schema
+    breaks its documented schema: the run ends FAIL with this message, and it is not
+    retried (running again writes the same schema).
+
+    ``datasets`` names the datasets, ``changes`` each breaking change in a few words.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        datasets: tuple[str, ...] = (),
+        changes: tuple[str, ...] = (),
+        obj: str | None = None,
+    ) -> None:
+        self.datasets = datasets
+        self.changes = changes
+        super().__init__(message, obj=obj)
 
 
 class ConnectorError(LineageError):

@@ -10,7 +10,9 @@ event per file as the client's ``file`` transport writes them) and records into 
 - metrics: ``outputStatistics``, ``dataQualityMetrics`` and Silverline's own
   ``silverline_metrics`` facet (``Catalog.record_metric``) and ``dataQualityAssertions``
   (``Catalog.record_check_result``), once per run; the catalog's unique keys keep a point
-  once when a file is ingested twice or by concurrent processes.
+  once when a file is ingested twice or by concurrent processes;
+- run-time drift: a COMPLETE event's output schemas against the documented ones, findings
+  recorded with its run id and one line logged (``connectors.openlineage.drift``).
 
 OpenLineage events of one run are accumulative (a Spark START may name one input, a later
 RUNNING another), so ``EventRecorder`` merges what each run has said so far before writing
@@ -27,6 +29,7 @@ is reported with its file and line, and the rest of the file still loads::
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -36,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.openlineage.batch import EventLineage, event_to_batch, merge_dataset
+from connectors.openlineage.drift import check_run_drift, drift_logger, drift_policy
 from connectors.openlineage.metrics import event_assertions, event_metrics
 from connectors.openlineage.read import EventLine, event_problem, event_time, read_events
 from lineage.catalog.store import Catalog
+from lineage.drift import DriftSeverity
 from lineage.errors import ConnectorError, InputError, PermanentConnectorError
 from lineage.model import Dataset, DatasetId, LineageBatch, ParseIssue
 
@@ -66,6 +71,7 @@ class IngestReport:
     datasets: set[DatasetId] = field(default_factory=set)
     metrics: int = 0
     issues: list[ParseIssue] = field(default_factory=list)
+    drift_findings: int = 0  # run-time drift findings recorded (or seen again)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +147,8 @@ class EventRecorder:
                 when,
                 _small_facets(run.get("facets")),
             )
+            if event.get("eventType") == "COMPLETE":
+                self._check_drift(event, lineage, run["runId"], when, report)
         metrics = self._record_metrics(event, when)
         self._record_assertions(event, when)
         if report is not None:
@@ -162,6 +170,35 @@ class EventRecorder:
         self.catalog.write(replace(batch, datasets=datasets), observed_at=when)
         if batch.jobs:
             self._written[key] = batch
+
+    def _check_drift(
+        self,
+        event: Mapping[str, Any],
+        lineage: EventLineage,
+        run_id: str,
+        when: datetime,
+        report: IngestReport | None,
+    ) -> None:
+        """Run-time drift of a completed run's outputs (``connectors.openlineage.drift``);
+        jobs declared ``on_drift="ignore"`` are not compared, ``"fail"`` ones compared
+        themselves before this event was sent."""
+        job = lineage.job
+        if job is None or drift_policy(job) != "warn":
+            return
+        name = str(job["name"])
+        logger = drift_logger(event)
+        try:
+            found = check_run_drift(self.catalog, lineage, run_id=run_id, job_name=name,
+                                    when=when)  # fmt: skip
+        except Exception as exc:  # a side analysis never costs the event its recording
+            logger.warning("job %s: schema drift not checked: %s", name, exc)
+            return
+        if found.findings:
+            serious = any(f.severity.at_least(DriftSeverity.WARNING) for f in found.findings)
+            logger.log(logging.WARNING if serious else logging.INFO, "job %s: %s", name,
+                       found.summary())  # fmt: skip
+        if report is not None:
+            report.drift_findings += len(found.findings)
 
     def _with_job_history(self, batch: LineageBatch) -> LineageBatch:
         job = batch.jobs[0]

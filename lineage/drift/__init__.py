@@ -11,7 +11,8 @@ and observations from the site, the catalog and contracts; ``lineage drift`` pri
 - ``promises``: contract constraints a schema can no longer satisfy;
 - ``consumers``: ``SELECT *`` and positional INSERTs in the jobs' SQL;
 - ``impact``: ``assess`` (impact, escalation, order), ``DriftFinding``, ``DriftReport``;
-- ``baseline``: ``schema.json`` and contracts as baselines; ``render``: Markdown, GitHub.
+- ``baseline``: ``schema.json`` and contracts as baselines; ``render``: Markdown, GitHub;
+- ``runtime``: run-time drift (a run's outputs against the documented schemas).
 """
 
 from __future__ import annotations
@@ -35,13 +36,36 @@ from lineage.drift.kinds import (
 )
 from lineage.drift.promises import contract_changes
 from lineage.drift.render import to_github, to_markdown
-from lineage.drift.types import TypeVerdict, compare_types, dialect_of
+from lineage.drift.runtime import (
+    ON_DRIFT_POLICIES,
+    ON_DRIFT_TAG,
+    UNDOCUMENTED_OBSERVERS,
+    breaking_findings,
+    documented_schema,
+    documented_version,
+    drift_summary,
+    observed_schema,
+    parse_on_drift,
+    phrase,
+    run_baseline,
+    run_observer,
+)
+from lineage.drift.types import (
+    TypeVerdict,
+    compare_families,
+    compare_types,
+    dialect_of,
+    type_family,
+)
 
 __all__ = [
     "ESCALATIONS",
+    "ON_DRIFT_POLICIES",
+    "ON_DRIFT_TAG",
     "RENAME_THRESHOLD",
     "SCHEMA_FORMAT",
     "SEVERITY",
+    "UNDOCUMENTED_OBSERVERS",
     "Change",
     "ChangeKind",
     "DatasetSchema",
@@ -52,16 +76,27 @@ __all__ = [
     "Reached",
     "TypeVerdict",
     "assess",
+    "breaking_findings",
+    "compare_families",
     "compare_types",
     "contract_changes",
     "contract_schema",
     "dialect_of",
     "diff_datasets",
     "diff_schemas",
+    "documented_schema",
+    "documented_version",
+    "drift_summary",
+    "observed_schema",
     "parse_kind",
+    "parse_on_drift",
+    "phrase",
     "read_schema_document",
+    "run_baseline",
+    "run_observer",
     "schema_document",
     "severity_of",
     "to_github",
     "to_markdown",
+    "type_family",
 ]

@@ -14,7 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lineage.drift.kinds import Change, ChangeKind
-from lineage.drift.types import TypeVerdict, compare_logical, compare_types, dialect_of
+from lineage.drift.types import (
+    TypeVerdict,
+    compare_families,
+    compare_logical,
+    compare_types,
+    dialect_of,
+)
 from lineage.model import ColumnId, DatasetId, DatasetKind, LiveColumn
 
 __all__ = [
@@ -49,6 +55,9 @@ class DatasetSchema:
     ordered: bool = True
     knows_partitions: bool = True
     logical_types: bool = False  # a contract's ``string`` / ``number``: families compared
+    # A run's observation (a data frame's ``int64``, ``object``): its types represent the
+    # columns, they do not declare them, so only a change of coarse family is compared.
+    type_families: bool = False
 
     @property
     def sql_dialect(self) -> str | None:
@@ -147,7 +156,10 @@ def _column_changes(
     found: list[Change] = []
     partition = before.partition and after.partition
     if before.type and after.type:
-        if old.logical_types:
+        if old.type_families or new.type_families:
+            verdict, why = compare_families(before.type, after.type, old.sql_dialect,
+                                            new.sql_dialect)  # fmt: skip
+        elif old.logical_types:
             verdict, why = compare_logical(before.type, after.type, new.sql_dialect)
         else:
             verdict, why = compare_types(before.type, after.type, old.sql_dialect,

@@ -10,6 +10,7 @@ first comparison only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -18,10 +19,12 @@ __all__ = [
     "LOGICAL_FAMILIES",
     "TypeFacts",
     "TypeVerdict",
+    "compare_families",
     "compare_logical",
     "compare_types",
     "dialect_of",
     "type_facts",
+    "type_family",
 ]
 
 _NUMERIC = frozenset({"integer", "decimal", "float"})
@@ -288,3 +291,68 @@ def _numeric(a: TypeFacts, b: TypeFacts) -> tuple[TypeVerdict, str]:
     if _order(ia, ib) >= 0 and _order(fa, fb) >= 0:
         return TypeVerdict.WIDENED, what
     return TypeVerdict.NARROWED, what
+
+
+# -- families: what a data frame's dtypes can say ------------------------------------------
+
+#: Data frame dtypes (pandas / NumPy, pyarrow, polars) -> a coarse family, or None where
+#: the dtype says nothing of the column (``object``, ``category``: any values at all).
+#: Matched before sqlglot, which reads ``timestamp[us]`` as an array.
+_FRAME_DTYPES: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), family)
+    for pattern, family in (
+        (r"u?int(8|16|32|64)|halffloat|float(16|32|64)?|double|decimal(128|256)?\(.*\)"
+         r"|decimal\(.*\)", "number"),
+        (r"bool(ean)?", "boolean"),
+        (r"str|string|large_string|u?tf8|large_utf8", "string"),
+        (r"datetime64\[.*\]|timestamp\[.*\]|date(32|64)\[.*\]|date|datetime(\(.*\))?",
+         "temporal"),
+        (r"time(32|64)\[.*\]|time", "time"),
+        (r"object|category|categorical.*|dictionary<.*>|null|list.*|large_list.*|struct.*"
+         r"|array.*|binary|large_binary|bytes|timedelta.*|duration.*|period.*|interval.*",
+         None),
+    )
+)  # fmt: skip
+#: A frame's default text dtypes (pandas 3 ``str``, pyarrow ``large_string``, polars
+#: ``String``): what a frame holds before it parses anything (dates, decimals, ids as
+#: read from a file), so they say nothing of the column either.
+_FRAME_TEXT = frozenset({"str", "large_string", "utf8", "large_utf8", "Utf8", "String"})
+_COARSE = {"integer": "number", "decimal": "number", "float": "number", "date": "temporal",
+           "timestamp": "temporal"}  # fmt: skip
+
+
+def type_family(text: str, dialect: str | None = None) -> str | None:
+    """The coarse family of a column type or a data frame dtype: ``number`` (integers,
+    decimals, floats), ``string``, ``boolean``, ``temporal`` (dates and timestamps),
+    ``time``, ``other:<TYPE>``; None when the spelling says nothing (``object``, a frame's
+    default text dtype) or cannot be read: unknown, never guessed."""
+    spelled = text.strip()
+    if spelled in _FRAME_TEXT:
+        return None
+    for pattern, family in _FRAME_DTYPES:
+        if pattern.fullmatch(spelled):
+            return family
+    facts = type_facts(spelled, dialect)
+    if facts is None:
+        return None
+    return _COARSE.get(facts.family, facts.family)
+
+
+def compare_families(
+    old: str, new: str, old_dialect: str | None = None, new_dialect: str | None = None
+) -> tuple[TypeVerdict, str]:
+    """Whether ``new`` is still of ``old``'s coarse family (see ``type_family``).
+
+    For observations whose types are a representation rather than the column's declared
+    type (a data frame's ``int64`` for an ``INTEGER`` column, ``float64`` for a
+    ``DECIMAL``): only a change of family is reported, and a side whose family is unknown
+    is not compared.
+    """
+    a, b = type_family(old, old_dialect), type_family(new, new_dialect)
+    if a is None or b is None or a == b:
+        return TypeVerdict.SAME, ""
+    return TypeVerdict.CHANGED, f"{_name(a)} becomes {_name(b)}"
+
+
+def _name(family: str) -> str:
+    return family.partition(":")[2].lower() if ":" in family else family

@@ -16,11 +16,13 @@
 
 Each call (each retry attempt) is one run: a START event, then COMPLETE, or FAIL with an
 ``errorMessage`` facet, or ABORT on ``KeyboardInterrupt`` / ``asyncio.CancelledError`` (the
-exception is re-raised unchanged). Attempts share the parent; back-off is
-``retry_delay * 2**attempt`` seconds. A decorated call inside another run (same thread or
-asyncio task: the current run is a ``contextvars`` variable) records it as parent and its
-root as root; at top level the parent comes from ``OPENLINEAGE_PARENT_ID`` /
-``OPENLINEAGE_ROOT_PARENT_ID`` when set (Airflow and dbt-ol pass them so). A new thread
+exception is re-raised unchanged). A job declared ``on_drift="fail"`` whose output breaks
+its documented schema ends FAIL with ``SchemaDriftError`` (``lineage.run.drift``).
+Attempts share the parent; back-off is ``retry_delay * 2**attempt`` seconds. A decorated
+call inside another run (same thread or asyncio task: the current run is a
+``contextvars`` variable) records it as parent and its root as root; at top level the
+parent comes from ``OPENLINEAGE_PARENT_ID`` / ``OPENLINEAGE_ROOT_PARENT_ID`` when set
+(Airflow and dbt-ol pass them so). A new thread
 starts with no current run: run the callable in ``contextvars.copy_context()`` to nest it.
 
 Emission never raises into the job, never changes its result or exception, and only
@@ -100,6 +102,7 @@ def job(
     retry_on: RetryOn = Exception,
     sleep: Callable[[float], Any] | None = None,
     stats: bool = True,
+    on_drift: str = "warn",
 ) -> Callable[[F], F]: ...
 
 
@@ -118,6 +121,7 @@ def job(
     retry_on: RetryOn = Exception,
     sleep: Callable[[float], Any] | None = None,
     stats: bool = True,
+    on_drift: str = "warn",
 ) -> Any:
     """Make every call of a function (sync, async, generator, method) an OpenLineage run.
 
@@ -136,9 +140,15 @@ def job(
         sleep: the back-off sleep (default ``time.sleep``, ``asyncio.sleep`` for async
             functions); may return an awaitable. For tests.
         stats: count rows and nulls of returned / added data frames.
+        on_drift: run-time schema drift of the outputs against their documented schemas
+            (``lineage.run.drift``): ``"warn"`` records findings and logs one line where
+            the events reach the catalog, off the caller's path; ``"fail"`` compares
+            before COMPLETE and ends the run FAIL with ``SchemaDriftError`` on breaking
+            drift (not retried); ``"ignore"`` compares nothing.
 
     Raises:
-        ConfigError: ``retries`` / ``retry_delay`` is negative, or a generator has retries.
+        ConfigError: ``retries`` / ``retry_delay`` is negative, ``on_drift`` unknown, or
+            a generator has retries.
     """
     if callable(name) and not isinstance(name, str):
         return job()(name)
@@ -156,6 +166,7 @@ def job(
         retry_on=retry_on,
         sleep=sleep,
         stats=stats,
+        on_drift=on_drift,
     )
     return functools.partial(_decorate, options)
 
@@ -209,7 +220,9 @@ class _RunBlock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        finish_run(self._started, exc, None)
+        drift = finish_run(self._started, exc, None)
+        if drift is not None:
+            raise drift
 
     async def __aenter__(self) -> Run:
         return self.__enter__()
@@ -234,11 +247,14 @@ def run(
     namespace: Any = None,
     job_namespace: str | None = None,
     stats: bool = True,
+    on_drift: str = "warn",
 ) -> _RunBlock:
     """A block of code as one OpenLineage run of job ``name`` (arguments as for ``job``).
 
     ``with run("erp.backfill", inputs=[...]) as r:`` gives the ``Run``; the block's
-    exception (if any) makes it FAIL / ABORT and propagates unchanged.
+    exception (if any) makes it FAIL / ABORT and propagates unchanged. With
+    ``on_drift="fail"``, breaking drift of what the block added with ``add_output``
+    raises ``SchemaDriftError`` at the end of a block that raised nothing.
     """
     caller = sys._getframe(1)
     options = JobOptions(
@@ -251,6 +267,7 @@ def run(
         namespace=namespace,
         job_namespace=job_namespace,
         stats=stats,
+        on_drift=on_drift,
     )
     spec = JobSpec(options, source_file=caller.f_code.co_filename, source_line=caller.f_lineno)
     return _RunBlock(spec)

@@ -1,5 +1,6 @@
 """Starting and ending runs, never raising into the job: a lineage failure is logged once
-per job and problem, and the job goes on as if nothing happened."""
+per job and problem, and the job goes on as if nothing happened. The one exception the job
+asks for: ``on_drift="fail"`` and breaking drift (``finish_run`` returns the error)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from contextvars import Token
 from typing import Any
 
+from lineage.errors import SchemaDriftError
 from lineage.model import redacted_logger
 from lineage.run.active import OPEN_RUNS, RUN_CONTEXT, runtime
 from lineage.run.runs import Run, RunRef
@@ -37,6 +39,10 @@ def start_run(spec: JobSpec, attempt: int, attempts: int, *, enter: bool = True)
             root = RunRef.parse(os.environ.get("OPENLINEAGE_ROOT_PARENT_ID")) or parent
             if parent is None:
                 root = None
+                if "airflow" in sys.modules:  # in an Airflow task, its run is the parent
+                    from lineage.run.airflow import airflow_parent
+
+                    parent, root, attempt, attempts = airflow_parent(attempt, attempts)
         run_ = Run(
             resolved,
             found,
@@ -64,29 +70,43 @@ def finish_run(
     started: Started | None,
     error: BaseException | None,
     result: Any,
-) -> None:
+) -> SchemaDriftError | None:
+    """Emit the run's final event; never raises.
+
+    Returns the ``SchemaDriftError`` the caller must raise when the job is declared
+    ``on_drift="fail"`` and its outputs broke their documented schemas (the run was
+    ended FAIL with it), else None.
+    """
     if started is None:
-        return
+        return None
     run_, token = started
     if token is not None:
         # ValueError: reset from another context (a generator resumed elsewhere).
         with contextlib.suppress(ValueError):
             RUN_CONTEXT.reset(token)
     if OPEN_RUNS.pop(id(run_), None) is None:
-        return  # a SIGTERM has ended it with ABORT already
+        return None  # a SIGTERM has ended it with ABORT already
     try:
         runtime_ = run_._runtime
         emitter = runtime_.emitter if runtime_ is not None else None
         if emitter is None:
-            return
+            return None
         state = _state_of(error)
         if state == "COMPLETE":
             run_.observe_result(result)
+            if run_.on_drift == "fail":
+                from lineage.run.drift import drift_error  # loaded for such jobs only
+
+                drift = drift_error(run_)
+                if drift is not None:
+                    emitter.emit(run_.end_event("FAIL", drift))
+                    return drift
             emitter.emit(run_.end_event("COMPLETE"))
         else:
             emitter.emit(run_.end_event(state, error))
     except Exception:
         _log_once(run_.job_name, "cannot emit the run's final event")
+    return None
 
 
 def _state_of(error: BaseException | None) -> str:

@@ -178,6 +178,11 @@ class Run:
         return cls(resolved, None, None, None)
 
     @property
+    def on_drift(self) -> str:
+        """The job's run-time drift policy: ``warn``, ``fail`` or ``ignore``."""
+        return self._resolved.on_drift
+
+    @property
     def ref(self) -> RunRef:
         """This run as a parent: ``namespace/job/runId``."""
         return RunRef(self.job_namespace, self.job_name, self.run_id)

@@ -60,8 +60,9 @@ RetryOn = type[BaseException] | tuple[type[BaseException], ...]
 class JobOptions:
     """What ``@job(...)`` and ``run(...)`` declare (see ``job`` for each argument).
 
-    Checked once when built: sequences become tuples and a negative ``retries`` or
-    ``retry_delay`` is a ``ConfigError``.
+    Checked once when built: sequences become tuples; a negative ``retries`` or
+    ``retry_delay``, or an ``on_drift`` other than warn / fail / ignore, is a
+    ``ConfigError``.
     """
 
     name: str | None = None
@@ -77,11 +78,16 @@ class JobOptions:
     retry_on: RetryOn = Exception
     sleep: Callable[[float], Any] | None = None
     stats: bool = True
+    on_drift: str = "warn"
 
     def __post_init__(self) -> None:
         # Frozen, so copies of the caller's lists: appending to them later changes nothing.
         for key in ("inputs", "outputs", "owners"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
+        if self.on_drift != "warn":
+            from lineage.drift.runtime import parse_on_drift  # only off the default
+
+            object.__setattr__(self, "on_drift", parse_on_drift(self.on_drift))
         if not isinstance(self.retries, int) or self.retries < 0:
             raise ConfigError(f"retries must be a whole number >= 0, got {self.retries!r}")
         if self.retry_delay < 0:
@@ -131,6 +137,7 @@ class Resolved:
     names: SqlContext  # the runtime's, in the spec's namespace=
     namespace: Any  # the spec's namespace= (text or a SQLAlchemy engine), for add_*()
     sql: tuple[str, ...]
+    on_drift: str = "warn"  # the job's run-time drift policy (lineage.run.drift)
 
 
 class JobSpec:
@@ -203,6 +210,7 @@ class JobSpec:
             names=names,
             namespace=self.namespace,
             sql=sql,
+            on_drift=self.options.on_drift,
         )
 
     def _job_facets(self, runtime: Runtime, sql: Sequence[str]) -> dict[str, Any]:
@@ -222,6 +230,11 @@ class JobSpec:
             facets["documentation"] = documentation_facet(self.options.description)
         if sql:
             facets["sql"] = sql_facet(";\n".join(sql), runtime.sql.dialect)
+        if self.options.on_drift != "warn":
+            # The policy travels with the events, so whoever records them honours it.
+            from connectors.openlineage.drift import on_drift_facet
+
+            facets["tags"] = on_drift_facet(self.options.on_drift)
         return facets
 
 

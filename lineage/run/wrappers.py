@@ -43,7 +43,9 @@ def wrap_function(func: Callable[..., Any], spec: JobSpec) -> Callable[..., Any]
                 attempt += 1
                 (policy.sleep or time.sleep)(delay)
                 continue
-            finish_run(started, None, result)
+            drift = finish_run(started, None, result)
+            if drift is not None:
+                raise drift  # on_drift="fail": never retried, the same output would drift
             return result
 
     return call
@@ -74,7 +76,9 @@ def wrap_coroutine(func: Callable[..., Any], spec: JobSpec) -> Callable[..., Any
                 if inspect.isawaitable(slept):
                     await slept
                 continue
-            finish_run(started, None, result)
+            drift = finish_run(started, None, result)
+            if drift is not None:
+                raise drift  # on_drift="fail": never retried, the same output would drift
             return result
 
     return call
@@ -112,7 +116,9 @@ def wrap_generator(
                 except BaseException as error:
                     to_throw = error
         except StopIteration as stop:
-            finish_run(started, None, stop.value)
+            drift = finish_run(started, None, stop.value)
+            if drift is not None:
+                raise drift from None
             return stop.value
         except BaseException as error:
             finish_run(started, error, None)
@@ -151,7 +157,9 @@ def wrap_async_generator(
                 except BaseException as error:
                     to_throw = error
         except StopAsyncIteration:
-            finish_run(started, None, None)
+            drift = finish_run(started, None, None)
+            if drift is not None:
+                raise drift from None
         except BaseException as error:
             finish_run(started, error, None)
             raise
