@@ -54,7 +54,20 @@ from lineage.errors import (
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
-__all__ = ["AspectKey", "PushReport", "aspect_hash", "aspect_key", "build_mcps", "push"]
+__all__ = [
+    "PUSH_MARK",
+    "AspectKey",
+    "PushReport",
+    "aspect_hash",
+    "aspect_key",
+    "build_mcps",
+    "push",
+]
+
+#: The sync-state kind of pushes: per target, the mark of the catalog, settings and code
+#: the last push sent from, and how many aspects it built.
+PUSH_MARK = "datahub_push"
+_CODE_DIGEST: str | None = None
 
 #: ``(urn, aspect)``; timeseries aspects add ``@timestampMillis[:status]`` to the name.
 AspectKey = tuple[str, str]
@@ -210,6 +223,24 @@ def push(
         # A deleted Lite file holds nothing, whatever the push state says.
         full = True
         warnings.append(f"{target.location} does not exist: sending everything")
+    # Nothing in the catalog, the settings or this code changed since the last push to
+    # this target: nothing can differ, so skip reading the catalog and building its MCPs
+    # (and importing DataHub's SDK). The mark is taken before the read, so a write racing
+    # with this push moves it and the next push looks again.
+    mark = _push_mark(catalog, target, settings)
+    if not full and not dry_run:
+        recorded = json.loads(catalog.sync_state(PUSH_MARK, target.canonical) or "{}")
+        same_state = recorded.get("sent_state") == catalog.push_state_size(target.canonical)
+        if recorded.get("mark") == mark and same_state:
+            built_before = int(recorded.get("built", 0))
+            if target.kind == "file":
+                _send(catalog, target, settings, [], on_sent)  # an empty delta, as always
+            return PushReport(
+                target=target.canonical, built=built_before, sent=0, unchanged=built_before,
+                retracted=0, full=False, dry_run=False,
+                seconds=time.perf_counter() - started, by_aspect={}, keys=(),
+                warnings=tuple(warnings),
+            )  # fmt: skip
     current: dict[AspectKey, tuple[str, MetadataChangeProposalWrapper]] = {}
     with _collector_paused():
         snapshot = datahub_mcps.read_catalog(catalog, settings.max_runs)
@@ -242,7 +273,28 @@ def push(
     # Nothing to send: a file still gets its (empty) delta; Lite and GMS are left alone.
     if not dry_run and (outgoing or target.kind == "file"):
         _send(catalog, target, settings, outgoing, on_sent)
+    if not dry_run:
+        # With the push state's size: a state changed by anything but a push is seen.
+        state = json.dumps({"mark": mark, "built": len(current),
+                            "sent_state": catalog.push_state_size(target.canonical)})  # fmt: skip
+        catalog.record_sync_state(PUSH_MARK, target.canonical, state)
     return replace(report, seconds=time.perf_counter() - started)
+
+
+def _push_mark(catalog: Catalog, target: PushTarget, settings: DataHubSettings) -> str:
+    """What a push's MCPs depend on: the catalog's content, the settings, and this
+    package's own code (an edited or upgraded MCP builder sends what it now builds)."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        digest = hashlib.sha256()
+        for module in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(module.read_bytes())
+        _CODE_DIGEST = digest.hexdigest()
+    settings_text = repr(sorted(vars(settings).items()))
+    return hashlib.sha256(
+        "\n".join([catalog.change_marker(), target.canonical, settings_text, _CODE_DIGEST])
+        .encode()
+    ).hexdigest()
 
 
 def _retractions(

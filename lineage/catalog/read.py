@@ -39,6 +39,7 @@ __all__ = [
     "CurrentSchema",
     "RecordedTimes",
     "SchemaVersion",
+    "change_marker",
     "dataset_is",
     "edge_order",
     "find_columns",
@@ -164,6 +165,26 @@ def last_changed_at(conn: Connection) -> datetime | None:
         if found is not None:
             moments.append(found)
     return max(moments) if moments else None
+
+
+#: Tables whose row count, beside ``last_changed_at``, tells that the catalog changed: a
+#: deletion moves no timestamp but always a count.
+_COUNTED = (
+    cs.datasets, cs.columns, cs.schema_versions, cs.jobs, cs.job_io, cs.column_edges,
+    cs.runs, cs.metrics, cs.check_results, cs.dataset_layouts, cs.profiles,
+    cs.drift_findings,
+)  # fmt: skip
+
+
+def change_marker(conn: Connection) -> str:
+    """A short text that changes whenever the catalog's content does: the moment of the
+    last change (``last_changed_at``, plus the newest profile) and each table's row count.
+    Equal markers: nothing was written, updated or deleted in between."""
+    moment = last_changed_at(conn)
+    profiled = conn.execute(select(func.max(cs.profiles.c.observed_at))).scalar()
+    counts = [conn.execute(select(func.count()).select_from(t)).scalar() for t in _COUNTED]
+    stamps = [m.isoformat() if m is not None else "-" for m in (moment, profiled)]
+    return "|".join([*stamps, *map(str, counts)])
 
 
 def schema_history(

@@ -290,6 +290,12 @@ class Catalog:
         with self._transaction("read a lineage slice") as conn:
             return read_slice(conn, roots, upstream=upstream, downstream=downstream, depth=depth)
 
+    def change_marker(self) -> str:
+        """A text that changes whenever anything in the catalog does (see
+        ``lineage.catalog.read.change_marker``): equal markers, nothing changed between."""
+        with self._transaction("read the change marker") as conn:
+            return read.change_marker(conn)
+
     def recorded_times(self) -> RecordedTimes:
         """When each dataset, job and current schema version was recorded (audit stamps)."""
         with self._transaction("read when datasets and jobs were recorded") as conn:
@@ -483,6 +489,11 @@ class Catalog:
             return drift.acknowledge_drift(conn, finding_id, by, _when(at))
 
     # -- sync state (what each target last received) -------------------------------------
+
+    def push_state_size(self, target: str) -> int:
+        """How many aspect hashes ``push_state(target)`` holds, without reading them."""
+        with self._transaction("count the push state") as conn:
+            return sync.count_push_state(conn, target)
 
     def push_state(self, target: str) -> dict[tuple[str, str], str]:
         """The hash of every ``(urn, aspect)`` last sent to ``target`` (``"lite:/path"``,

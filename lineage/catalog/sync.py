@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from lineage.catalog import tables as cs
 from lineage.catalog.sql import upsert
 
 __all__ = [
     "PROJECT_SCAN",
+    "count_push_state",
     "read_push_state",
     "read_sync_state",
     "record_push",
@@ -33,6 +34,13 @@ __all__ = [
 #: The sync-state kind of project scans: the state is the fingerprint of the project's
 #: files and scan settings whose lineage the catalog holds.
 PROJECT_SCAN = "project_scan"
+
+
+def count_push_state(conn: Connection, target: str) -> int:
+    """How many ``(urn, aspect)`` hashes are kept for ``target``."""
+    p = cs.push_state
+    query = select(func.count()).select_from(p).where(p.c.target == target)
+    return int(conn.execute(query).scalar() or 0)
 
 
 def read_push_state(conn: Connection, target: str) -> dict[tuple[str, str], str]:
