@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage.catalog import Catalog
+from lineage.catalog import Catalog, slices
 from lineage.catalog import sql as catalog_sql
-from lineage.catalog import slices
 from lineage.graph import LineageGraph, Node
 from lineage.model import (
     ColumnEdge,

@@ -1,0 +1,1 @@
+"""Integration tests against real outside systems installed in their own environments."""
