@@ -16,6 +16,7 @@ from typing import Any
 from lineage.catalog import Catalog
 from lineage.model import DatasetId
 from lineage.views import RunState
+from tests.lineage.run.test_support import assert_golden
 
 from .helpers import clean_env, ingest, parent_of, ref_of, root_of, tags_of
 
@@ -63,6 +64,18 @@ def test_task_runs_parent_ours_in_both_orders_and_retries_are_attempts(
         assert build.state is RunState.COMPLETE
         assert parent_of(build.facets) == ref_of(build_try)
         assert root_of(build.facets) == ref_of(dag_run)
+
+    # Our events, as golden files pin them: the parent and root facets naming the
+    # provider's runs, the attempt tags, the error of the first try.
+    ours = [
+        json.loads(line)
+        for path in sorted((run.work / ".lineage" / "events").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    ours = [e for e in ours if e["job"]["name"].startswith("orders.")]
+    ours.sort(key=lambda e: e["job"]["name"])  # stable: each job's events in emitted order
+    masked = json.loads(json.dumps(ours).replace(str(tmp_path), "<tmp>"))
+    assert_golden("airflow_task_runs", masked)
 
     # The provider's events in the same catalog name the bronze folder as we do.
     ingest(run.events_file, run.catalog_url)
