@@ -32,7 +32,15 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 from sqlglot.tokenizer_core import Token
 
 from lineage.errors import ConfigError
-from lineage.model import ParseIssue, ScriptLineage, SqlContext, StatementKind, StatementLineage
+from lineage.model import (
+    ParseIssue,
+    ParseWarning,
+    ScriptLineage,
+    SqlContext,
+    StatementKind,
+    StatementLineage,
+)
+from parsers.sql.procedures import ProcedurePiece, Unanalysed, expand_procedures
 from parsers.sql.redact import redact_statement
 from parsers.sql.schema import SchemaRegistry
 from parsers.sql.split import StatementText, split_statements, too_deep
@@ -150,7 +158,14 @@ def parse_sql(
         return seen
     state = ScriptState(registry)
     statements: list[StatementLineage] = []
-    for index, piece in enumerate(split_statements(sql, sqlglot_dialect)):
+    pieces = expand_procedures(split_statements(sql, sqlglot_dialect), sql, sqlglot_dialect)
+    for index, item in enumerate(pieces):
+        if isinstance(item, Unanalysed):
+            # Part of a procedural body reported, not analysed (parsers.sql.procedures).
+            noted = _unanalysed(item, context.dialect, index, file)
+            statements.append(redact_statement(noted, item.piece, sqlglot_dialect))
+            continue
+        piece = item.piece if isinstance(item, ProcedurePiece) else item
         if not _fits(piece.text, max_statement_bytes):
             oversized = _too_large(piece, context.dialect, max_statement_bytes)
             statements.append(replace(oversized, index=index, file=file, line=piece.line))
@@ -163,13 +178,33 @@ def parse_sql(
                 _cache[key] = result
                 if len(_cache) > _CACHE_SIZE:
                     _cache.popitem(last=False)
+        if isinstance(item, ProcedurePiece) and item.note is not None:
+            result = replace(result, warnings=(*result.warnings, ParseWarning(item.note)))
         state.apply(result)
         # Secrets leave the stored text (and errors) here; the lineage is already traced.
+        if isinstance(item, ProcedurePiece) and item.original is not None:
+            piece = replace(piece, text=item.original)  # report the statement as written
         placed = replace(result, index=index, file=file, line=piece.line, sql=piece.text)
         statements.append(redact_statement(placed, piece, sqlglot_dialect))
     script = ScriptLineage(tuple(statements))
     _remember_script(script_key, script)
     return script
+
+
+def _unanalysed(
+    item: Unanalysed, dialect: str | None, index: int, file: str | None
+) -> StatementLineage:
+    piece = item.piece
+    return StatementLineage(
+        index=index,
+        kind=StatementKind.OTHER,
+        dialect=dialect,
+        confidence=item.confidence,
+        warnings=(ParseWarning(item.message),) if item.message else (),
+        file=file,
+        line=piece.line,
+        sql=piece.text,
+    )
 
 
 def _fits(text: str, limit: int | None) -> bool:

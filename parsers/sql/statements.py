@@ -30,6 +30,7 @@ from parsers.sql.binding import ScriptState
 from parsers.sql.dml_rewrites import DmlRewrites
 from parsers.sql.identifiers import normalize_case
 from parsers.sql.queries import QueryStatements
+from parsers.sql.shapes import prepare_shapes
 from parsers.sql.table_commands import TableCommands
 
 __all__ = ["ScriptState", "analyze_statement"]
@@ -41,7 +42,12 @@ def analyze_statement(
     """The lineage of one parsed statement (``expression`` is modified in place)."""
     # Names in one canonical case, so each spelling the engine equates is one column.
     expression = normalize_case(expression, context.dialect)
-    return _Statement(expression, context, state).run()
+    notes = prepare_shapes(expression, context.dialect)
+    statement = _Statement(expression, context, state)
+    for note in notes:  # a shape the engine rejects: reported, the lineage a guess
+        statement._warn(note)
+        statement.confidence = min(statement.confidence, 0.5)
+    return statement.run()
 
 
 class _Statement(QueryStatements, DmlRewrites, TableCommands):
