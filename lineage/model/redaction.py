@@ -65,15 +65,24 @@ _QUOTED_PAIR = re.compile(
 )
 # token = "..." (source lines in stack traces), password: '...'.
 _BARE_QUOTED = re.compile(
-    rf"(?P<head>\b(?:{_KEY})\s*[:=]\s*)(?P<v>['\"])(?:\\.|(?!(?P=v)).)*(?P=v)", re.IGNORECASE
+    # Not a doubled quote: that is SQL's nested literal, masked above.
+    rf"(?P<head>\b(?:{_KEY})\s*[:=]\s*)(?!'')(?P<v>['\"])(?:\\.|(?!(?P=v)).)*(?P=v)",
+    re.IGNORECASE,
 )
-# PASSWORD '...', CREDENTIALS = '...', IDENTIFIED BY '...' (SQL; '' escapes a quote).
+# PASSWORD '...', CREDENTIALS = '...', IDENTIFIED BY '...' (SQL; '' escapes a quote), and
+# the same inside a string literal, where the quotes are doubled: EXEC('... PASSWORD =
+# ''hunter2''') (then the mask keeps them doubled, so the outer literal stays whole).
 _SQL_QUOTED = re.compile(
     r"(?P<head>(?<!['\"])\b(?:" + "|".join(sorted(SQL_SECRET_KEYWORDS, key=len, reverse=True))
     + r"|IDENTIFIED\s+(?:WITH\s+\S+\s+)?(?:BY|AS)(?:\s+PASSWORD)?)"
-    + r"\s*(?:=|\bAS\b)?\s*)'(?:[^']|'')*(?:'|$)",
+    + r"\s*(?:=|\bAS\b)?\s*)(?:(?P<nested>''(?:[^']|'''')+'')|'(?:[^']|'')*(?:'|$))",
     re.IGNORECASE,
 )
+def _masked_sql_literal(match: re.Match[str]) -> str:
+    quote = "''" if match.group("nested") else "'"
+    return f"{match.group('head')}{quote}{MASK}{quote}"
+
+
 # password=hunter2 (libpq strings, query parameters, environment dumps).
 _BARE_VALUE = re.compile(
     rf"(?P<head>\b(?:{_KEY})\s*=\s*)(?!['\"*(])[^\s;'\"&,()\]}}]+", re.IGNORECASE
@@ -99,7 +108,7 @@ def redact_text(text: str) -> str:
     if "[parameters: " in text:
         text = _PARAMETERS.sub(rf"\g<head>{MASK}]", text)
     text = _QUOTED_PAIR.sub(rf"\g<head>\g<v>{MASK}\g<v>", text)
-    text = _SQL_QUOTED.sub(rf"\g<head>'{MASK}'", text)
+    text = _SQL_QUOTED.sub(_masked_sql_literal, text)
     text = _BARE_QUOTED.sub(rf"\g<head>\g<v>{MASK}\g<v>", text)
     text = _AUTH_HEADER.sub(rf"\g<head>{MASK}", text)
     text = _BEARER.sub(rf"\g<head>{MASK}", text)

@@ -64,6 +64,9 @@ TEXT_SHAPES = [
     ("sql access keys", f"COPY t FROM 's3://b' ACCESS_KEY_ID 'AK' SECRET_ACCESS_KEY '{SECRET}'"),
     ("snowflake credentials", f"CREDENTIALS=(AWS_KEY_ID='AK' AWS_SECRET_KEY='{SECRET}')"),
     ("unterminated sql password", f"CREATE USER bob PASSWORD '{SECRET}"),
+    # Inside a string literal (dynamic SQL), where the quotes are doubled.
+    ("sql password nested", f"EXEC('CREATE LOGIN bob WITH PASSWORD = ''{SECRET}''')"),
+    ("sql identified by nested", f"EXECUTE IMMEDIATE 'ALTER USER b IDENTIFIED BY ''{SECRET}'''"),
 ]
 
 
@@ -168,6 +171,7 @@ SQL_SHAPES = [
     ("mysql", f"SELECT AES_DECRYPT(card, '{SECRET}') AS card FROM t", "SELECT"),
     ("postgres", f"CREATE TABLE h AS SELECT hmac(email, '{SECRET}', 'sha256') AS h FROM t",
      "CREATE_TABLE_AS"),
+    ("tsql", f"EXEC('CREATE LOGIN bob WITH PASSWORD = ''{SECRET}''')", "OTHER"),  # dynamic SQL
     ("postgres", f"CREATE USER bob PASSWORD '{SECRET}", "UNKNOWN"),  # does not tokenize
     ("redshift", f"COPY bronze.t FROM 's3://b/k' CREDENTIALS '{SECRET}' (((", "UNKNOWN"),
 ]
