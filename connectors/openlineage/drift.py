@@ -18,7 +18,7 @@ a scope last saw (a file ingested again after newer runs) is not compared again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -36,12 +36,13 @@ from lineage.drift import (
     documented_version,
     drift_summary,
     observed_schema,
+    one_hop_inputs,
     parse_on_drift,
     run_baseline,
     run_observer,
 )
 from lineage.errors import ConfigError
-from lineage.model import ColumnId, DatasetId, Schema, redacted_logger
+from lineage.model import DatasetId, Schema, redacted_logger
 
 if TYPE_CHECKING:
     from lineage.catalog.store import Catalog
@@ -148,10 +149,8 @@ def check_run_drift(
     if changes:
         # The graph (renames by identical inputs, and the impact) only when something
         # changed: most runs write what was documented (networkx loads here, not with the sink).
-        from lineage.graph import LineageGraph
-
-        graph = LineageGraph.from_catalog(catalog)
-        inputs_of = _inputs(graph)
+        graph = _graph_around(catalog, [base.id for base, _ in pairs])
+        inputs_of = one_hop_inputs(graph)
         changes = [c for base, seen in pairs
                    for c in diff_schemas(base, seen, inputs_of=inputs_of)]  # fmt: skip
         findings = assess(changes, graph)
@@ -161,6 +160,22 @@ def check_run_drift(
             catalog.record_drift(mine, baseline=run_baseline(base.id), observed_by=observer,
                                  run_id=run_id, observed_at=moment)  # fmt: skip
     return RunDrift(run_id, job_name, tuple(findings), tuple(base.id for base, _ in pairs))
+
+
+def _graph_around(catalog: Catalog, roots: list[DatasetId]) -> LineageGraph:
+    """What the comparison walks, not the whole catalog: everything downstream of the
+    compared datasets (the impact) and one hop upstream (renames by identical inputs)."""
+    from lineage.catalog.read import edge_order
+    from lineage.graph import LineageGraph
+
+    down = catalog.lineage_slice(roots, upstream=False, downstream=True)
+    up = catalog.lineage_slice(roots, upstream=True, downstream=False, depth=1)
+    datasets = {d.id: d for d in (*down.datasets, *up.datasets)}
+    jobs = {(j.namespace, j.name): j for j in (*down.jobs, *up.jobs)}
+    edges = sorted(set(down.edges) | set(up.edges), key=edge_order)
+    return LineageGraph.build(
+        [datasets[k] for k in sorted(datasets)], [jobs[k] for k in sorted(jobs)], edges
+    )
 
 
 def _stale(catalog: Catalog, dataset: DatasetId, observer: str, when: datetime) -> bool:
@@ -179,14 +194,3 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def _inputs(graph: LineageGraph) -> Callable[[ColumnId], frozenset[ColumnId]]:
-    """A column's upstream columns, one hop (the rename heuristic's lineage evidence)."""
-
-    def inputs_of(column: ColumnId) -> frozenset[ColumnId]:
-        if column not in graph:
-            return frozenset()
-        entries = graph.upstream(column, depth=1).columns
-        return frozenset(e.node for e in entries
-                         if isinstance(e.node, ColumnId) and len(e.path) == 1)  # fmt: skip
-
-    return inputs_of

@@ -24,7 +24,14 @@ from lineage.drift.baseline import (
     schema_document,
 )
 from lineage.drift.diff import RENAME_THRESHOLD, DatasetSchema, diff_datasets, diff_schemas
-from lineage.drift.impact import DriftFinding, DriftImpact, DriftReport, Reached, assess
+from lineage.drift.impact import (
+    DriftFinding,
+    DriftImpact,
+    DriftReport,
+    Reached,
+    assess,
+    one_hop_inputs,
+)
 from lineage.drift.kinds import (
     ESCALATIONS,
     SEVERITY,
@@ -88,6 +95,7 @@ __all__ = [
     "documented_version",
     "drift_summary",
     "observed_schema",
+    "one_hop_inputs",
     "parse_kind",
     "parse_on_drift",
     "phrase",

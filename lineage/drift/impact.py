@@ -7,7 +7,7 @@ reached), then name, so the first line of a report is the one to act on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from lineage.model import ColumnId, DatasetId
 if TYPE_CHECKING:
     from lineage.graph import ImpactEntry, LineageGraph
 
-__all__ = ["DriftFinding", "DriftImpact", "DriftReport", "Reached", "assess"]
+__all__ = ["DriftFinding", "DriftImpact", "DriftReport", "Reached", "assess", "one_hop_inputs"]
 
 # Kinds about one existing column: their impact starts at that column.
 _COLUMN_KINDS = frozenset(ChangeKind) - {
@@ -252,3 +252,17 @@ def _contracts_at_risk(
                 labels.append(f"type {cf.type}")
             found.update(dict.fromkeys(f"{contract.source.file}: {label}" for label in labels))
     return tuple(found)
+
+
+def one_hop_inputs(graph: LineageGraph) -> Callable[[ColumnId], frozenset[ColumnId]]:
+    """A column's upstream columns, one hop: the rename heuristic's lineage evidence
+    (``diff_datasets(..., inputs_of=...)``)."""
+
+    def inputs_of(column: ColumnId) -> frozenset[ColumnId]:
+        if column not in graph:
+            return frozenset()
+        entries = graph.upstream(column, depth=1).columns
+        return frozenset(e.node for e in entries
+                         if isinstance(e.node, ColumnId) and len(e.path) == 1)  # fmt: skip
+
+    return inputs_of

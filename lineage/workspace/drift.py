@@ -34,11 +34,12 @@ from lineage.drift import (
     contract_changes,
     contract_schema,
     diff_datasets,
+    one_hop_inputs,
     read_schema_document,
 )
 from lineage.errors import InputError, PermanentConnectorError, TemporaryConnectorError
 from lineage.graph import LineageGraph
-from lineage.model import ColumnId, DatasetId, LiveTable, redact_text, redact_url
+from lineage.model import DatasetId, LiveTable, redact_text, redact_url
 from lineage.workspace.checks import contracts_folder, load_contracts
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def _compare(
     observed = _observed(catalog, config, against, introspect)
     graph = LineageGraph.from_catalog(catalog)
     changes = diff_datasets(base.datasets, observed.datasets, complete=observed.complete,
-                            inputs_of=_inputs(graph))  # fmt: skip
+                            inputs_of=one_hop_inputs(graph))  # fmt: skip
     bound, contract_issues = _contracts(catalog, config)
     by_id = {d.id: d for d in observed.datasets}
     before = {d.id: d for d in base.datasets}
@@ -174,17 +175,6 @@ def _compare(
             findings, baseline=base.label, observed_by=observed.label, run_id=run_id
         )
     return outcome
-
-
-def _inputs(graph: LineageGraph) -> Callable[[ColumnId], frozenset[ColumnId]]:
-    def inputs_of(column: ColumnId) -> frozenset[ColumnId]:
-        if column not in graph:
-            return frozenset()
-        entries = graph.upstream(column, depth=1).columns
-        return frozenset(e.node for e in entries
-                         if isinstance(e.node, ColumnId) and len(e.path) == 1)  # fmt: skip
-
-    return inputs_of
 
 
 def _contracts(
