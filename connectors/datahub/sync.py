@@ -214,8 +214,6 @@ def push(
             answered 429 / 5xx; pushing again later sends what is missing.
         ConfigError: the token variable named by the target is not set.
     """
-    from connectors.datahub import mcps as datahub_mcps
-
     settings = settings or DataHubSettings()
     started = time.perf_counter()
     warnings: list[str] = []
@@ -241,6 +239,8 @@ def push(
                 seconds=time.perf_counter() - started, by_aspect={}, keys=(),
                 warnings=tuple(warnings),
             )  # fmt: skip
+    from connectors.datahub import mcps as datahub_mcps  # DataHub's SDK: only to build
+
     current: dict[AspectKey, tuple[str, MetadataChangeProposalWrapper]] = {}
     with _collector_paused():
         snapshot = datahub_mcps.read_catalog(catalog, settings.max_runs)

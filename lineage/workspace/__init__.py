@@ -20,7 +20,6 @@ from lineage.catalog.store import PROJECT_SCAN, Catalog, WriteSummary, mask_url
 from lineage.config import ProjectConfig, load_config
 from lineage.config import catalog_url as choose_catalog_url
 from lineage.errors import ConfigError, InputError
-from lineage.graph import LineageGraph, Node
 from lineage.model import (
     ColumnEdge,
     ColumnId,
@@ -37,6 +36,7 @@ from lineage.model import (
 
 if TYPE_CHECKING:
     from connectors.datahub import DataHubConfig
+    from lineage.graph import LineageGraph, Node
     from lineage.workspace.checks import CheckReport
     from lineage.workspace.live import IntrospectReport, ProfileReport
     from parsers.sql.cache import ParseCache
@@ -324,6 +324,8 @@ class Workspace:
         return batch
 
     def graph(self) -> LineageGraph:
+        from lineage.graph import LineageGraph  # networkx: only for commands that walk
+
         return LineageGraph.from_catalog(self.catalog)
 
     def graph_around(
@@ -332,6 +334,8 @@ class Workspace:
         """The graph of what walks from ``node`` can reach (``Catalog.lineage_slice``):
         the same answers as ``graph()`` for those walks, read from the catalog's indexes
         instead of loading everything."""
+        from lineage.graph import LineageGraph
+
         root = node.dataset if isinstance(node, ColumnId) else node
         found = self.catalog.lineage_slice(
             [root], upstream=upstream, downstream=downstream, depth=depth
