@@ -9,6 +9,8 @@ change moves the mark: a write, a run, a deletion, other settings.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -84,3 +86,23 @@ def test_a_push_state_changed_by_anything_else_is_seen(
     catalog, target, _ = pushed
     catalog.record_push(target.canonical, {(GONE_JOB, "dataJobInfo"): "0" * 64})
     assert push(catalog, target).retracted == 1
+
+
+NOOP_PUSH = """
+import sys
+from connectors.datahub import PushTarget, push
+from lineage.catalog import Catalog
+with Catalog(sys.argv[1]) as catalog:
+    report = push(catalog, PushTarget.lite(sys.argv[2]))
+print(report.sent, "datahub.metadata.schema_classes" in sys.modules, "networkx" in sys.modules)
+"""
+
+
+def test_an_unchanged_push_loads_no_sdk(
+    pushed: tuple[Catalog, PushTarget, int], tmp_path: Path
+) -> None:
+    _, target, _ = pushed
+    argv = [sys.executable, "-c", NOOP_PUSH, f"sqlite:///{tmp_path / 'catalog.db'}",
+            target.location]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["0", "False", "False"], done.stderr
