@@ -37,6 +37,7 @@ from connectors.datahub.errors import (
     refuses_content,
     translate,
 )
+from connectors.datahub.serialize import FastMCP, fast_mcps
 from connectors.datahub.settings import DataHubSettings, PushTarget
 from lineage.errors import PermanentConnectorError
 
@@ -44,6 +45,8 @@ __all__ = ["FileSink", "LiteSink", "RestSink", "Sink", "open_sink"]
 
 MCP = MetadataChangeProposalWrapper
 _GMS = "DataHub GMS"
+# What Lite's global_post_update_hook reads of an entity to index it for browsing.
+_INDEXED_ASPECTS = ("container", "subTypes", "dataPlatformInstance")
 
 
 class Sink(Protocol):
@@ -79,13 +82,19 @@ def open_sink(target: PushTarget, settings: DataHubSettings, token: str | None =
     )
 
 
-def _stamped(batch: Sequence[MCP], stamp: SystemMetadataClass) -> Sequence[MCP]:
+def _stamped(batch: Sequence[MCP], stamp: SystemMetadataClass) -> list[FastMCP]:
+    """The batch stamped with the push's run, serialized by our compiled plans.
+
+    Every sink's SDK code (Lite's ``write``, ``write_metadata_file``, the REST emitter)
+    serializes through ``to_obj()`` / ``make_mcp()``: ``FastMCP`` writes the same JSON
+    without the SDK's per-call validation (``connectors.datahub.serialize``).
+    """
     for mcp in batch:
         if mcp.systemMetadata is None:
             mcp.systemMetadata = SystemMetadataClass(
                 lastObserved=stamp.lastObserved, runId=stamp.runId
             )
-    return batch
+    return fast_mcps(batch)
 
 
 class RestSink:
@@ -124,7 +133,7 @@ class RestSink:
         self.delivered = len(batch)
 
     def _isolate(self, batch: Sequence[MCP]) -> None:
-        for mcp in batch:
+        for mcp in _stamped(batch, self.stamp):
             try:
                 self.emitter.emit_mcp(mcp)
             except GMS_FAILURES as exc:
@@ -146,7 +155,7 @@ class FileSink:
     def __init__(self, path: Path, stamp: SystemMetadataClass) -> None:
         self.path = path
         self.stamp = stamp
-        self.mcps: list[MCP] = []
+        self.mcps: list[FastMCP] = []
         self.delivered = 0
 
     def send(self, batch: Sequence[MCP]) -> None:
@@ -223,7 +232,9 @@ class LiteSink:
             warnings.simplefilter("ignore", DeprecationWarning)
             try:
                 for urn in sorted(self.touched - {""}):
-                    found = self.lite.get(urn, None, typed=True) or {}
+                    # The hook reads only these aspects: decoding the others (schemas,
+                    # lineage) through the SDK's validating from_obj was most of a push.
+                    found = self.lite.get(urn, list(_INDEXED_ASPECTS), typed=True) or {}
                     hook(urn, {k: v for k, v in found.items() if k != "urn"})
             except Exception as exc:  # sqlite3.Error, a hook's own failure
                 what = "DataHub Lite could not index what it stored"
