@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,3 +205,25 @@ def test_a_dbt_scan_as_a_table_prints_each_models_lineage(
         assert "-> dev.gold.customer_age_groups" in out
         row = next(line for line in out.splitlines() if line.startswith("│ age_group"))
         assert "dev.silver.erp_customers.birth_date" in row and "DIRECT/TRANSFORMATION" in row
+
+
+QUERY_IMPORTS = """
+import sys
+from lineage.cli.app import main
+sys.argv = ["lineage", sys.argv[1], sys.argv[2], "--catalog", sys.argv[3], "--format", "json"]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+heavy = ("networkx", "sqlglot", "parsers.sql", "datahub", "duckdb", "pyarrow", "jinja2")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
+""".replace("import sys", "import json, sys", 1)
+
+
+@pytest.mark.parametrize("command", ["impact", "show"])
+def test_queries_load_no_graph_library_and_no_parser(erp_catalog: str, command: str) -> None:
+    # impact and show walk a slice of the catalog: neither networkx nor sqlglot loads.
+    argv = [sys.executable, "-c", QUERY_IMPORTS, command, "erp_customers", erp_catalog]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
