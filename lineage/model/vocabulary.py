@@ -337,6 +337,9 @@ class StatementLineage:
     line: int | None = None
     sql: str = ""
     temporary: bool = False
+    #: The stored procedure (or script block) whose body holds this statement, as named
+    #: in its CREATE PROCEDURE; the catalog makes it the statement's job.
+    procedure: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -369,6 +372,8 @@ class StatementLineage:
         }
         if self.temporary:
             doc["temporary"] = True
+        if self.procedure is not None:
+            doc["procedure"] = self.procedure
         return doc
 
 

@@ -467,20 +467,22 @@ def _within(namespace: str | None, datasets: list[Dataset]) -> list[Dataset]:
 
 
 def sql_batch(scripts: ScriptLineage, root: Path | None = None) -> LineageBatch:
-    """A catalog batch from scanned SQL: one job per file, its statements' column edges.
+    """A catalog batch from scanned SQL: one job per file, its statements' column edges;
+    the statements of a stored procedure's body are the procedure's own job (named as
+    its CREATE PROCEDURE names it, kind ``sql_procedure``).
 
     Temporary tables are left out (their lineage is already resolved into the statements
     that read them); output schemas declared or created by the script are recorded.
     """
-    by_file: dict[str, list[int]] = {}
+    by_job: dict[tuple[str, str | None], list[int]] = {}
     for position, statement in enumerate(scripts.statements):
         if statement.file and statement.file != "<stdin>":
-            by_file.setdefault(statement.file, []).append(position)
+            by_job.setdefault((statement.file, statement.procedure), []).append(position)
     datasets: dict[DatasetId, Dataset] = {}
     jobs: list[Job] = []
     edges: list[ColumnEdge] = []
-    for file, positions in by_file.items():
-        name = _job_name(file, root)
+    for (file, procedure), positions in by_job.items():
+        name = procedure or _job_name(file, root)
         statements = [scripts.statements[i] for i in positions if scripts.statements[i].ok]
         inputs: dict[DatasetId, None] = {}
         outputs: dict[DatasetId, None] = {}
@@ -501,7 +503,7 @@ def sql_batch(scripts: ScriptLineage, root: Path | None = None) -> LineageBatch:
             Job(
                 namespace=next(iter(outputs), next(iter(inputs), DatasetId("sql", ""))).namespace,
                 name=name,
-                kind="sql",
+                kind="sql_procedure" if procedure else "sql",
                 sql=";\n".join(s.sql for s in statements),
                 source_file=file,
                 inputs=tuple(inputs),

@@ -180,6 +180,8 @@ def parse_sql(
                     _cache.popitem(last=False)
         if isinstance(item, ProcedurePiece) and item.note is not None:
             result = replace(result, warnings=(*result.warnings, ParseWarning(item.note)))
+        if isinstance(item, ProcedurePiece) and item.procedure is not None:
+            result = replace(result, procedure=item.procedure)
         state.apply(result)
         # Secrets leave the stored text (and errors) here; the lineage is already traced.
         if isinstance(item, ProcedurePiece) and item.original is not None:
@@ -204,6 +206,7 @@ def _unanalysed(
         file=file,
         line=piece.line,
         sql=piece.text,
+        procedure=item.procedure,
     )
 
 

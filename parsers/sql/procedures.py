@@ -27,7 +27,7 @@ string token.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import TokenError
@@ -72,6 +72,8 @@ class Unanalysed:
     #: Confidence of the entry: lowered when lineage may be missing, 1.0 for a header
     #: whose whole body was analysed.
     confidence: float = UNANALYSED_CONFIDENCE
+    #: The procedure it belongs to (named procedures only; not anonymous script blocks).
+    procedure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class ProcedurePiece:
     #: The statement as written, when ``piece`` was rewritten for analysis (variables
     #: replaced by NULL, ``INTO variables`` dropped); reported as the statement's text.
     original: str | None = None
+    #: The procedure it belongs to (named procedures only; not anonymous script blocks).
+    procedure: str | None = None
 
 
 Expanded = StatementText | ProcedurePiece | Unanalysed
@@ -114,6 +118,13 @@ def expand_procedures(
         if walker.rest is not None and walker.rest[0].strip():
             out.append(walker.piece(walker.rest[1], walker.rest[0]))
     return out
+
+
+def _of_procedure(item: Expanded, name: str) -> Expanded:
+    """``item`` marked as part of the body of procedure ``name``."""
+    if isinstance(item, StatementText):
+        return ProcedurePiece(item, procedure=name)
+    return replace(item, procedure=name)
 
 
 def _words(tokens: Sequence[Token], n: int) -> list[str]:
@@ -273,7 +284,10 @@ class _Walker:
         else:
             message = None
         confidence = UNANALYSED_CONFIDENCE if skipped or self.header_note else 1.0
-        return [Unanalysed(self.header, message, confidence), *self.items]
+        header = Unanalysed(self.header, message, confidence)
+        if self.name is None:
+            return [header, *self.items]
+        return [_of_procedure(item, self.name) for item in (header, *self.items)]
 
     # -- pieces of the body ------------------------------------------------------------
 

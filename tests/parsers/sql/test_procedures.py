@@ -168,3 +168,15 @@ def test_what_follows_the_closing_end_is_not_the_body() -> None:
     assert (insert.kind, insert.line) == (StatementKind.INSERT, 3)
     assert (after.kind, after.line, after.sql) == (StatementKind.SELECT, 6, "SELECT b FROM u")
     assert not header.warnings and header.confidence == 1.0
+
+
+def test_a_procedures_statements_name_it_and_what_follows_does_not() -> None:
+    statements = parse_sql(PLPGSQL, dialect="postgres", file="load.sql").statements
+    named = [s.procedure for s in statements]
+    assert named[:-1] == ["silver.load"] * (len(statements) - 1) and named[-1] is None
+    assert statements[0].to_dict()["procedure"] == "silver.load"
+    assert "procedure" not in statements[-1].to_dict()
+    # An anonymous block has no name to give: its statements stay the file's.
+    block = parse_sql("BEGIN\n  INSERT INTO d.t SELECT a FROM d.s;\nEND;", dialect="bigquery")
+    assert {s.procedure for s in block.statements} == {None}
+
