@@ -80,6 +80,8 @@ class IngestReport:
             "jobs": len(self.jobs),
             "datasets": len(self.datasets),
             "metrics": self.metrics,
+            # Only when some run's outputs drifted: the summary of a plain ingest is as before.
+            **({"drift_findings": self.drift_findings} if self.drift_findings else {}),
             "issues": [issue.to_dict() for issue in self.issues],
         }
 

@@ -130,6 +130,7 @@ def ingest(
             total.jobs |= report.jobs
             total.datasets |= report.datasets
             total.metrics += report.metrics
+            total.drift_findings += report.drift_findings
             total.issues.extend(report.issues)
     finally:
         workspace.close()

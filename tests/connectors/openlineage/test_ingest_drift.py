@@ -129,3 +129,24 @@ def test_a_job_tagged_ignore_is_not_compared(catalog: Catalog, tmp_path: Path) -
     ingest_events(_write(tmp_path / "e.jsonl", [event]), catalog)
     assert catalog.drift_findings(open_only=False) == []
     assert [r.job_name for r in catalog.runs()] == ["erp.quiet"]  # the run itself loads
+
+
+def test_lineage_ingest_says_how_many_drift_findings_it_recorded(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from lineage.cli import app
+
+    path = _write(tmp_path / "events.jsonl", [
+        _event(RUN_1, "START", "2024-06-18T02:00:00Z", []),
+        _event(RUN_1, "COMPLETE", "2024-06-18T02:05:00Z", CHANGED),
+    ])  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    done = CliRunner().invoke(app, ["ingest", str(path), "--catalog", url, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["drift_findings"] == 3
+    # A file with no drifting run says nothing of drift.
+    plain = _write(tmp_path / "plain.jsonl", [_event(RUN_2, "START", "2024-06-19T02:00:00Z", [])])
+    again = CliRunner().invoke(app, ["ingest", str(plain), "--catalog", url, "--format", "json"])
+    assert "drift_findings" not in json.loads(again.stdout)
