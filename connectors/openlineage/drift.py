@@ -165,17 +165,10 @@ def check_run_drift(
 def _graph_around(catalog: Catalog, roots: list[DatasetId]) -> LineageGraph:
     """What the comparison walks, not the whole catalog: everything downstream of the
     compared datasets (the impact) and one hop upstream (renames by identical inputs)."""
-    from lineage.catalog.read import edge_order
     from lineage.graph import LineageGraph
 
-    down = catalog.lineage_slice(roots, upstream=False, downstream=True)
-    up = catalog.lineage_slice(roots, upstream=True, downstream=False, depth=1)
-    datasets = {d.id: d for d in (*down.datasets, *up.datasets)}
-    jobs = {(j.namespace, j.name): j for j in (*down.jobs, *up.jobs)}
-    edges = sorted(set(down.edges) | set(up.edges), key=edge_order)
-    return LineageGraph.build(
-        [datasets[k] for k in sorted(datasets)], [jobs[k] for k in sorted(jobs)], edges
-    )
+    found = catalog.lineage_slice(roots, upstream=True, downstream=True, upstream_depth=1)
+    return LineageGraph.build(found.datasets, found.jobs, found.edges)
 
 
 def _stale(catalog: Catalog, dataset: DatasetId, observer: str, when: datetime) -> bool:

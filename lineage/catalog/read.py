@@ -39,8 +39,11 @@ __all__ = [
     "CurrentSchema",
     "RecordedTimes",
     "SchemaVersion",
+    "build_datasets",
+    "build_jobs",
     "change_marker",
     "dataset_is",
+    "dataset_names",
     "edge_order",
     "find_columns",
     "find_datasets",
@@ -108,13 +111,13 @@ def history_of(table: Table, dataset: DatasetId) -> Select[Any]:
 
 def read_datasets(conn: Connection) -> list[Dataset]:
     """Every dataset in its current state, sorted by (namespace, name)."""
-    return _build_datasets(conn, conn.execute(select(cs.datasets)).all(), all_columns=True)
+    return build_datasets(conn, conn.execute(select(cs.datasets)).all(), all_columns=True)
 
 
 def read_dataset(conn: Connection, dataset: DatasetId) -> Dataset | None:
     """One dataset in its current state, or None."""
     rows = conn.execute(select(cs.datasets).where(*dataset_is(dataset))).all()
-    found = _build_datasets(conn, rows)
+    found = build_datasets(conn, rows)
     return found[0] if found else None
 
 
@@ -133,7 +136,7 @@ def find_datasets(conn: Connection, name: str) -> list[Dataset]:
             lowered.like("%." + escaped, escape="\\"), lowered.like("%/" + escaped, escape="\\")
         )
         rows = conn.execute(select(cs.datasets).where(suffix)).all()
-    return _build_datasets(conn, rows)
+    return build_datasets(conn, rows)
 
 
 def find_columns(conn: Connection, name: str) -> list[ColumnId]:
@@ -247,17 +250,17 @@ def recorded_times(conn: Connection) -> RecordedTimes:
 
 def read_jobs(conn: Connection) -> list[Job]:
     """Every job, sorted by (namespace, name)."""
-    return _build_jobs(conn, conn.execute(select(cs.jobs)).all(), all_io=True)
+    return build_jobs(conn, conn.execute(select(cs.jobs)).all(), all_io=True)
 
 
 def read_job(conn: Connection, namespace: str, name: str) -> Job | None:
     """One job, or None."""
     query = select(cs.jobs).where(cs.jobs.c.namespace == namespace, cs.jobs.c.name == name)
-    found = _build_jobs(conn, conn.execute(query).all())
+    found = build_jobs(conn, conn.execute(query).all())
     return found[0] if found else None
 
 
-def _build_datasets(
+def build_datasets(
     conn: Connection, rows: Sequence[Row[Any]], *, all_columns: bool = False
 ) -> list[Dataset]:
     """Datasets from their rows plus their ``columns`` (sorted by id)."""
@@ -303,7 +306,8 @@ def _dataset_from_row(row: Row[Any], schema_fields: list[Field]) -> Dataset:
     )
 
 
-def _dataset_names(conn: Connection) -> dict[int, DatasetId]:
+def dataset_names(conn: Connection) -> dict[int, DatasetId]:
+    """Every dataset's id by its primary key (to name the rows of edges and job IO)."""
     d = cs.datasets
     return {
         pk: DatasetId(namespace, name)
@@ -311,7 +315,7 @@ def _dataset_names(conn: Connection) -> dict[int, DatasetId]:
     }
 
 
-def _build_jobs(
+def build_jobs(
     conn: Connection,
     rows: Sequence[Row[Any]],
     *,
@@ -320,7 +324,7 @@ def _build_jobs(
 ) -> list[Job]:
     io = cs.job_io
     if names is None:
-        names = _dataset_names(conn) if rows else {}
+        names = dataset_names(conn) if rows else {}
     queries = (
         [select(io)]
         if all_io
@@ -378,7 +382,7 @@ def read_edges(
     rows = conn.execute(query).all()
     if not rows:
         return []
-    names = names if names is not None else _dataset_names(conn)
+    names = names if names is not None else dataset_names(conn)
     # Sorted on plain strings (comparing dataclasses is slow): source, target, job.
     decorated: list[tuple[tuple[str, ...], ColumnEdge]] = []
     for source_pk, source_field, target_pk, target_field, transformations, job in rows:

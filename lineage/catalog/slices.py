@@ -51,32 +51,34 @@ def read_slice(
     upstream: bool,
     downstream: bool,
     depth: int | None = None,
+    upstream_depth: int | None = None,
 ) -> LineageSlice:
-    """The datasets reachable from ``roots`` (upstream and/or downstream, at most
-    ``depth`` dataset layers away), with every job and edge that touches them."""
-    names = _dataset_names(conn)
+    """The datasets reachable from ``roots`` downstream and/or upstream, each direction
+    walked on its own (what lies upstream of a downstream dataset is not a walk's), at
+    most ``depth`` dataset layers away (``upstream_depth``, when given, for the upstream
+    side), with every job and edge that touches them."""
+    names = read.dataset_names(conn)
     pk_of = {dataset: pk for pk, dataset in names.items()}
-    reached = {pk_of[root] for root in roots if root in pk_of}
-    frontier = set(reached)
-    layer = 0
-    while frontier and (depth is None or layer < depth):
-        found = set()
-        if downstream:
-            found |= _next_layer(conn, frontier, upstream=False)
-        if upstream:
-            found |= _next_layer(conn, frontier, upstream=True)
-        frontier = found - reached
-        reached |= frontier
-        layer += 1
+    start = {pk_of[root] for root in roots if root in pk_of}
+    reached = set(start)
+    if downstream:
+        reached |= _closure(conn, start, upstream=False, depth=depth)
+    if upstream:
+        up_depth = depth if upstream_depth is None else upstream_depth
+        reached |= _closure(conn, start, upstream=True, depth=up_depth)
     return _materialise(conn, sorted(reached), names)
 
 
-def _dataset_names(conn: Connection) -> dict[int, DatasetId]:
-    d = cs.datasets
-    return {
-        pk: DatasetId(namespace, name)
-        for pk, namespace, name in conn.execute(select(d.c.id, d.c.namespace, d.c.name))
-    }
+def _closure(conn: Connection, start: set[int], *, upstream: bool, depth: int | None) -> set[int]:
+    """``start`` and what lies at most ``depth`` layers from it in one direction."""
+    reached = set(start)
+    frontier = set(start)
+    layer = 0
+    while frontier and (depth is None or layer < depth):
+        frontier = _next_layer(conn, frontier, upstream=upstream) - reached
+        reached |= frontier
+        layer += 1
+    return reached
 
 
 def _next_layer(conn: Connection, frontier: set[int], *, upstream: bool) -> set[int]:
@@ -123,8 +125,8 @@ def _materialise(
     job_rows: list[Row[Any]] = []
     for chunk in chunks(sorted(job_ids)):
         job_rows.extend(conn.execute(select(j).where(j.c.id.in_(chunk))).all())
-    datasets = read._build_datasets(conn, dataset_rows)
-    jobs = read._build_jobs(conn, job_rows, names=names)
+    datasets = read.build_datasets(conn, dataset_rows)
+    jobs = read.build_jobs(conn, job_rows, names=names)
     if len(reached) > CHUNK:  # several queries: an edge may come twice, and out of order
         edges = sorted(set(edges), key=read.edge_order)
     return LineageSlice(datasets, jobs, edges)

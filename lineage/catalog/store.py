@@ -283,12 +283,14 @@ class Catalog:
         upstream: bool,
         downstream: bool,
         depth: int | None = None,
+        upstream_depth: int | None = None,
     ) -> LineageSlice:
         """The datasets, jobs and edges that walks from ``roots`` can reach (see
         ``lineage.catalog.slices``): ``LineageGraph.build`` over them answers as the whole
         catalog's graph would, for those walks."""
         with self._transaction("read a lineage slice") as conn:
-            return read_slice(conn, roots, upstream=upstream, downstream=downstream, depth=depth)
+            return read_slice(conn, roots, upstream=upstream, downstream=downstream,
+                              depth=depth, upstream_depth=upstream_depth)  # fmt: skip
 
     def change_marker(self) -> str:
         """A text that changes whenever anything in the catalog does (see

@@ -143,3 +143,16 @@ def test_a_one_hop_slice_shows_a_dataset_as_the_whole_graph_does(catalog: Catalo
         assert describe_dataset(catalog, near, dataset) == describe_dataset(
             catalog, whole, dataset
         ), dataset
+
+
+def test_each_direction_has_its_own_depth(catalog: Catalog) -> None:
+    # What run-time drift reads: everything downstream, one hop upstream, each direction
+    # walked on its own.
+    whole = LineageGraph.from_catalog(catalog)
+    for dataset in whole.datasets:
+        found = catalog.lineage_slice([dataset], upstream=True, downstream=True,
+                                      upstream_depth=1)  # fmt: skip
+        near = LineageGraph.build(found.datasets, found.jobs, found.edges)
+        assert near.impact(dataset).to_dict() == whole.impact(dataset).to_dict()
+        up = near.impact(dataset, depth=1, upstream=True).to_dict()
+        assert up == whole.impact(dataset, depth=1, upstream=True).to_dict()
