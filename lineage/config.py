@@ -26,7 +26,7 @@
       actor: urn:li:corpuser:etl-bot      # who audit stamps name (default silverline)
     # reserved for the features that read them:
     warehouse: {url: "postgresql+psycopg://reader@dwh/analytics"}
-    contracts: {path: contracts/}
+    contracts: {path: contracts/}   # or just  contracts: contracts/
     docs: {output: site/}
 
 Every section is read once, here, into a typed value (``ProjectConfig.openlineage``,
@@ -202,7 +202,7 @@ class FileSource:
 
 @dataclass(frozen=True)
 class ContractsSection:
-    """``contracts:`` (reserved for contract checks): the folder of contract YAML files."""
+    """``contracts:``: the folder of contract files, ``{path: q/}`` or just ``q/``."""
 
     path: Path | None = None
 
@@ -446,6 +446,8 @@ class _Reader:
         value = raw.get(name)
         if value is None:
             return {}
+        if name == "contracts" and isinstance(value, str):
+            return {"path": value}  # ``contracts: q/``: the folder, as the issue writes it
         if not isinstance(value, Mapping):
             raise self.error(f"{name!r} must be a mapping")
         keys: Collection[str] = _SECTIONS[name]

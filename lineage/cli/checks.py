@@ -63,7 +63,8 @@ def check(
     ] = None,
     fail_on: Annotated[
         FailOn,
-        typer.Option("--fail-on", help="Exit 1 on a failed check (error) or on warnings too."),
+        typer.Option("--fail-on", help="Exit 1 on a failed check (error) or on warnings "
+                     "too. An unreadable contract always exits 1."),
     ] = FailOn.error,
     sample: Annotated[
         int, typer.Option("--sample", min=0, help="Offending rows shown per failed check.")
@@ -101,18 +102,28 @@ def check(
         write_json(
             {
                 "run_id": report.run_id,
-                "summary": {s.value: n for s, n in summarize(report.results).items()},
+                "summary": _summary(report.results, len(report.issues)),
                 "results": [_result_dict(r) for r in report.results],
                 "issues": [str(i) for i in report.issues],
             }
         )
     else:
-        _print_results(report.results)
-        if not report.contracts:
+        _print_results(report.results, len(report.issues))
+        if not report.contracts and not report.issues:
             stderr.print("no contracts found: add them to contracts/ (lineage contract init)")
     print_issues(report.issues)
-    if exceeds(report.results, fail_on.value):
+    # A contract that cannot be read or bound is an error whatever --fail-on says: its
+    # checks did not run, and a gate that passes on an unreadable contract checks nothing.
+    if report.issues or exceeds(report.results, fail_on.value):
         raise typer.Exit(1)
+
+
+def _summary(results: list[CheckResult], contract_issues: int) -> dict[str, int]:
+    """Results per status, contract issues counted as errors (and on their own too)."""
+    counts = {s.value: n for s, n in summarize(results).items()}
+    counts[CheckStatus.ERROR.value] += contract_issues
+    counts["contract_issues"] = contract_issues
+    return counts
 
 
 def _dataset(workspace: Workspace, name: str) -> DatasetId:
@@ -135,9 +146,10 @@ def _result_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def _print_results(results: list[CheckResult]) -> None:
+def _print_results(results: list[CheckResult], contract_issues: int = 0) -> None:
     """One table per dataset (check, status, observed, threshold), then what to look at:
-    each failed check's message (with its upstream cause) and offending rows."""
+    each failed check's message (with its upstream cause) and offending rows; the closing
+    count line counts contract issues as errors."""
     console = Console()
     by_dataset: dict[DatasetId, list[CheckResult]] = {}
     for result in results:
@@ -164,8 +176,13 @@ def _print_results(results: list[CheckResult]) -> None:
                           highlight=False, soft_wrap=True)  # fmt: skip
             for row in result.details.get("sample") or ():
                 console.print(f"    {escape(str(row))}", highlight=False, soft_wrap=True)
-    counts = [f"{n} {s.value.replace('_', ' ')}" for s, n in summarize(results).items() if n]
-    console.print(", ".join(counts) or "no checks", highlight=False)
+    summary = _summary(results, contract_issues)
+    counts = [f"{n} {s.value.replace('_', ' ')}" for s in CheckStatus if (n := summary[s.value])]
+    line = ", ".join(counts) or "no checks"
+    if contract_issues:
+        plural = "s" if contract_issues > 1 else ""
+        line += f" (of the errors, {contract_issues} contract issue{plural}: listed below)"
+    console.print(line, highlight=False)
 
 
 @contract_app.command("init")
@@ -177,11 +194,12 @@ def contract_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     catalog: CatalogOption = None,
 ) -> None:
-    """Write a contract from the live schema and the latest profile (observed ranges as
-    commented suggestions)."""
+    """Write a contract from the live schema and the latest profile (observed ranges of
+    numbers and dates as commented suggestions; none for columns named like personal data)."""
     from lineage.contracts import contract_template
     from lineage.workspace import Workspace
     from lineage.workspace.checks import contracts_folder
+    from lineage.workspace.live import sql_dialect
 
     workspace = Workspace.open(catalog_url=catalog)
     try:
@@ -189,9 +207,11 @@ def contract_init(
         live = workspace.catalog.live_schema(dataset_id)
         if live is None:
             raise InputError(f"{dataset_id} was never introspected: run `lineage introspect`")
+        url = workspace.config.warehouse.url
         text = contract_template(
-            live.table, workspace.catalog.latest_profile(dataset_id), dataset_name=dataset_id.name
-        )
+            live.table, workspace.catalog.latest_profile(dataset_id), dataset_name=dataset_id.name,
+            dialect=sql_dialect(url) if url else None,
+        )  # fmt: skip
         stem = dataset_id.name.rstrip("/").replace("/", ".").split(".")[-1]
         target = out or contracts_folder(workspace.config) / f"{stem}.yaml"
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lineage.contracts import (
+    DBT_COLUMNS_KEY,
     TODAY,
     Constraint,
     ConstraintKind,
@@ -22,9 +23,12 @@ from lineage.contracts import (
     bind,
     contract_from_dataset,
     contract_template,
+    dbt_test_labels,
     lint,
+    looks_sensitive,
     parse_duration,
     resolve_bound,
+    sensitive_columns,
 )
 from lineage.errors import InputError
 from lineage.model import (
@@ -125,6 +129,68 @@ def test_a_model_that_promises_nothing_has_no_contract() -> None:
     plain = Dataset(DatasetId("duckdb", "m"), schema=Schema((Field("a", "int"),)),
                     tests=(_test("relationships", "a", to="ref('b')", field="id"),))
     assert contract_from_dataset(plain) is None
+
+
+def _with_columns(columns: dict[str, object], tags: tuple[str, ...] = ()) -> Dataset:
+    """A dbt model whose properties mark columns as the scan keeps them in ``meta``."""
+    return Dataset(
+        DatasetId("duckdb:///dwh.duckdb", "dwh.silver.erp_customers"),
+        schema=Schema((Field("customer_id", "varchar"), Field("email", "varchar"),
+                       Field("phone", "varchar"), Field("ssn", "varchar"),
+                       Field("birth_date", "date"), Field("gender", "varchar"))),
+        meta=json.dumps({DBT_COLUMNS_KEY: columns}), tests=(_test("not_null", "customer_id"),),
+        tags=tags,
+    )
+
+
+def test_columns_marked_pii_or_sensitive_in_dbt_properties_are_sensitive_fields() -> None:
+    dataset = _with_columns({
+        "email": {"meta": {"pii": True}},
+        "phone": {"tags": ["sensitive"]},
+        "ssn": {"meta": {"sensitive": True}, "tags": ["finance"]},
+        "birth_date": {"meta": {"classification": "confidential"}},
+        "gender": {"meta": {"pii": False}, "tags": ["demographics"]},
+        "customer_id": {"description": "no marks"},
+    })
+    contract = contract_from_dataset(dataset)
+    assert contract is not None
+    assert {f.name: f.sensitive for f in contract.fields} == {
+        "customer_id": False, "email": True, "phone": True, "ssn": True, "birth_date": True,
+        "gender": False}
+    assert [c.label for c in contract.constraints] == ["not_null(customer_id)"]
+
+
+def test_a_model_tagged_pii_hides_every_column_and_marks_alone_make_a_contract() -> None:
+    tagged = contract_from_dataset(_with_columns({}, tags=("silver", "PII")))
+    assert tagged is not None and all(f.sensitive for f in tagged.fields)
+    meta_marked = Dataset(DatasetId("duckdb", "m"), meta='{"sensitive": true}')
+    assert sensitive_columns(meta_marked) == {"*"}
+    # No test at all, one sensitive column: still a contract, so the mark is not lost.
+    only_marked = Dataset(DatasetId("duckdb", "m"), schema=Schema((Field("email"),)),
+                          meta=json.dumps({DBT_COLUMNS_KEY: {"email": {"tags": ["pii"]}}}))
+    contract = contract_from_dataset(only_marked)
+    assert contract is not None and [(f.name, f.sensitive) for f in contract.fields] == [
+        ("email", True)]
+    for meta in ("not json", "[1, 2]", json.dumps({DBT_COLUMNS_KEY: ["email"]})):
+        assert sensitive_columns(Dataset(DatasetId("duckdb", "m"), meta=meta)) == frozenset()
+
+
+@pytest.mark.parametrize(("test", "labels"), [
+    (_test("not_null", "customer_id"), ("not_null(customer_id)",)),
+    (_test("accepted_values", "gender", values=["M", "F"]), ("accepted_values(gender)",)),
+    (_test("dbt_utils.accepted_range", "amount", min_value=0, max_value=9),
+     ("min(amount)", "max(amount)")),
+    (_test("dbt_utils.recency", None, datepart="day", interval=1, field="at"), ("freshness",)),
+    (_test("relationships", "customer_id", to="ref('crm')", field="id"), ()),
+    (_test("dbt_expectations.expect_table_row_count_to_be_between", None, min_value="x"), ()),
+])
+def test_a_dbt_tests_labels_are_the_names_its_contract_checks_get(
+    test: DataTest, labels: tuple[str, ...]
+) -> None:
+    assert dbt_test_labels(test) == labels
+    contract = contract_from_dataset(Dataset(DatasetId("duckdb", "m"), tests=(test,)))
+    made = () if contract is None else (*contract.constraints, *contract.rules)
+    assert tuple(m.label for m in made) == labels
 
 
 # -- bind ------------------------------------------------------------------------------------
@@ -305,3 +371,60 @@ def test_dbt_arguments_of_the_wrong_kind_are_skipped_not_raised() -> None:
     contract = contract_from_dataset(dataset)
     assert contract is not None and contract.rules == ()
     assert [c.label for c in contract.constraints] == ["not_null(a)"]
+
+
+def _audited() -> tuple[LiveTable, DatasetProfile]:
+    """The audit's table: text ids and emails whose alphabetical ranges mean nothing."""
+    live = LiveTable(DatasetId(PG, "wh.silver.erp_customers"), DatasetKind.TABLE, (
+        LiveColumn("customer_id", "text", True),
+        LiveColumn("email", "text", True),
+        LiveColumn("birth_date", "date", True),
+        LiveColumn("credit_limit", "numeric(10,2)", True),
+        LiveColumn("phone_number", "bigint", True),
+        LiveColumn("dwh_loaded_at", "timestamp with time zone", True),
+        LiveColumn("notes", None, True),
+    ))
+    profile = DatasetProfile(live.id, datetime(2026, 12, 2, 4, tzinfo=timezone.utc), (
+        ProfileMetric("row_count", 5),
+        ProfileMetric("max_length", 8, "customer_id"),
+        ProfileMetric("max_length", 3, "email"),
+        ProfileMetric("min", 10, "credit_limit"), ProfileMetric("max", 900, "credit_limit"),
+        ProfileMetric("min", 4930000000, "phone_number"),
+        ProfileMetric("max", 4939999999, "phone_number"),
+    ), bounds=(("customer_id", "BAD-3", "CUST0002"), ("email", "a@x", "e@x"),
+               ("birth_date", "1850-01-01", "2001-01-01"),
+               ("dwh_loaded_at", "2026-12-02T04:43:52+00:00", "2026-12-02T04:43:52+00:00"),
+               ("notes", "aardvark", "zebra")))
+    return live, profile
+
+
+def test_init_suggests_ranges_only_for_numbers_and_dates(tmp_path: Path) -> None:
+    live, profile = _audited()
+    text = contract_template(live, profile, dataset_name=live.id.name, dialect="postgres")
+    for observed in ("BAD-3", "CUST0002", "a@x", "e@x", "aardvark", "zebra", "4930000000"):
+        assert observed not in text, observed
+    uncommented = re.sub(r"^( +)# ", r"\1", text, flags=re.MULTILINE)
+    path = tmp_path / "erp_customers.yaml"
+    path.write_text(uncommented, encoding="utf-8")
+    contract = read_contract(path)
+    assert [(c.label, c.value) for c in contract.constraints] == [
+        ("max_length(customer_id)", 8),  # text: the longest value, not an alphabetical range
+        ("max_length(email)", 3),  # a length is no value of a sensitive column
+        ("min(birth_date)", "1850-01-01"), ("max(birth_date)", "2001-01-01"),
+        ("min(credit_limit)", 10), ("max(credit_limit)", 900),
+        ("min(dwh_loaded_at)", "2026-12-02T04:43:52+00:00"),
+        ("max(dwh_loaded_at)", "2026-12-02T04:43:52+00:00"),
+    ]
+    assert {f.name for f in contract.fields if f.sensitive} == {"email", "phone_number"}
+    assert lint(contract, live=live, dialect="postgres") == []
+
+
+@pytest.mark.parametrize(("name", "sensitive"), [
+    ("email", True), ("customer_email", True), ("E_Mail", True), ("firstName", True),
+    ("last_name", True), ("api_key", True), ("card_number", True), ("ip_address", True),
+    ("password_hash", True), ("PhoneNumber", True), ("street", True),
+    ("customer_id", False), ("gender", False), ("birth_date", False), ("emailed_at", False),
+    ("product_name", False), ("amount", False),
+])
+def test_sensitive_looking_column_names(name: str, sensitive: bool) -> None:
+    assert looks_sensitive(name) is sensitive

@@ -149,6 +149,44 @@ def test_lint_names_file_and_line_and_init_writes_a_contract_that_binds(project:
     _run("contract", "init", "erp_cust_az12")
     written = project / "contracts" / "erp_cust_az12.yaml"
     assert "dataset: wh.bronze.erp_cust_az12" in written.read_text()
+    for observed in ("BAD-3", "CUST0005", "1850-01-01", "not a date"):  # text: no ranges
+        assert observed not in written.read_text()
     _run("contract", "init", "erp_cust_az12", code=1)  # never overwrites without --force
     doc = _run("check", "erp_cust_az12", "--format", "json")
     assert all(r["dataset"]["name"] == "wh.bronze.erp_cust_az12" for r in doc["results"])
+
+
+def test_an_unreadable_contract_fails_the_gate_even_when_every_check_passes(
+    project: Path,
+) -> None:
+    # The audit's project: one good contract, a broken YAML file, an unknown rule; and the
+    # folder named by the plain-string form of `contracts:`.
+    (project / "contracts" / "erp_customers.yaml").unlink()
+    (project / "lineage.yml").write_text(
+        (project / "lineage.yml").read_text() + "contracts: q/\n")  # fmt: skip
+    (project / "q").mkdir()
+    (project / "q" / "ok.yaml").write_text(
+        "dataset: silver.erp_customers\nschema:\n  fields:\n    - name: gender\n"
+        "      constraints:\n        - accepted_values: [Male, Female, Unknown, x]\n"
+    )
+    (project / "q" / "broken.yaml").write_text("schema: [unclosed\n")
+    (project / "q" / "typo.yaml").write_text(
+        "dataset: silver.erp_customers\nquality:\n  rowcount: {min: 1}\n")  # fmt: skip
+    doc = _run("check", "--format", "json", "--fail-on", "warning", code=1)
+    assert [(r["check"], r["status"]) for r in doc["results"]] == [
+        ("accepted_values(gender)", "passed")]  # fmt: skip
+    assert len(doc["issues"]) == 2
+    assert any("broken.yaml:2" in i for i in doc["issues"])
+    assert any("typo.yaml:3" in i and "unknown quality rule 'rowcount'" in i
+               for i in doc["issues"])  # fmt: skip
+    assert doc["summary"]["error"] == 2 and doc["summary"]["contract_issues"] == 2
+    assert doc["summary"]["passed"] == 1
+    # --fail-on error too: an unreadable contract is at least as bad as a failed check.
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "1 passed, 2 error (of the errors, 2 contract issues: listed below)" in result.stdout
+    assert "unknown quality rule 'rowcount'" in result.stderr
+    # Fixed, the gate opens.
+    (project / "q" / "broken.yaml").unlink()
+    (project / "q" / "typo.yaml").unlink()
+    assert _run("check", "--format", "json", "--fail-on", "warning")["summary"]["error"] == 0
