@@ -70,6 +70,7 @@ class TracedStatement(BoundStatement):
             dataset_of=lambda t: t.meta.get("dataset"),
             columns_of=self.state.columns_of,
             temp_tables=self.state.temp_tables,
+            dialect=self.dialect,
         )
         traced = trace_query(root, resolver)
         self.warnings.extend(traced.warnings)

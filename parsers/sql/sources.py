@@ -38,10 +38,13 @@ class TableResolver:
         dataset_of: Callable[[exp.Table], DatasetId | None],
         columns_of: Callable[[DatasetId], Sequence[str] | None],
         temp_tables: Mapping[DatasetId, TempTable],
+        dialect: str | None = None,
     ) -> None:
         self.dataset_of = dataset_of
         self.columns_of = columns_of
         self.temp_tables = temp_tables
+        # Nested field access (``x['a']``, ``v:a.b``) reads differently per engine.
+        self.dialect = dialect
 
 
 class SourceColumns:

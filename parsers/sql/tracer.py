@@ -28,6 +28,7 @@ from sqlglot.optimizer.scope import Scope, walk_in_scope
 
 from lineage.model import IDENTITY, ParseWarning, Transformation
 from lineage.model import TransformationSubtype as Sub
+from parsers.sql.nested import access_of, base_column, with_path
 from parsers.sql.sources import TableResolver, is_star
 from parsers.sql.transformations import (
     CONDITIONAL,
@@ -158,7 +159,13 @@ class _Tracer(Wildcards):
             if isinstance(node, exp.Column):
                 if isinstance(node.this, exp.Star):
                     continue
-                merge_edges(edges, self.column_lineage(scope, node), classify(node, root))
+                # A nested path (``widget.asset.id``) is typed by its whole access.
+                access = access_of(node, self.tables.dialect)
+                merge_edges(
+                    edges,
+                    with_path(self._column_lineage(scope, node), access.path),
+                    classify(access.node, root),
+                )
             elif node is not root and id(node) in self._scope_of:
                 child = self._scope_of[id(node)]
                 via = classify(node, root)
@@ -173,6 +180,11 @@ class _Tracer(Wildcards):
     # -- resolving one column reference ------------------------------------------------
 
     def column_lineage(self, scope: Scope, column: exp.Column) -> Edges:
+        """Inputs of one column reference, to the nested field it reads (``c.a.b``)."""
+        access = access_of(column, self.tables.dialect)
+        return with_path(self._column_lineage(scope, column), access.path)
+
+    def _column_lineage(self, scope: Scope, column: exp.Column) -> Edges:
         table = column.table
         name = column.name
         if table:
@@ -183,13 +195,13 @@ class _Tracer(Wildcards):
                     return pivoted
                 root = column.parts[0].name
                 if _scope_with_source(scope, root) is None:
-                    # ``payload.x`` where no source is called ``payload``: field ``x`` of a
-                    # struct/JSON column ``payload`` (Trino, Spark, BigQuery without schema).
+                    # ``payload.x`` where no source is called ``payload``: the field ``x``
+                    # of a struct column ``payload`` (Trino, Spark, BigQuery without schema).
                     struct = exp.column(root)
                     struct.parent = column.parent
                     found = self._unqualified(scope, struct, quiet=True)
                     if found:
-                        return {k: {t.then(TRANSFORMATION) for t in v} for k, v in found.items()}
+                        return with_path(found, tuple(p.name for p in column.parts[1:]))
                 self._warn(f"column {column.sql()!r} refers to an unknown source {table!r}", name)
                 return {}
             return self._column_in_source(owner, table, name)
@@ -524,7 +536,7 @@ def _joins_two_sources(condition: exp.Expr) -> bool:
     """``a.id = b.id`` between two different sources is a join written in WHERE."""
     if not isinstance(condition, exp.EQ):
         return False
-    left, right = strip(condition.this), strip(condition.expression)
+    left, right = base_column(condition.this), base_column(condition.expression)
     return (
         isinstance(left, exp.Column)
         and isinstance(right, exp.Column)

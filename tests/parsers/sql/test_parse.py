@@ -273,7 +273,7 @@ def test_struct_field_without_schema_is_a_field_of_the_column() -> None:
                        dialect="trino")
     statement = result.statements[0]
     assert _fields(statement) == {
-        "cid": {("raw.events", "payload")},
-        "x": {("raw.events", "payload")},
+        "cid": {("raw.events", "payload.customer.id")},
+        "x": {("raw.events", "payload.x")},
     }
     assert not statement.warnings

@@ -80,13 +80,31 @@ _QUOTES: dict[str, tuple[str, str]] = {
 
 def _random_statement(rng: random.Random, dialect: str) -> tuple[str, dict[str, dict[str, str]]]:
     """A query over tables whose schema lacks some columns, with mixed-case quoting,
-    nested derived tables and CTEs, aliases named like columns and lateral references."""
+    nested derived tables and CTEs, aliases named like columns, lateral references and
+    struct paths after columns."""
     names = ["id", "amount", "name", "x", "y", "status"]
     opening, closing = _QUOTES.get(dialect, ('"', '"'))
 
     def ref(name: str) -> str:
         spelled = rng.choice([name, name.upper(), name.capitalize()])
-        return f"{opening}{spelled}{closing}" if rng.random() < 0.4 else spelled
+        spelled = f"{opening}{spelled}{closing}" if rng.random() < 0.4 else spelled
+        return spelled + nesting() if rng.random() < 0.2 else spelled
+
+    def nesting() -> str:
+        """A random struct path after a column (item 6): ``.a.b``, ``['a']``, ``:a.b``."""
+        path = ""
+        for _ in range(rng.randint(1, 8)):
+            field = rng.choice(["a", "B", "id", f"{opening}Q{closing}"])
+            shape = rng.random()
+            if shape < 0.6:
+                path += f".{field}"
+            elif shape < 0.8 and dialect != "tsql":
+                path += f"['{field.strip(opening + closing)}']"
+            elif dialect == "snowflake" and not path:
+                path += f":{field}"
+            else:
+                path += "[0]" if dialect != "tsql" else f".{field}"
+        return path
 
     schema = {
         "s": {n: "int" for n in names if rng.random() < 0.5},

@@ -43,12 +43,12 @@ def test_partition_decorator_of_a_target_and_a_mixed_case_table() -> None:
 def test_full_names_without_an_alias_and_struct_paths_are_unchanged() -> None:
     plain = parse_sql("SELECT db.t.x FROM db.t", dialect="snowflake").statements[0]
     assert plain.column_lineage[0].field_map()["x"][0].field == "x"
-    # c.address.city is a struct field of c's column address, not a table's full name.
+    # c.address.city is the struct field city of c's column address, not a table's full name.
     struct = parse_sql(
         "SELECT c.address.city AS city FROM bronze.customers AS c", dialect="bigquery"
     ).statements[0]
     [source] = struct.column_lineage[0].field_map()["city"]
-    assert (source.dataset.name, source.field) == ("bronze.customers", "address")
+    assert (source.dataset.name, source.field) == ("bronze.customers", "address.city")
 
 
 def test_three_unaliased_derived_tables_each_keep_their_inputs() -> None:
