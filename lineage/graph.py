@@ -270,6 +270,12 @@ class LineageGraph:
     def columns_of(self, dataset: DatasetId) -> list[ColumnId]:
         return list(self._columns.get(dataset, ()))
 
+    def nested_fields(self, column: ColumnId) -> list[ColumnId]:
+        """The fields below a struct column that lineage names (``widget.asset.id`` for
+        ``widget``), in the order they were first seen."""
+        prefix = column.name + "."
+        return [c for c in self._columns.get(column.dataset, ()) if c.name.startswith(prefix)]
+
     def dataset_info(self, dataset: DatasetId) -> Dataset | None:
         return self._datasets.get(dataset)
 
@@ -356,14 +362,18 @@ class LineageGraph:
         return iter(self._order)
 
     def _walk(self, node: Node, depth: int | None, upstream: bool) -> Impact:
-        if node not in self._succ:
-            return Impact(node, upstream)
-        adjacency = self._pred if upstream else self._succ
         # A dataset's impact is its columns' too: they start at hop 0 with it, so a path
         # does not begin with a "rows" pass-through that would make every hop INDIRECT.
+        # A struct column's is its nested fields' (``widget`` -> ``widget.asset.id``): the
+        # parser names the field a query reads by its whole path.
         roots: list[Node] = [node]
         if isinstance(node, DatasetId):
             roots.extend(self._columns.get(node, ()))
+        else:
+            roots.extend(self.nested_fields(node))
+        if node not in self._succ and len(roots) == 1:
+            return Impact(node, upstream)
+        adjacency = self._pred if upstream else self._succ
         parent: dict[Node, Node | None] = dict.fromkeys(roots)
         distance: dict[Node, int] = dict.fromkeys(roots, 0)
         # 0-1 breadth-first search with parent pointers: dataset -> its columns is a
@@ -377,7 +387,7 @@ class LineageGraph:
                 continue
             done.add(current)
             hops = distance[current]
-            for nxt, data in adjacency[current].items():
+            for nxt, data in adjacency.get(current, {}).items():
                 weight = 0 if data["kind"] == _ROWS else 1
                 if depth is not None and hops + weight > depth:
                     continue

@@ -411,12 +411,16 @@ class Workspace:
         if len(datasets) > 1:
             raise InputError(_ambiguous(text, datasets))
         if "." in text:
-            dataset_name, column = text.rsplit(".", 1)
-            candidates = _within(namespace, self.catalog.find_datasets(dataset_name))
-            if len(candidates) > 1:
-                raise InputError(_ambiguous(dataset_name, candidates))
-            if candidates:
-                return ColumnId(candidates[0].id, column)
+            # The longest dataset name first: ``t.widget.asset.id`` is the nested field
+            # ``widget.asset.id`` of ``t`` when no dataset ``t.widget.asset`` exists.
+            dots = [i for i, char in enumerate(text) if char == "."]
+            for at in reversed(dots):
+                dataset_name, column = text[:at], text[at + 1 :]
+                candidates = _within(namespace, self.catalog.find_datasets(dataset_name))
+                if len(candidates) > 1:
+                    raise InputError(_ambiguous(dataset_name, candidates))
+                if candidates:
+                    return ColumnId(candidates[0].id, column)
         else:
             columns = [
                 c for c in self.catalog.find_columns(text)
@@ -455,10 +459,10 @@ class Workspace:
                 continue
             if self.catalog.dataset(DatasetId(namespace, name)) is not None:
                 return DatasetId(namespace, name)
-            if "." in name:
-                dataset_name, column = name.rsplit(".", 1)
-                if self.catalog.dataset(DatasetId(namespace, dataset_name)) is not None:
-                    return ColumnId(DatasetId(namespace, dataset_name), column)
+            for dot in reversed([i for i, char in enumerate(name) if char == "."]):
+                dataset = DatasetId(namespace, name[:dot])
+                if self.catalog.dataset(dataset) is not None:
+                    return ColumnId(dataset, name[dot + 1 :])
         return None
 
 

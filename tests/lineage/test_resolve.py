@@ -68,3 +68,29 @@ def test_a_bare_column_name_lists_its_candidates(workspace: Workspace) -> None:
     assert workspace.resolve("customer_id", namespace="postgres://db:5432") == ColumnId(
         GOLD, "customer_id"
     )
+
+
+def test_a_nested_field_resolves_and_its_struct_column_reaches_what_the_field_feeds(
+    tmp_path: Path,
+) -> None:
+    # The parser names a struct path read by a query by its whole path; asking for the
+    # struct column (or the path) must reach what the path feeds.
+    (tmp_path / "events.sql").write_text(
+        "CREATE TABLE silver.widgets AS\n"
+        "SELECT e.widget.asset.id AS asset_id, UPPER(e.widget.name) AS widget_name\n"
+        "FROM bronze.events AS e\n"
+    )
+    ws = Workspace(ProjectConfig(root=tmp_path), f"sqlite:///{tmp_path / 'c.db'}")
+    ws.scan([str(tmp_path / "events.sql")], ws.scan_options(dialect="bigquery"))
+    events = DatasetId("bigquery", "bronze.events")
+    assert ws.resolve("bronze.events.widget.asset.id") == ColumnId(events, "widget.asset.id")
+    assert ws.resolve("bigquery/bronze.events.widget.asset.id") == ColumnId(
+        events, "widget.asset.id"
+    )
+    widget = ws.resolve("bronze.events.widget")
+    assert widget == ColumnId(events, "widget")
+    graph = ws.graph_around(widget, upstream=False, downstream=True)
+    reached = {(e.node.name, e.direct) for e in graph.impact(widget).columns}
+    assert reached == {("asset_id", True), ("widget_name", True)}
+    only_asset = graph.impact(ColumnId(events, "widget.asset")).columns
+    assert [e.node.name for e in only_asset] == ["asset_id"]
