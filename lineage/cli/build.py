@@ -3,6 +3,7 @@ with ``--simulate-drift`` a second time over changed bronze)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lineage.cli.drift import FailOn
 from lineage.cli.options import CatalogOption, OutputFormat, stderr, write_json
 from lineage.errors import InputError
 
@@ -51,10 +53,12 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Run the pipeline and the checks even if unchanged.")
     ] = False,
-    fail_on_drift: Annotated[
-        str,
-        typer.Option("--fail-on-drift", help="Drift that fails the build: breaking, warning, any."),
-    ] = "breaking",
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on", "--fail-on-drift", help="Drift that fails the build (this grade or worse)."
+        ),
+    ] = FailOn.breaking,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table or json (one document).")
     ] = OutputFormat.table,
@@ -71,7 +75,7 @@ def build(
         with console.status("building") as status:
             report = run_build(
                 workspace, only=_steps(only), skip=_steps(skip), force=force,
-                fail_on_drift=fail_on_drift,
+                fail_on_drift=fail_on.value,
                 on_step=lambda name: status.update(f"{name} ..."),
                 on_done=lambda result: _print_step(console, result),
             )  # fmt: skip
@@ -106,6 +110,15 @@ def _print_summary(console: Console, report: BuildReport, workspace: Workspace) 
         table.add_row(step.name, f"[{style}]{step.status}[/]", f"{step.seconds:.1f}",
                       escape(step.summary), escape(step.look_at))  # fmt: skip
     console.print(table)
+    if report.failed_steps:  # what the exit code is about, in one line
+        by_status = {
+            status: [s.name for s in report.steps if s.status == status]
+            for status in ("failed", "blocked")
+        }
+        console.print(
+            "[red]" + "; ".join(f"{k}: {', '.join(v)}" for k, v in by_status.items() if v) + "[/]",
+            highlight=False,
+        )
     root = workspace.config.root
     console.print(f"catalog: {workspace.catalog_url_display}", highlight=False)
     for label, path in (("site", (workspace.config.docs.output or root / "site") / "index.html"),
@@ -122,27 +135,56 @@ def demo(
     simulate_drift: Annotated[
         bool, typer.Option("--simulate-drift", help="Then change bronze and build again.")
     ] = False,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on", "--fail-on-drift", help="Drift that fails the build (this grade or worse)."
+        ),
+    ] = FailOn.breaking,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", help="table, or json: one document with each build's report."
+        ),
+    ] = OutputFormat.table,
 ) -> None:
-    """Copy the ERP example to FOLDER and build it; with --simulate-drift, rename bdate,
-    drop gen and add a column in bronze, and build again: drift, impact and contract
-    failures appear in the terminal and on the site."""
+    """Copy the ERP example to FOLDER and build it; with --simulate-drift, change bronze
+    (rename bdate, narrow cid, drop gen, add a column) and build again: drift, impact and
+    contract failures appear in the terminal and on the site. Exit 1 if a build failed."""
     if not EXAMPLE.is_dir():
         raise InputError(f"the ERP example is not installed with this Silverline ({EXAMPLE})")
     if folder.exists() and any(folder.iterdir()):
         raise InputError(f"{folder} is not empty: give a new folder")
     skipped = shutil.ignore_patterns(".lineage", "bronze", "site", "target", "__pycache__")
     shutil.copytree(EXAMPLE, folder, dirs_exist_ok=True, ignore=skipped)
-    code = _build_in(folder)
-    if not simulate_drift:
-        raise typer.Exit(code)
-    stderr.print("[bold]simulating drift[/]: bronze now has birth_dt instead of bdate, no gen, "
-                 "a new channel column")  # fmt: skip
-    subprocess.run([sys.executable, "pipeline.py", "--drift"], cwd=folder, check=False,
-                   capture_output=True)  # fmt: skip
-    raise typer.Exit(max(code, _build_in(folder, "--skip", "pipeline")))
+    as_json = output_format is OutputFormat.json
+    args = ["--fail-on", fail_on.value, *(["--format", "json"] if as_json else [])]
+    builds = [_build_in(folder, args, as_json)]
+    if simulate_drift:
+        stderr.print("[bold]simulating drift[/]: bronze now has birth_dt instead of bdate, "
+                     "cid as 32-bit-offset strings (narrowed from large_string), no gen, "
+                     "a new channel column")  # fmt: skip
+        landed = subprocess.run([sys.executable, "pipeline.py", "--drift"], cwd=folder,
+                                check=False, capture_output=True, text=True)  # fmt: skip
+        if landed.returncode != 0:
+            raise InputError(f"pipeline.py --drift failed: {landed.stderr.strip()[-500:]}")
+        builds.append(_build_in(folder, ["--skip", "pipeline", *args], as_json))
+    if as_json:
+        write_json({"folder": str(folder.resolve()), "failed": any(b[0] for b in builds),
+                    "builds": [b[1] for b in builds]})  # fmt: skip
+    raise typer.Exit(max(code for code, _ in builds))
 
 
-def _build_in(folder: Path, *args: str) -> int:
+def _build_in(folder: Path, args: list[str], as_json: bool) -> tuple[int, dict[str, object]]:
+    """``lineage build ARGS`` in ``folder``: its exit code, and its JSON report when asked
+    for (the table otherwise goes straight to the terminal)."""
     done = subprocess.run([sys.executable, "-m", "lineage.cli", "build", *args], cwd=folder,
-                          check=False)  # fmt: skip
-    return done.returncode
+                          check=False, stdout=subprocess.PIPE if as_json else None,
+                          text=True)  # fmt: skip
+    report: dict[str, object] = {}
+    if as_json:
+        try:
+            report = json.loads(done.stdout or "{}")
+        except json.JSONDecodeError:
+            report = {"output": done.stdout}
+    return done.returncode, report

@@ -5,9 +5,11 @@ pipeline (the project's decorated jobs) -> scan (SQL, dbt) -> introspect (wareho
 files) -> profile -> check (contracts, tests) -> push (DataHub Lite and an MCP file) ->
 docs (the site and its ``schema.json``) -> drift (live vs the previous site's
 ``schema.json``). A step that fails is reported and costs only the steps that need its
-output. A second build with nothing changed changes nothing: the pipeline and the
-figures are fingerprinted, unchanged datasets are not pushed, the site is rebuilt from an
-unchanged catalog byte for byte.
+output. A second build with nothing changed changes nothing: the pipeline (its inputs,
+and whether its outputs are there) and the figures are fingerprinted, unchanged datasets
+are not pushed, the site is rebuilt from an unchanged catalog byte for byte. It still
+fails where the first did: a check step with nothing to re-judge reports the last build's
+results (recorded once, not again).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from lineage.model import redact_text
 if TYPE_CHECKING:
     from lineage.workspace import Workspace
 
-__all__ = ["STEPS", "BuildReport", "StepResult", "run_build"]
+__all__ = ["DRIFT_THRESHOLDS", "STEPS", "BuildReport", "StepResult", "run_build"]
 
 #: The steps in order, and the steps each needs.
 STEPS: dict[str, tuple[str, ...]] = {
@@ -45,6 +47,10 @@ STEPS: dict[str, tuple[str, ...]] = {
 }
 _PIPELINE_STATE = "pipeline_inputs"  # sync_state kind: what the pipeline last ran from
 _FIGURES_STATE = "build_figures"  # sync_state kind: what profile and check last judged
+_PIPELINE_RAN_STATE = "pipeline_ran"  # sync_state kind: when the pipeline last ran
+_CHECK_RUN_STATE = "build_check_run"  # sync_state kind: the run id of the last build's checks
+#: ``--fail-on`` values: the drift grades that fail the build (as ``lineage drift --fail-on``).
+DRIFT_THRESHOLDS = ("breaking", "warning", "any")
 
 
 @dataclass
@@ -75,8 +81,14 @@ class BuildReport:
     def failed(self) -> bool:
         return any(s.status in ("failed", "blocked") for s in self.steps)
 
+    @property
+    def failed_steps(self) -> list[str]:
+        """The steps that failed or were blocked, in order: what the exit code is about."""
+        return [s.name for s in self.steps if s.status in ("failed", "blocked")]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"failed": self.failed, "steps": [s.to_dict() for s in self.steps]}
+        return {"failed": self.failed, "failed_steps": self.failed_steps,
+                "steps": [s.to_dict() for s in self.steps]}  # fmt: skip
 
 
 def run_build(
@@ -89,10 +101,17 @@ def run_build(
     on_step: Callable[[str], None] | None = None,
     on_done: Callable[[StepResult], None] | None = None,
 ) -> BuildReport:
-    """Run the steps (all, or ``only``, minus ``skip``); see the module's docstring."""
-    unknown = sorted(set(only) | set(skip) - set(STEPS))
+    """Run the steps (all, or ``only``, minus ``skip``); see the module's docstring.
+
+    Raises:
+        InputError: an unknown step or drift threshold, before any step runs.
+    """
+    unknown = sorted((set(only) | set(skip)) - set(STEPS))
     if unknown:
         raise InputError(f"unknown build step(s) {', '.join(unknown)}; steps: {', '.join(STEPS)}")
+    if fail_on_drift.strip().lower() not in DRIFT_THRESHOLDS:
+        raise InputError(f"unknown drift threshold {fail_on_drift!r}: "
+                         f"{', '.join(DRIFT_THRESHOLDS)}")  # fmt: skip
     wanted = [s for s in STEPS if (not only or s in only) and s not in skip]
     state = _BuildState(workspace, force=force, fail_on_drift=fail_on_drift)
     state.drift_wanted = "drift" in wanted
@@ -152,11 +171,12 @@ class _BuildState:
             return StepResult("pipeline", "skipped", summary="no pipeline.script in lineage.yml")
         if not section.script.is_file():
             raise ConfigError(f"pipeline.script {section.script} does not exist")
-        fingerprint = _fingerprint_inputs(self.root, section.script)
         key = str(self.root)
         catalog = self.workspace.catalog
+        fingerprint = self._pipeline_fingerprint(section.script)
         if not self.force and catalog.sync_state(_PIPELINE_STATE, key) == fingerprint:
-            return StepResult("pipeline", "skipped", summary="up to date (inputs unchanged)")
+            return StepResult("pipeline", "skipped",
+                              summary="up to date (inputs unchanged, outputs present)")  # fmt: skip
         env = {**os.environ, CATALOG_URL_ENV: self.workspace.catalog_url}
         done = subprocess.run(
             [sys.executable, str(section.script), *section.args], cwd=self.root, env=env,
@@ -167,10 +187,20 @@ class _BuildState:
                                if (done.stderr or done.stdout).strip() else "")  # fmt: skip
             return StepResult("pipeline", "failed", summary=f"exit {done.returncode}: {tail}",
                               look_at="lineage runs --status failed")  # fmt: skip
-        catalog.record_sync_state(_PIPELINE_STATE, key, fingerprint)
+        # Recorded as the run left things: its outputs exist now.
+        catalog.record_sync_state(_PIPELINE_STATE, key, self._pipeline_fingerprint(section.script))
+        # A run re-lands the data even from the same inputs: what profile and check judged
+        # (in this build or a later one, after `--only pipeline`) is stale now.
+        catalog.record_sync_state(_PIPELINE_RAN_STATE, key, str(time.time_ns()))
         self.new_data = True
         last = done.stdout.strip().splitlines()[-1:] or [""]
         return StepResult("pipeline", "ok", summary=last[0], look_at="lineage runs")
+
+    def _pipeline_fingerprint(self, script: Path) -> str:
+        """The pipeline's inputs and whether its outputs are there: deleting the bronze
+        folder or the warehouse file makes the next build run the pipeline again."""
+        outputs = [[str(p), _present(p)] for p in _local_outputs(self.workspace)]
+        return _digest([_fingerprint_inputs(self.root, script), outputs])
 
     # -- scan, introspect, profile, check --------------------------------------------------
 
@@ -200,8 +230,14 @@ class _BuildState:
         issues = report.issues
         summary = (f"{report.tables} tables, {report.schema_versions_added} new schema "
                    f"versions, {len(report.findings)} findings")  # fmt: skip
-        if not report.observations:
-            return StepResult("introspect", "failed", summary="; ".join(map(str, issues)))
+        # A source that errored whole, or observed nothing but problems (a missing folder,
+        # an empty DuckDB file the pipeline never wrote), gives nothing to build on; when
+        # every source is like that the step failed, whatever the counts say.
+        usable = [o for _, o in report.observations if o.tables or not o.issues]
+        if not usable:
+            return StepResult("introspect", "failed", summary="; ".join(map(str, issues))
+                              or "no source could be read", look_at="lineage introspect",
+                              details={"issues": [str(i) for i in issues]})  # fmt: skip
         return StepResult(
             "introspect", "ok", summary=summary + (f", {len(issues)} issues" if issues else ""),
             look_at="lineage show <dataset>" if report.findings else "",
@@ -226,11 +262,11 @@ class _BuildState:
     def _compute_figures_key(self) -> str:
         from lineage.workspace.checks import contracts_folder
 
-        pipeline = self.workspace.catalog.sync_state(_PIPELINE_STATE, str(self.root)) or ""
+        catalog, key = self.workspace.catalog, str(self.root)
+        kinds = (_PIPELINE_STATE, _PIPELINE_RAN_STATE)
+        pipeline = [catalog.sync_state(kind, key) or "" for kind in kinds]
         contracts = _tree_digest(contracts_folder(self.workspace.config))
-        live = sorted(
-            (str(d), s.fingerprint) for d, s in self.workspace.catalog.live_schemas().items()
-        )
+        live = sorted((str(d), s.fingerprint) for d, s in catalog.live_schemas().items())
         return _digest([pipeline, contracts, live])
 
     def step_profile(self) -> StepResult:
@@ -248,20 +284,30 @@ class _BuildState:
         from lineage.checks import summarize
         from lineage.views import CheckStatus
 
-        if self._figures_up_to_date():
-            return StepResult("check", "skipped", summary="up to date (no new data)")
-        report = self.workspace.check()
-        counts = summarize(report.results)
-        self.workspace.catalog.record_sync_state(_FIGURES_STATE, str(self.root),
-                                                 self._figures_key())  # fmt: skip
+        catalog = self.workspace.catalog
+        key = str(self.root)
+        last_run = catalog.sync_state(_CHECK_RUN_STATE, key)
+        if last_run is not None and self._figures_up_to_date():
+            # Nothing they judge changed: the last build's results stand (their failures
+            # still fail this build), and nothing new is recorded.
+            results = [r for r in catalog.check_results() if r.run_id == last_run]
+            issues: list[str] = []
+            carried = f" (carried forward from run {last_run}: data and contracts unchanged)"
+        else:
+            report = self.workspace.check()
+            results, issues, carried = report.results, [str(i) for i in report.issues], ""
+            catalog.record_sync_state(_CHECK_RUN_STATE, key, report.run_id)
+            catalog.record_sync_state(_FIGURES_STATE, key, self._figures_key())
+        counts = summarize(results)
         failing = counts.get(CheckStatus.FAILED, 0) + counts.get(CheckStatus.ERROR, 0)
         text = ", ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in counts.items() if n)
         return StepResult(
             "check", "failed" if failing else "ok",
-            summary=(text or "no checks") + (f", {len(report.issues)} contract issues"
-                                             if report.issues else ""),
+            summary=(text or "no checks") + (f", {len(issues)} contract issues" if issues
+                                             else "") + carried,
             look_at="lineage check" if failing else "",
-            details={"results": len(report.results), "issues": [str(i) for i in report.issues]},
+            details={"results": len(results), "issues": issues,
+                     "carried_forward": bool(carried)},
         )  # fmt: skip
 
     # -- push, docs, drift ---------------------------------------------------------------
@@ -313,12 +359,36 @@ class _BuildState:
 
         found = self.drift or drift_from_text(self.workspace, baseline_text)
         self.drift = found
-        breaking = found.count_at_least(self.fail_on_drift)
+        failing = found.count_at_least(self.fail_on_drift)
+        why = f" ({failing} at --fail-on {self.fail_on_drift} or worse)" if failing else ""
         return StepResult(
-            "drift", "failed" if breaking else "ok", summary=found.summary(),
+            "drift", "failed" if failing else "ok", summary=found.summary() + why,
             look_at="lineage drift --baseline site/" if found.changes else "",
-            details=found.to_dict(),
+            details={**found.to_dict(), "fail_on": self.fail_on_drift, "failing": failing},
         )  # fmt: skip
+
+
+def _local_outputs(workspace: Workspace) -> list[Path]:
+    """What a pipeline run writes that lives on this machine: the embedded warehouse file
+    (DuckDB, SQLite) and the local bronze folders (object-store prefixes are not looked at:
+    listing them costs a request and their absence is introspect's to report)."""
+    config = workspace.config
+    found: list[Path] = []
+    url = config.warehouse.url or ""
+    scheme, sep, rest = url.partition(":///")
+    if sep and scheme.split("+")[0] in ("duckdb", "sqlite") and rest.startswith("/"):
+        found.append(Path(rest.partition("?")[0]))
+    for source in config.files:
+        scheme_, sep_, _ = source.path.partition("://")
+        if not sep_ or scheme_.lower() == "file":
+            path = Path(source.path.removeprefix("file://"))
+            found.append(path if path.is_absolute() else config.root / path)
+    return found
+
+
+def _present(path: Path) -> bool:
+    """A file that exists, or a folder holding at least one entry."""
+    return path.is_file() or (path.is_dir() and any(path.iterdir()))
 
 
 def _fingerprint_inputs(root: Path, script: Path) -> str:
