@@ -19,6 +19,7 @@ __all__ = [
     "LOGICAL_FAMILIES",
     "TypeFacts",
     "TypeVerdict",
+    "arrow_facts",
     "compare_families",
     "compare_logical",
     "compare_types",
@@ -90,7 +91,16 @@ _TIMESTAMP_DIGITS = 6  # microseconds, every dialect here when no precision is w
 
 
 def type_facts(text: str, dialect: str | None = None) -> TypeFacts | None:
-    """The facts of ``text`` in ``dialect``, None when sqlglot cannot read it."""
+    """The facts of ``text`` in ``dialect``, None when sqlglot cannot read it.
+
+    Without a dialect (files) Arrow's spellings come first: pyarrow names a Parquet
+    column ``timestamp[us, tz=UTC]``, ``decimal128(18, 2)`` or ``large_string``, which
+    sqlglot misreads (an array) or cannot read.
+    """
+    if dialect is None:
+        arrow = arrow_facts(text)
+        if arrow is not None:
+            return arrow
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
@@ -99,6 +109,43 @@ def type_facts(text: str, dialect: str | None = None) -> TypeFacts | None:
     except (SqlglotError, ValueError):
         return None
     return _facts(built, dialect, exp)
+
+
+_ARROW_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+_ARROW_FLOATS = {"halffloat": 2, "float16": 2, "float": 4, "float32": 4, "double": 8,
+                 "float64": 8}  # fmt: skip
+_ARROW_TIME = re.compile(r"(timestamp|time32|time64)\[(s|ms|us|ns)(?:, tz=(.+))?\]")
+_ARROW_DECIMAL = re.compile(r"decimal(?:32|64|128|256)?\((\d+), ?(-?\d+)\)")
+_ARROW_INTEGER = re.compile(r"u?int(8|16|32|64)")
+#: Arrow's string types: 32-bit offsets hold at most 2 GiB of text per array, 64-bit
+#: (``large_``) offsets no practical amount; ``string_view`` holds what ``string`` does.
+_ARROW_STRINGS = {"string": 32, "utf8": 32, "string_view": 32, "large_string": 64,
+                  "large_utf8": 64}  # fmt: skip
+
+
+def arrow_facts(text: str) -> TypeFacts | None:
+    """The facts of an Arrow type as pyarrow spells it (``str(pa.int32())``), else None."""
+    spelled = text.strip()
+    if spelled in _ARROW_STRINGS:
+        return TypeFacts("string", None, text=spelled)
+    if spelled in ("bool", "boolean"):
+        return TypeFacts("boolean", text=spelled)
+    if spelled in ("date32[day]", "date64[ms]"):
+        return TypeFacts("date", text=spelled)
+    if spelled in _ARROW_FLOATS:
+        return TypeFacts("float", _ARROW_FLOATS[spelled], text=spelled)
+    integer = _ARROW_INTEGER.fullmatch(spelled)
+    if integer:
+        return TypeFacts("integer", int(integer.group(1)) // 8, text=spelled)
+    decimal = _ARROW_DECIMAL.fullmatch(spelled)
+    if decimal:
+        return TypeFacts("decimal", int(decimal.group(1)), int(decimal.group(2)), text=spelled)
+    moment = _ARROW_TIME.fullmatch(spelled)
+    if moment:
+        family = "timestamp" if moment.group(1) == "timestamp" else "time"
+        return TypeFacts(family, scale=_ARROW_DIGITS[moment.group(2)],
+                         zoned=moment.group(3) is not None, text=spelled)  # fmt: skip
+    return None
 
 
 def _params(built: Any) -> list[int]:
@@ -231,6 +278,10 @@ _VERDICT = {1: TypeVerdict.WIDENED, -1: TypeVerdict.NARROWED, 0: TypeVerdict.SAM
 
 
 def _same_family(a: TypeFacts, b: TypeFacts) -> tuple[TypeVerdict, str]:
+    offsets = _ARROW_STRINGS.get(a.text), _ARROW_STRINGS.get(b.text)
+    if a.family == "string" and None not in offsets and offsets[0] != offsets[1]:
+        verdict = _VERDICT[_order(offsets[0], offsets[1])]
+        return verdict, f"{offsets[0]}-bit offsets -> {offsets[1]}-bit (Arrow {b.text})"
     if a.family == "string":
         verdict = _VERDICT[_order(a.size, b.size)]
         return verdict, _span("length", a.size, b.size) if verdict is not TypeVerdict.SAME else ""

@@ -93,6 +93,16 @@ TYPES: list[tuple[str, str, str, ChangeKind | None, DriftSeverity | None]] = [
     ("bigquery", "STRING", "BYTES", K.TYPE_CHANGED, B),
     ("bigquery", "INT64", "STRING", K.TYPE_CHANGED, B),
     ("postgres", "geography(point)", "frobnicate thing", K.TYPE_UNCOMPARABLE, W),
+    # Parquet columns as pyarrow spells their types (files have no SQL dialect).
+    ("files", "large_string", "string", K.TYPE_NARROWED, B),  # 64-bit -> 32-bit offsets
+    ("files", "string", "large_string", K.TYPE_WIDENED, W),
+    ("files", "int64", "int32", K.TYPE_NARROWED, B),
+    ("files", "timestamp[us, tz=UTC]", "timestamp[ms, tz=UTC]", K.TYPE_NARROWED, B),
+    ("files", "timestamp[us]", "timestamp[us, tz=UTC]", K.TYPE_TIMEZONE_CHANGED, W),
+    ("files", "decimal128(18, 2)", "decimal128(10, 2)", K.TYPE_NARROWED, B),
+    ("files", "date32[day]", "timestamp[us]", K.TYPE_WIDENED, W),
+    ("files", "timestamp[ns]", "timestamp[ns]", None, None),
+    ("files", "double", "string", K.TYPE_CHANGED, B),
 ]
 
 

@@ -185,7 +185,7 @@ def test_a_table_build_says_where_everything_is(built: tuple[Path, dict[str, Any
 _SIMULATED = {  # (kind, column) -> what the bronze files now say
     ("column_renamed", "bdate"): ("bdate", "birth_dt"),
     ("column_removed", "gen"): ("string", None),
-    ("type_uncomparable", "cid"): ("large_string", "string"),  # 64- to 32-bit offsets
+    ("type_narrowed", "cid"): ("large_string", "string"),  # 64- to 32-bit offsets
     ("column_added", "channel"): (None, "string"),
 }
 
