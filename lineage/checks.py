@@ -13,6 +13,14 @@ column ``null_count``, ``null_rate`` 0..1, ``distinct_count``, ``min``, ``max``,
 - ``row_count_min``: the latest ``row_count`` at least ``minimum``;
 - ``null_rate``: the latest ``null_rate`` of ``column`` at most ``max_rate``.
 
+"The latest" figure is the ``live`` one when the check measured the table itself (its
+own scan: ``COUNT(*)``, ``COUNT(col)``, ``MAX(loaded_at)``), else the newest point of the
+history; each result says which (``details["measured"]``: ``live`` or ``profile``, and
+``measured_at``). A history figure older than the rule's maximum age (``max_figure_age``,
+default ``figure_max_age``: the window of a 7-day average, one day for the others) is
+stale: INSUFFICIENT_HISTORY saying so, never PASSED, since yesterday's good figure says
+nothing about today. Freshness needs no such limit: an old loaded-at value fails it.
+
 A rule without the figures it needs is INSUFFICIENT_HISTORY (saying "run lineage
 profile"), never PASSED; a broken rule (no tolerance, a custom SQL rule, which runs in
 the warehouse) is ERROR. A violated rule is FAILED at severity error, WARNING at severity
@@ -31,7 +39,7 @@ from lineage.errors import ConfigError
 from lineage.model import DatasetId, DatasetProfile
 from lineage.views import CheckResult, CheckStatus, MetricPoint
 
-__all__ = ["DEFAULT_MIN_HISTORY_DAYS", "exceeds", "judge", "summarize", "worst"]
+__all__ = ["DEFAULT_MIN_HISTORY_DAYS", "exceeds", "figure_max_age", "judge", "summarize", "worst"]
 
 #: Days of history a row-count-vs-average rule needs before it judges anything.
 DEFAULT_MIN_HISTORY_DAYS = 3
@@ -46,6 +54,7 @@ _RANK = {
 }
 _FAIL_ON = {"warning": CheckStatus.WARNING, "error": CheckStatus.FAILED}
 _PROFILE_HINT = "run lineage profile"
+_DAY = 86400.0
 
 
 def judge(
@@ -55,6 +64,8 @@ def judge(
     *,
     now: datetime,
     latest: DatasetProfile | None = None,
+    live: DatasetProfile | None = None,
+    max_figure_age: float | None = None,
     min_history_days: int = DEFAULT_MIN_HISTORY_DAYS,
     run_id: str | None = None,
 ) -> CheckResult:
@@ -67,18 +78,33 @@ def judge(
         now: the moment of the judgement (the result's ``observed_at``).
         latest: the newest profile, if not (yet) among ``points``; its figures count as
             points observed at its ``observed_at``.
+        live: figures the check measured on the table just now; preferred to the history
+            for the newest value (never part of a row-count rule's baseline).
+        max_figure_age: seconds a history figure may be old and still be judged
+            (default: ``figure_max_age(rule)``).
         min_history_days: the fewest earlier days a row-count-vs-average rule needs.
         run_id: the run the result belongs to.
     """
     moment = _utc(now)
     history = _history(dataset, points, latest, moment)
+    measured = live if live is not None and live.dataset == dataset else None
+    limit = figure_max_age(rule) if max_figure_age is None else max_figure_age
     details: dict[str, Any] = {"severity": rule.severity.value}
     if rule.source is not None:
         details["source"] = str(rule.source)
     status, column = _JUDGES.get(rule.kind, _not_here)(
-        _Inputs(rule, history, moment, min_history_days), details
+        _Inputs(rule, history, moment, min_history_days, measured, limit), details
     )
     return CheckResult(dataset, rule.label, status, moment, column, run_id, details)
+
+
+def figure_max_age(rule: QualityRule) -> float:
+    """Seconds the newest figure of a history rule may be old by default: the averaging
+    window of a row-count-vs-average rule, one day for the others (previous day, null
+    rate, minimum rows)."""
+    if rule.kind is RuleKind.ROW_COUNT_VS_AVERAGE:
+        return (rule.window_days or 7) * _DAY
+    return _DAY
 
 
 def summarize(results: Iterable[CheckResult]) -> dict[CheckStatus, int]:
@@ -115,32 +141,82 @@ def exceeds(results: Iterable[CheckResult], fail_on: Literal["warning", "error"]
 
 @dataclass(frozen=True)
 class _Inputs:
-    """What a judge reads: the rule, the dataset's points (oldest first), the moment."""
+    """What a judge reads: the rule, the dataset's points (oldest first), the moment, the
+    live figures (if measured) and how old a history figure may be."""
 
     rule: QualityRule
     points: Sequence[MetricPoint]
     now: datetime
     min_history_days: int
+    live: DatasetProfile | None = None
+    max_age: float = _DAY
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """The newest value of one metric and where it came from."""
+
+    value: float
+    at: datetime
+    column: str | None
+    live: bool
 
 
 _Verdict = tuple[CheckStatus, "str | None"]
+_ANY = "*"  # a column pattern: any column (freshness without a named column)
+
+
+def _newest(inputs: _Inputs, name: str, column: str | None) -> _Figure | None:
+    """The live figure ``name`` of ``column`` (``_ANY``: any column), else the newest
+    history point of it."""
+    if inputs.live is not None:
+        at = _utc(inputs.live.observed_at)
+        for metric in inputs.live.metrics:
+            if metric.name == name and _fits(metric.column, column):
+                return _Figure(metric.value, at, metric.column, True)
+    found = [p for p in inputs.points if p.name == name and _fits(p.column, column)]
+    if not found:
+        return None
+    point = found[-1]
+    return _Figure(point.value, _utc(point.observed_at), point.column, False)
+
+
+def _fits(found: str | None, wanted: str | None) -> bool:
+    if wanted == _ANY:
+        return True
+    return found is None if wanted is None else _same(found, wanted)
+
+
+def _measured(figure: _Figure, out: dict[str, Any]) -> None:
+    """Say where the judged figure came from: the check's live scan, or a profile."""
+    out["measured"] = "live" if figure.live else "profile"
+    out["measured_at"] = figure.at.isoformat(timespec="seconds")
+
+
+def _stale(inputs: _Inputs, figure: _Figure, what: str, out: dict[str, Any]) -> bool:
+    """Whether a history figure is too old to judge; says so in ``out`` if it is."""
+    age = (inputs.now - figure.at).total_seconds()
+    if figure.live or age <= inputs.max_age:
+        return False
+    out["message"] = (
+        f"stale: the newest {what} is from {figure.at.isoformat(timespec='minutes')}, "
+        f"{_duration(age)} old (at most {_duration(inputs.max_age)}): {_PROFILE_HINT}"
+    )
+    return True
 
 
 def _freshness(inputs: _Inputs, out: dict[str, Any]) -> _Verdict:
-    rule, points, now = inputs.rule, inputs.points, inputs.now
+    rule, now = inputs.rule, inputs.now
     limit = rule.max_age_seconds
     if limit is None:
         return _broken(out, "the freshness rule has no maximum age")
     out["threshold"] = f"<= {_duration(limit)}"
-    loaded = [
-        p for p in points
-        if p.name == "last_loaded_at" and (rule.column is None or _same(p.column, rule.column))
-    ]  # fmt: skip
-    if not loaded:
+    newest = _newest(inputs, "last_loaded_at", rule.column or _ANY)
+    if newest is None:
         column = f" of {rule.column}" if rule.column else ""
         out["message"] = f"no loaded-at figure{column} yet: {_PROFILE_HINT}"
         return CheckStatus.INSUFFICIENT_HISTORY, rule.column
-    newest = loaded[-1]
+    _measured(newest, out)
     loaded_at = datetime.fromtimestamp(newest.value, timezone.utc)
     age = (now - loaded_at).total_seconds()
     out["observed"] = _duration(max(age, 0.0))
@@ -164,23 +240,30 @@ def _vs_previous(inputs: _Inputs, out: dict[str, Any]) -> _Verdict:
 
 def _row_count_change(inputs: _Inputs, out: dict[str, Any], *, window: int | None) -> _Verdict:
     """The latest row count against a baseline of earlier days' (last) counts."""
-    rule, points = inputs.rule, inputs.points
+    rule = inputs.rule
     tolerance = rule.tolerance
     if tolerance is None or tolerance < 0:
         return _broken(out, f"the {rule.kind.value} rule has no tolerance")
-    counts = [p for p in points if p.name == "row_count" and p.column is None]
-    if not counts:
+    latest = _newest(inputs, "row_count", None)
+    if latest is None:
         out["message"] = f"no row count yet: {_PROFILE_HINT}"
         return CheckStatus.INSUFFICIENT_HISTORY, None
-    latest = counts[-1]
-    today = _utc(latest.observed_at).date()
+    _measured(latest, out)
+    if _stale(inputs, latest, "row count", out):
+        return CheckStatus.INSUFFICIENT_HISTORY, None
+    today = latest.at.date()
+    counts = [p for p in inputs.points if p.name == "row_count" and p.column is None]
     per_day = _last_per_day(p for p in counts if _utc(p.observed_at).date() < today)
     out["observed"] = _number(latest.value)
     if window is None:
-        if not per_day:
-            out["message"] = f"no row count of an earlier day than {today}: {_PROFILE_HINT}"
+        # The previous day, not any earlier one: a count from weeks ago is no baseline.
+        reach = max(1, round(inputs.max_age / _DAY))
+        recent = [d for d in per_day if (today - d).days <= reach]
+        if not recent:
+            last = f" (the last is of {max(per_day)})" if per_day else ""
+            out["message"] = f"no row count of the day before {today}{last}: {_PROFILE_HINT}"
             return CheckStatus.INSUFFICIENT_HISTORY, None
-        day = max(per_day)
+        day = max(recent)
         baseline, what = per_day[day], f"previous day ({day}) {_number(per_day[day])}"
     else:
         days = [d for d in per_day if (today - d).days <= window]
@@ -210,15 +293,18 @@ def _row_count_change(inputs: _Inputs, out: dict[str, Any], *, window: int | Non
 
 
 def _row_count_min(inputs: _Inputs, out: dict[str, Any]) -> _Verdict:
-    rule, points = inputs.rule, inputs.points
+    rule = inputs.rule
     if rule.minimum is None:
         return _broken(out, "the row_count_min rule has no minimum")
     out["threshold"] = f">= {_number(rule.minimum)} rows"
-    counts = [p for p in points if p.name == "row_count" and p.column is None]
-    if not counts:
+    latest = _newest(inputs, "row_count", None)
+    if latest is None:
         out["message"] = f"no row count yet: {_PROFILE_HINT}"
         return CheckStatus.INSUFFICIENT_HISTORY, None
-    rows = counts[-1].value
+    _measured(latest, out)
+    if _stale(inputs, latest, "row count", out):
+        return CheckStatus.INSUFFICIENT_HISTORY, None
+    rows = latest.value
     out["observed"] = _number(rows)
     ok = rows >= rule.minimum
     out["message"] = (
@@ -230,16 +316,19 @@ def _row_count_min(inputs: _Inputs, out: dict[str, Any]) -> _Verdict:
 
 
 def _null_rate(inputs: _Inputs, out: dict[str, Any]) -> _Verdict:
-    rule, points = inputs.rule, inputs.points
+    rule = inputs.rule
     if rule.max_rate is None or rule.column is None:
         return _broken(out, "the null_rate rule needs a column and a maximum rate")
     column = rule.column
     out["threshold"] = f"<= {_percent(rule.max_rate)} nulls"
-    rates = [p for p in points if p.name == "null_rate" and _same(p.column, column)]
-    if not rates:
+    latest = _newest(inputs, "null_rate", column)
+    if latest is None:
         out["message"] = f"no null rate of {column} yet: {_PROFILE_HINT}"
         return CheckStatus.INSUFFICIENT_HISTORY, column
-    rate = rates[-1].value
+    _measured(latest, out)
+    if _stale(inputs, latest, f"null rate of {column}", out):
+        return CheckStatus.INSUFFICIENT_HISTORY, latest.column or column
+    rate = latest.value
     out["observed"] = rate
     ok = rate <= rule.max_rate + 1e-12
     out["message"] = (
@@ -247,7 +336,7 @@ def _null_rate(inputs: _Inputs, out: dict[str, Any]) -> _Verdict:
         + ("within" if ok else "above")
         + f" {_percent(rule.max_rate)}"
     )
-    return _status(ok, rule.severity), rates[-1].column or column
+    return _status(ok, rule.severity), latest.column or column
 
 
 def _not_here(inputs: _Inputs, out: dict[str, Any]) -> _Verdict:

@@ -169,9 +169,10 @@ def _ingest_ge_validation(workspace: Workspace, path: Path, dataset: str | None)
     from dataclasses import replace
 
     from lineage.model import ColumnId, DatasetId
+    from lineage.workspace.checks import sensitive_columns
     from parsers.contracts import read_validation_results
 
-    # Read once; the reader records each result's data asset, which names the dataset.
+    # A first read: the reader records each result's data asset, which names the dataset.
     results = read_validation_results(path, DatasetId("", ""))
     name = dataset or next((str(r.details["batch"]) for r in results
                             if r.details.get("batch")), None)  # fmt: skip
@@ -181,6 +182,11 @@ def _ingest_ge_validation(workspace: Workspace, path: Path, dataset: str | None)
         )
     node = workspace.resolve(name)
     target = node.dataset if isinstance(node, ColumnId) else node
+    # Offending values of a column any contract of the dataset marks sensitive stay out:
+    # read again now that the dataset, and so its sensitive columns, are known.
+    hidden = sensitive_columns(workspace.catalog, workspace.config, target)
+    if hidden:
+        results = read_validation_results(path, target, sensitive=hidden)
     added = 0
     for result in results:
         result = replace(result, dataset=target)

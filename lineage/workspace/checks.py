@@ -1,11 +1,16 @@
 """Contracts and checks for the workspace: ``lineage check`` and ``lineage contract``.
 
 Contracts come from the contracts folder (the seed's YAML, ODCS, Great Expectations
-suites) and from dbt's ``schema.yml`` tests already in the catalog. Constraints run as
-SQL in the warehouse (``connectors.warehouse.checks``), history rules are judged on the
-catalog's metric history (``lineage.checks``), and every result is stored with the
-lineage that explains it: a failed column check names the upstream columns it comes
-from, so the person on call starts at the cause.
+suites) and from dbt's ``schema.yml`` tests already in the catalog. The checks of every
+contract of a dataset are merged (``plan_checks``: a check two contracts state runs once,
+naming both), and a column any of them marks sensitive is hidden from all their samples.
+Constraints run as SQL in the warehouse (``connectors.warehouse.checks``); history rules
+are judged by ``lineage.checks`` on the catalog's metric history, their newest figures
+measured live in one scan of the table when the warehouse is reachable
+(``lineage.workspace.live.measure``). Every result is stored with the lineage that
+explains it: a failed column check names its DIRECT chain down to the root column and the
+expression on the way (``<- bronze.erp_cust_az12.bdate, TRY_CAST``), then the INDIRECT
+columns, so the person on call starts at the cause.
 """
 
 from __future__ import annotations
@@ -33,26 +38,23 @@ from lineage.contracts import (
 )
 from lineage.errors import ConnectorError, InputError
 from lineage.graph import LineageGraph
-from lineage.model import ColumnId, DatasetId, ParseIssue, namespace_of, redact_text
+from lineage.model import (
+    DatasetId,
+    DatasetProfile,
+    ParseIssue,
+    namespace_of,
+    redact_text,
+)
 from lineage.views import CheckResult, CheckStatus, ObservedSchema
-from lineage.workspace.live import sql_dialect, warehouse_source
+from lineage.workspace.causes import JobExpressions, with_cause
+from lineage.workspace.check_plans import BoundContract, CheckPlan, plan_checks, source_key
+from lineage.workspace.live import loaded_at_columns, measure, sql_dialect, warehouse_source
 
 if TYPE_CHECKING:
     from lineage.catalog import Catalog
 
-__all__ = ["BoundContract", "CheckReport", "contracts_folder", "lint_contracts", "load_contracts",
-           "run_checks"]  # fmt: skip
-
-_CAUSE_LIMIT = 5  # upstream columns named per failed check
-
-
-@dataclass(frozen=True)
-class BoundContract:
-    """A contract and the dataset it binds to."""
-
-    contract: Contract
-    dataset: DatasetId
-
+__all__ = ["BoundContract", "CheckPlan", "CheckReport", "contracts_folder", "lint_contracts",
+           "load_contracts", "plan_checks", "run_checks", "sensitive_columns"]  # fmt: skip
 
 @dataclass
 class CheckReport:
@@ -91,6 +93,24 @@ def load_contracts(
     A broken file, or one that binds to no dataset or to several, is an issue naming the
     file; every other contract is still returned.
     """
+    bound, issues, _ = _load_all(catalog, config)
+    return bound, issues
+
+
+def sensitive_columns(
+    catalog: Catalog, config: ProjectConfig, dataset: DatasetId
+) -> frozenset[str]:
+    """The columns of ``dataset`` never to show in a sample, lower-cased: every field
+    marked sensitive (pii, a classification, dbt meta) by any contract bound to it."""
+    return _load_all(catalog, config)[2].get(dataset, frozenset())
+
+
+def _load_all(
+    catalog: Catalog, config: ProjectConfig
+) -> tuple[list[BoundContract], list[ParseIssue], dict[DatasetId, frozenset[str]]]:
+    """The bound contracts, the issues, and the sensitive columns per dataset: the union
+    over every contract of the dataset, whatever its format (a dbt model whose only
+    promise is a pii column counts, though it has nothing to check)."""
     from parsers.contracts import read_contracts
 
     folder = contracts_folder(config)
@@ -98,6 +118,7 @@ def load_contracts(
     datasets = catalog.datasets()
     ids = [d.id for d in datasets]
     bound: list[BoundContract] = []
+    sensitive: dict[DatasetId, set[str]] = {}
     for contract in contracts:
         try:
             bound.append(BoundContract(contract, bind(contract, ids)))
@@ -107,9 +128,19 @@ def load_contracts(
             )
     for dataset in datasets:
         from_dbt = contract_from_dataset(dataset)
-        if from_dbt is not None and (from_dbt.constraints or from_dbt.rules):
+        if from_dbt is None:
+            continue
+        if from_dbt.constraints or from_dbt.rules:
             bound.append(BoundContract(from_dbt, dataset.id))
-    return bound, issues
+        else:
+            sensitive.setdefault(dataset.id, set()).update(_sensitive_of(from_dbt))
+    for item in bound:
+        sensitive.setdefault(item.dataset, set()).update(_sensitive_of(item.contract))
+    return bound, issues, {d: frozenset(names) for d, names in sensitive.items() if names}
+
+
+def _sensitive_of(contract: Contract) -> set[str]:
+    return {f.name.lower() for f in contract.fields if f.sensitive}
 
 
 def lint_contracts(catalog: Catalog, config: ProjectConfig) -> list[ParseIssue]:
@@ -142,9 +173,15 @@ def run_checks(
     sample_limit: int = 5,
     statement_timeout: float | None = None,
     now: datetime | None = None,
+    max_figure_age: float | None = None,
 ) -> CheckReport:
     """Check every bound contract (only those of ``datasets`` when given) and record the
     results under one run. A query that fails is that check's ERROR; the rest still run.
+
+    The checks of all contracts of a dataset are merged first (``plan_checks``), so a
+    check two contracts state is run, printed and stored once. ``max_figure_age`` (seconds)
+    overrides how old a profile's figure may be for a history rule
+    (``lineage.checks.figure_max_age``).
 
     Raises:
         InputError: lineage.yml's ``contracts.path`` is not a folder.
@@ -152,22 +189,21 @@ def run_checks(
     moment = now or datetime.now(timezone.utc)
     _configured_folder(config)
     report = CheckReport(run_id=run_id or str(uuid.uuid4()))
-    bound, report.issues = load_contracts(catalog, config)
+    bound, report.issues, sensitive = _load_all(catalog, config)
     wanted = set(datasets)
     report.contracts = [b for b in bound if not wanted or b.dataset in wanted]
     live = catalog.live_schemas()
     url = config.warehouse.url
     timeout = statement_timeout or config.warehouse.statement_timeout
     with _Warehouse(url) as warehouse:
-        for item in report.contracts:
-            found = _check_contract(
-                catalog, item, live.get(item.dataset), warehouse, moment, report.run_id,
-                sample_limit, timeout,
-            )  # fmt: skip
-            report.results.extend(found)
-    graph = LineageGraph.from_catalog(catalog) if _any_failed(report.results) else None
-    if graph is not None:
-        report.results = [_with_cause(graph, r) for r in report.results]
+        for plan in plan_checks(report.contracts, sensitive):
+            context = _Context(catalog, config, warehouse, moment, report.run_id,
+                               sample_limit, timeout, max_figure_age)  # fmt: skip
+            report.results.extend(_check_dataset(context, plan, live.get(plan.dataset)))
+    if _any_failed(report.results):
+        graph = LineageGraph.from_catalog(catalog)
+        expressions = JobExpressions(catalog, config.sql_context.dialect)
+        report.results = [with_cause(graph, r, expressions) for r in report.results]
     for result in report.results:
         catalog.record_check_result(
             result.dataset, result.check, result.status, result.observed_at,
@@ -194,27 +230,39 @@ class _Warehouse:
         self._opened.close()
 
 
-def _check_contract(
-    catalog: Catalog,
-    item: BoundContract,
-    observed: ObservedSchema | None,
-    warehouse: _Warehouse,
-    now: datetime,
-    run_id: str,
-    sample_limit: int,
-    timeout: float | None,
+@dataclass(frozen=True)
+class _Context:
+    """What every dataset's checks of one run share."""
+
+    catalog: Catalog
+    config: ProjectConfig
+    warehouse: _Warehouse
+    now: datetime
+    run_id: str
+    sample_limit: int
+    timeout: float | None
+    max_figure_age: float | None
+
+
+# Rules whose newest figure the check measures itself when the warehouse is reachable.
+_MEASURED = (RuleKind.FRESHNESS, RuleKind.ROW_COUNT_MIN, RuleKind.NULL_RATE,
+             RuleKind.ROW_COUNT_VS_AVERAGE, RuleKind.ROW_COUNT_VS_PREVIOUS)  # fmt: skip
+
+
+def _check_dataset(
+    context: _Context, plan: CheckPlan, observed: ObservedSchema | None
 ) -> list[CheckResult]:
-    contract, dataset = item.contract, item.dataset
+    dataset, now, run_id = plan.dataset, context.now, context.run_id
     constraints = [
         replace(c, value=resolve_bound(c.value, now.date()))
         if c.kind in (ConstraintKind.MIN, ConstraintKind.MAX) else c
-        for c in contract.constraints
+        for c in plan.constraints
     ]  # fmt: skip
-    sql_rules: list[QualityRule] = [r for r in contract.rules if r.kind is RuleKind.CUSTOM_SQL]
-    history_rules = [r for r in contract.rules if r.kind is not RuleKind.CUSTOM_SQL]
+    sql_rules = [r for r in plan.rules if r.kind is RuleKind.CUSTOM_SQL]
+    history_rules = [r for r in plan.rules if r.kind is not RuleKind.CUSTOM_SQL]
+    reason = _cannot_query(dataset, observed, context.warehouse)
     results: list[CheckResult] = []
     if constraints or sql_rules:
-        reason = _cannot_query(dataset, observed, warehouse)
         if reason is not None:
             queried: list[Constraint | QualityRule] = [*constraints, *sql_rules]
             results.extend(
@@ -223,20 +271,63 @@ def _check_contract(
             )
         else:
             assert observed is not None
-            results.extend(
-                _in_warehouse(
-                    contract, observed, constraints, sql_rules, warehouse, now, run_id,
-                    sample_limit, timeout,
-                )
-            )  # fmt: skip
+            results.extend(_in_warehouse(context, plan, observed, constraints, sql_rules))
     if history_rules:
-        points = catalog.metrics(dataset)
-        latest = catalog.latest_profile(dataset)
-        results.extend(
-            judge(rule, dataset, points, now=now, latest=latest, run_id=run_id)
-            for rule in history_rules
-        )
-    return results
+        live: DatasetProfile | None = None
+        failed: str | None = None
+        if reason is None and observed is not None:
+            history_rules = _with_loaded_at(context.config, observed, history_rules)
+            live, failed = _measure(context, observed, history_rules)
+        points = context.catalog.metrics(dataset)
+        latest = context.catalog.latest_profile(dataset)
+        for rule in history_rules:
+            judged = judge(rule, dataset, points, now=now, latest=latest, live=live,
+                           max_figure_age=context.max_figure_age, run_id=run_id)  # fmt: skip
+            if failed is not None:
+                judged = replace(judged, details={**judged.details, "live_error": failed})
+            results.append(judged)
+    return [_with_sources(r, plan) for r in results]
+
+
+def _with_loaded_at(
+    config: ProjectConfig, observed: ObservedSchema, rules: list[QualityRule]
+) -> list[QualityRule]:
+    """Freshness rules without a column get the dataset's loaded-at column (configured
+    or a known name the table has), so the live scan measures it."""
+    present = {c.name.lower(): c.name for c in observed.table.columns}
+    default = next((present[c.lower()] for c in loaded_at_columns(config, observed.table.id)
+                    if c.lower() in present), None)  # fmt: skip
+    return [
+        replace(r, column=default)
+        if r.kind is RuleKind.FRESHNESS and r.column is None and default else r
+        for r in rules
+    ]  # fmt: skip
+
+
+def _measure(
+    context: _Context, observed: ObservedSchema, rules: list[QualityRule]
+) -> tuple[DatasetProfile | None, str | None]:
+    """The live figures of ``rules`` in one scan, or why there are none."""
+    if not any(r.kind in _MEASURED for r in rules):
+        return None, None
+    nulls = [r.column for r in rules if r.kind is RuleKind.NULL_RATE and r.column]
+    loaded = [r.column for r in rules if r.kind is RuleKind.FRESHNESS and r.column]
+    try:
+        found = measure(context.warehouse.source, observed.table, null_columns=nulls,
+                        loaded_at=loaded, statement_timeout=context.timeout, now=context.now)
+    except ConnectorError as exc:  # judged on the history instead, and said so
+        return None, f"the live scan failed: {redact_text(exc.message)}"
+    return found, None
+
+
+def _with_sources(result: CheckResult, plan: CheckPlan) -> CheckResult:
+    """A merged check names every contract that states it."""
+    sources = plan.sources.get(source_key(result.check, result.column))
+    if sources is None and result.column is not None:  # a freshness rule given its column
+        sources = plan.sources.get((result.check, None))
+    if not sources or len(sources) < 2:
+        return result
+    return replace(result, details={**result.details, "sources": list(sources)})
 
 
 def _cannot_query(
@@ -255,36 +346,31 @@ def _cannot_query(
 
 
 def _in_warehouse(
-    contract: Contract,
+    context: _Context,
+    plan: CheckPlan,
     observed: ObservedSchema,
     constraints: list[Constraint],
     sql_rules: list[QualityRule],
-    warehouse: _Warehouse,
-    now: datetime,
-    run_id: str,
-    sample_limit: int,
-    timeout: float | None,
 ) -> list[CheckResult]:
     from connectors.warehouse.checks import check_constraints, check_custom_sql
 
-    sensitive = {f.name for f in contract.fields if f.sensitive}
     options: dict[str, Any] = {
-        "sensitive_columns": sensitive, "sample_limit": sample_limit,
-        "statement_timeout_s": timeout, "now": now, "run_id": run_id,
+        "sensitive_columns": plan.sensitive, "sample_limit": context.sample_limit,
+        "statement_timeout_s": context.timeout, "now": context.now, "run_id": context.run_id,
     }  # fmt: skip
+    source = context.warehouse.source
     results: list[CheckResult] = []
     try:
         if constraints:
-            results.extend(check_constraints(warehouse.source, observed.table, constraints,
-                                             **options))  # fmt: skip
+            results.extend(check_constraints(source, observed.table, constraints, **options))
         for rule in sql_rules:
-            results.append(check_custom_sql(warehouse.source, observed.table, rule, **options))
-    except ConnectorError as exc:  # the warehouse itself: every check of this contract
+            results.append(check_custom_sql(source, observed.table, rule, **options))
+    except ConnectorError as exc:  # the warehouse itself: every check of this dataset
         done = {(r.check, r.column) for r in results}
         queried: list[Constraint | QualityRule] = [*constraints, *sql_rules]
         results.extend(
-            _error(observed.table.id, item.label, item.column, redact_text(exc.message), now,
-                   run_id, item.source)
+            _error(observed.table.id, item.label, item.column, redact_text(exc.message),
+                   context.now, context.run_id, item.source)
             for item in queried
             if (item.label, item.column) not in done
         )  # fmt: skip
@@ -308,28 +394,3 @@ def _error(
 
 def _any_failed(results: Sequence[CheckResult]) -> bool:
     return any(r.status in (CheckStatus.FAILED, CheckStatus.WARNING) for r in results)
-
-
-def _with_cause(graph: LineageGraph, result: CheckResult) -> CheckResult:
-    """A failed column check with the upstream columns it comes from, nearest first:
-    ``bronze.erp_cust_az12.bdate (DIRECT/TRANSFORMATION via erp.erp_customers)``."""
-    if result.status not in (CheckStatus.FAILED, CheckStatus.WARNING) or result.column is None:
-        return result
-    impact = graph.upstream(ColumnId(result.dataset, result.column))
-    causes = []
-    for entry in impact.columns[:_CAUSE_LIMIT]:
-        node = entry.node
-        assert isinstance(node, ColumnId)
-        hop = entry.path[-1] if entry.path else None
-        how = ", ".join(f"{t.type.value}/{t.subtype.value}" for t in hop.transformations) if (
-            hop is not None and hop.transformations) else ("DIRECT" if entry.direct else "INDIRECT")
-        via = f" via {hop.job}" if hop is not None and hop.job else ""
-        causes.append(f"{node.dataset.name}.{node.name} ({how}{via})")
-    if not causes:
-        return result
-    details = dict(result.details)
-    details["upstream"] = causes
-    message = details.get("message")
-    if isinstance(message, str):
-        details["message"] = f"{message} <- {causes[0]}"
-    return replace(result, details=details)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lineage.checks import exceeds, judge, summarize, worst
+from lineage.checks import exceeds, figure_max_age, judge, summarize, worst
 from lineage.contracts import QualityRule, RuleKind, RuleSeverity, Source
 from lineage.errors import ConfigError
 from lineage.model import DatasetId, DatasetProfile, ProfileMetric
@@ -216,3 +216,73 @@ def test_summaries_and_fail_on() -> None:
     assert not exceeds(history_only, "warning")
     with pytest.raises(ConfigError):
         exceeds(results, "info")  # type: ignore[arg-type]
+
+
+# --- stale figures and live ones --------------------------------------------------------
+
+TWENTY_DAYS = timedelta(days=20)
+MIN_900 = QualityRule(RuleKind.ROW_COUNT_MIN, minimum=900)
+
+
+def _aged(points: list[MetricPoint], by: timedelta) -> list[MetricPoint]:
+    return [MetricPoint(p.dataset, p.name, p.value, p.observed_at - by, p.column) for p in points]
+
+
+@pytest.mark.parametrize("rule", [AVG_15, PREV_10, MIN_900, NULLS_5], ids=lambda r: r.label)
+def test_figures_of_twenty_days_ago_never_pass(rule: QualityRule) -> None:
+    fine = [*_counts([1000] * 8), MetricPoint(DS, "null_rate", 0.0, NOW, "birth_date")]
+    assert judge(rule, DS, fine, now=NOW).status is CheckStatus.PASSED
+    result = judge(rule, DS, _aged(fine, TWENTY_DAYS), now=NOW)
+    assert result.status is CheckStatus.INSUFFICIENT_HISTORY, result.details
+    assert result.details["message"].startswith("stale: the newest")
+    assert "run lineage profile" in result.details["message"]
+    assert result.details["measured"] == "profile"
+    # The caller may allow older figures; then they are judged again.
+    lenient = judge(rule, DS, _aged(fine, TWENTY_DAYS), now=NOW, max_figure_age=21 * 86400)
+    assert lenient.status is CheckStatus.PASSED, lenient.details
+
+
+def test_default_maximum_ages() -> None:
+    assert figure_max_age(AVG_15) == 7 * 86400  # the rule's own window
+    assert figure_max_age(QualityRule(RuleKind.ROW_COUNT_VS_AVERAGE, window_days=3)) == 3 * 86400
+    assert figure_max_age(PREV_10) == figure_max_age(NULLS_5) == figure_max_age(MIN_900) == 86400
+    # Six days old is within a 7-day average's window, not within a day.
+    six = _aged(_counts([1000] * 8), timedelta(days=6))
+    assert judge(AVG_15, DS, six, now=NOW).status is CheckStatus.PASSED
+    assert judge(MIN_900, DS, six, now=NOW).status is CheckStatus.INSUFFICIENT_HISTORY
+
+
+def test_previous_day_is_the_day_before_not_any_earlier_one() -> None:
+    points = _counts([1000, 1000])
+    points[0] = MetricPoint(DS, "row_count", 1000.0, points[0].observed_at - TWENTY_DAYS)
+    result = judge(PREV_10, DS, points, now=NOW)
+    assert result.status is CheckStatus.INSUFFICIENT_HISTORY
+    assert "no row count of the day before 2026-12-01" in result.details["message"]
+
+
+def test_live_figures_come_first_and_say_so() -> None:
+    live = DatasetProfile(DS, NOW, (
+        ProfileMetric("row_count", 800.0), ProfileMetric("null_rate", 0.12, "birth_date"),
+        ProfileMetric("last_loaded_at", (NOW - timedelta(hours=2)).timestamp(), "loaded_at"),
+    ))  # fmt: skip
+    stale = _aged([*_counts([1000] * 8), MetricPoint(DS, "null_rate", 0.0, NOW, "birth_date")],
+                  TWENTY_DAYS)  # fmt: skip
+    nulls = judge(NULLS_5, DS, stale, now=NOW, live=live)
+    assert (nulls.status, nulls.details["measured"]) == (CheckStatus.FAILED, "live")
+    assert nulls.details["measured_at"] == NOW.isoformat(timespec="seconds")
+    assert judge(MIN_900, DS, stale, now=NOW, live=live).status is CheckStatus.FAILED
+    fresh = judge(QualityRule(RuleKind.FRESHNESS, column="loaded_at", max_age_seconds=3600),
+                  DS, [], now=NOW, live=live)  # fmt: skip
+    assert (fresh.status, fresh.column, fresh.details["observed"]) == (
+        CheckStatus.FAILED,
+        "loaded_at",
+        "2h",
+    )
+    # A live count against a fresh history: the baseline is the days before, never itself.
+    week = _counts([1000] * 8)[:-1]
+    average = judge(AVG_15, DS, week, now=NOW, live=live)
+    assert average.status is CheckStatus.WARNING
+    assert average.details["message"] == "row count 800 is 20% below the 7-day average 1,000"
+    # Another dataset's live figures are not this one's.
+    other = DatasetProfile(OTHER, NOW, live.metrics)
+    assert judge(NULLS_5, DS, [], now=NOW, live=other).status is CheckStatus.INSUFFICIENT_HISTORY
