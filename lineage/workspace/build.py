@@ -290,8 +290,11 @@ class _BuildState:
         if last_run is not None and self._figures_up_to_date():
             # Nothing they judge changed: the last build's results stand (their failures
             # still fail this build), and nothing new is recorded.
+            from lineage.workspace.checks import load_contracts
+
             results = [r for r in catalog.check_results() if r.run_id == last_run]
-            issues: list[str] = []
+            # Contract issues are not stored: read the contracts again (no query runs).
+            issues = [str(i) for i in load_contracts(catalog, self.workspace.config)[1]]
             carried = f" (carried forward from run {last_run}: data and contracts unchanged)"
         else:
             report = self.workspace.check()
@@ -299,7 +302,10 @@ class _BuildState:
             catalog.record_sync_state(_CHECK_RUN_STATE, key, report.run_id)
             catalog.record_sync_state(_FIGURES_STATE, key, self._figures_key())
         counts = summarize(results)
+        # An unreadable contract fails the step as it fails `lineage check`: its checks
+        # did not run.
         failing = counts.get(CheckStatus.FAILED, 0) + counts.get(CheckStatus.ERROR, 0)
+        failing += len(issues)
         text = ", ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in counts.items() if n)
         return StepResult(
             "check", "failed" if failing else "ok",

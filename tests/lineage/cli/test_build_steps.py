@@ -138,3 +138,18 @@ def test_demo_rejects_an_unknown_threshold_before_copying(
     result = runner.invoke(app, ["demo", "erp", "--simulate-drift", "--fail-on", "bogus"])
     assert result.exit_code == 2 and "bogus" in result.stderr
     assert not (tmp_path / "erp").exists()
+
+
+def test_an_unreadable_contract_fails_the_check_step_on_every_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path, pipeline=True)
+    (root / "contracts").mkdir()
+    (root / "contracts" / "customers.yaml").write_text("schema: {fields: [\n")  # broken YAML
+    for _ in range(2):  # the second build carries the results forward, not the verdict
+        code, report = _build(monkeypatch, root, "--skip", "push,docs,drift")
+        check = next(s for s in report["steps"] if s["step"] == "check")
+        assert code == 1
+        assert check["status"] == "failed"
+        assert "1 contract issues" in check["summary"]
+        assert any("customers.yaml" in i for i in check["details"]["issues"])
