@@ -15,7 +15,8 @@ In a temporary folder the script writes, deterministically (nothing is committed
   NULLs and whose values hold the pattern ``[0-9]{6}`` inside a longer text;
 * ``contracts/erp_customers.odcs.yaml``, one ODCS v3.0.2 contract with a ``duckdb``
   server pointing at the file: required, unique, maxLength, pattern, date minimum and
-  maximum, invalidValues with validValues, rowCount and SQL rules;
+  maximum, invalidValues with validValues, nullValues in percent, duplicateValues,
+  rowCount and SQL rules;
 * ``lineage.yml`` naming the same file as Silverline's warehouse.
 
 It then runs ``datacontract test <contract> --server local --output-format json`` and
@@ -76,6 +77,12 @@ RULES = (
          "max(birth_date)"),
     Rule("invalidValues validValues gender", "erp_customers__gender__field_invalid_values",
          "gender_in_set"),
+    Rule("nullValues < 1 % gender", "erp_customers__gender__field_null_values",
+         "gender_nulls_below_1pct"),
+    Rule("nullValues < 0.1 % birth_date", "erp_customers__birth_date__field_null_values",
+         "birth_date_nulls_below_0_1pct"),
+    Rule("duplicateValues = 0 gender", "erp_customers__gender__field_duplicate_values",
+         "gender_no_duplicates"),
     Rule("rowCount > 100", "erp_customers__row_count", "enough_rows"),
     Rule("sql: no future birth dates = 0", "erp_customers__quality_sql_1",
          "no_future_birth_dates"),
@@ -166,9 +173,24 @@ schema:
         logicalTypeOptions:
           minimum: '1900-01-01'
           maximum: '{today.isoformat()}'
+        quality:
+          - type: library
+            name: birth_date_nulls_below_0_1pct
+            metric: nullValues
+            unit: percent
+            mustBeLessThan: 0.1
       - name: gender
         logicalType: string
         quality:
+          - type: library
+            name: gender_nulls_below_1pct
+            metric: nullValues
+            unit: percent
+            mustBeLessThan: 1
+          - type: library
+            name: gender_no_duplicates
+            metric: duplicateValues
+            mustBe: 0
           - type: library
             name: gender_in_set
             metric: invalidValues
