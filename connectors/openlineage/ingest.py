@@ -32,7 +32,7 @@ import json
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -43,9 +43,10 @@ from connectors.openlineage.drift import check_run_drift, drift_logger, drift_po
 from connectors.openlineage.metrics import event_assertions, event_metrics
 from connectors.openlineage.read import EventLine, event_problem, event_time, read_events
 from lineage.catalog.store import Catalog
+from lineage.contracts import contract_from_dataset, dbt_test_labels
 from lineage.drift import DriftSeverity
 from lineage.errors import ConnectorError, InputError, PermanentConnectorError
-from lineage.model import Dataset, DatasetId, LineageBatch, ParseIssue
+from lineage.model import Dataset, DatasetId, DataTest, LineageBatch, ParseIssue
 
 __all__ = [
     "EventLine",
@@ -59,6 +60,8 @@ __all__ = [
 
 _MAX_FACET_BYTES = 64 * 1024  # Spark's logical plan facet can be megabytes: not kept per run
 _RUN_CACHE = 4096  # runs whose lineage is merged in memory (OpenLineage is accumulative)
+# dbt-ol's producer URL (…/tree/<version>/integration/dbt): its assertions are dbt tests
+_DBT_PRODUCER = "/integration/dbt"
 
 
 @dataclass
@@ -246,15 +249,25 @@ class EventRecorder:
         return count
 
     def _record_assertions(self, event: Mapping[str, Any], when: datetime) -> None:
-        """``dataQualityAssertions`` (dbt tests, Great Expectations) become check results."""
+        """``dataQualityAssertions`` (dbt tests, Great Expectations) become check results;
+        dbt-ol's are named as ``lineage check`` names the same test (``_dbt_checks``)."""
         run = event.get("run")
         run_id = run.get("runId") if isinstance(run, Mapping) else None
-        for dataset, check, column, status in event_assertions(event):
-            if self._seen(("check", dataset, check, column, run_id)):
-                continue
-            self.catalog.record_check_result(
-                dataset, check, status, when, column=column, run_id=run_id
-            )
+        from_dbt = _DBT_PRODUCER in str(event.get("producer") or "")
+        tests: dict[DatasetId, tuple[DataTest, ...]] = {}
+        for dataset, assertion, given, status in event_assertions(event):
+            checks = [(assertion, given)]
+            if from_dbt:
+                if dataset not in tests:
+                    scanned = self.catalog.dataset(dataset)
+                    tests[dataset] = scanned.tests if scanned is not None else ()
+                checks = _dbt_checks(tests[dataset], assertion, given) or checks
+            for check, column in checks:
+                if self._seen(("check", dataset, check, column, run_id)):
+                    continue
+                self.catalog.record_check_result(
+                    dataset, check, status, when, column=column, run_id=run_id
+                )
 
     def _seen(self, key: tuple[Any, ...]) -> bool:
         """Whether this run's events named this metric or check before (kept once per run:
@@ -267,6 +280,33 @@ class EventRecorder:
             self._points_seen.clear()
         self._points_seen.add(key)
         return False
+
+
+def _dbt_checks(
+    tests: Sequence[DataTest], assertion: str, column: str | None
+) -> list[tuple[str, str | None]]:
+    """The (check, column) names of a dbt-ol assertion, as ``lineage check`` and the
+    run_results ingest name the same test: ``not_null`` on ``customer_id`` is
+    ``not_null(customer_id)``; one ``accepted_range`` outcome is ``min(c)`` and ``max(c)``.
+
+    dbt-ol names a test by its bare macro name (no package, no arguments), so the test is
+    found among the dataset's scanned dbt tests by that name and its column; empty (the
+    name kept as given) when the scan does not know it, when it is not a check of ours
+    (``relationships``, custom tests), or when two scanned tests would name it apart.
+    """
+    wanted = column.lower() if column else None
+    named: set[tuple[tuple[str, str | None], ...]] = set()
+    for test in tests:
+        if test.name.rpartition(".")[2] != assertion or test.column != wanted:
+            continue
+        labels = dbt_test_labels(test)
+        contract = contract_from_dataset(Dataset(DatasetId("", ""), tests=(test,)))
+        columns: dict[str, str | None] = {}
+        if contract is not None:  # the rule's or constraint's column, as its results carry
+            columns.update((r.label, r.column) for r in contract.rules)
+            columns.update((c.label, c.column) for f in contract.fields for c in f.constraints)
+        named.add(tuple((label, columns.get(label, test.column)) for label in labels))
+    return list(named.pop()) if len(named) == 1 else []
 
 
 def _small_facets(facets: Any) -> dict[str, Any]:

@@ -14,9 +14,12 @@ with ``manifest.json`` beside it, and ``target/sources.json`` (``dbt source fres
   ``--vars`` (a backfill's date), the command, the outputs and the adapter response;
 * ``rows_affected`` of the adapter response as a ``row_count`` metric of the dataset;
 * each test (``test.*``) as a ``CheckResult`` of the tested dataset and column, the check
-  named like the scan names the test (``not_null``, ``dbt_utils.expression_is_true``;
-  singular tests by their node name), ``failures`` kept in the details as ``observed``;
-  a skipped test (its model failed) has no outcome and records nothing;
+  named as ``lineage check`` names the same test's check (``check_names``:
+  ``not_null(customer_id)``; one result per bound, same status, for ``accepted_range``),
+  so dbt's outcome and Silverline's own land on one catalog key; a test Silverline does
+  not check itself keeps dbt's name (``relationships``, ``dbt_utils.expression_is_true``;
+  singular tests their node name); ``failures`` kept in the details as ``observed``,
+  dbt's name as ``dbt_test``; a skipped test (its model failed) records nothing;
 * each source freshness result as a ``last_loaded_at`` metric (``max_loaded_at`` in epoch
   seconds) and a ``freshness`` check result.
 
@@ -33,14 +36,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lineage.model import MASK, DatasetId, ParseIssue, is_secret_key, redact_text
+from lineage.contracts import contract_from_dataset, dbt_test_labels
+from lineage.model import (
+    MASK,
+    Dataset,
+    DatasetId,
+    DataTest,
+    ParseIssue,
+    is_secret_key,
+    redact_text,
+)
 from lineage.views import CheckResult, CheckStatus, MetricPoint, RunRecord, RunState
+from parsers.dbt.generic_tests import manifest_test
 from parsers.dbt.project import ADAPTER_DIALECTS
 from parsers.dbt.relation import Relation
 
 __all__ = [
     "DbtArtifacts",
     "artifact_kind",
+    "check_names",
     "read_artifact",
     "read_run_results",
     "read_sources",
@@ -291,23 +305,48 @@ class _Results:
             self.out.issues.append(ParseIssue(
                 f"{unique_id}: its tested model is not in manifest.json", file=self.file))
             return
-        metadata = node.get("test_metadata") or {}
-        check = str(metadata.get("name") or node.get("name"))
-        if metadata.get("namespace"):
-            check = f"{metadata['namespace']}.{check}"
-        column = node.get("column_name") or (metadata.get("kwargs") or {}).get("column_name")
+        test = manifest_test(node)
+        checks = check_names(test) if test is not None else []
+        if not checks:  # not a check of Silverline's (relationships, custom, singular tests)
+            column = node.get("column_name") or (
+                (node.get("test_metadata") or {}).get("kwargs") or {}).get("column_name")
+            name = test.name if test is not None else str(node.get("name"))
+            checks = [(name, str(column).lower() if column else None)]
         _, ended = _span(result.get("timing") or [])
         details: dict[str, Any] = {
             "unique_id": unique_id, "observed": result.get("failures"),
             "severity": str((node.get("config") or {}).get("severity") or "error").lower(),
             "invocation_id": self.invocation,
         }
+        if test is not None:
+            details["dbt_test"] = test.name
+        if len(checks) > 1:  # accepted_range: dbt says whether the range held, not which bound
+            details["test_covers"] = [name for name, _ in checks]
         if result.get("message"):
             details["message"] = redact_text(str(result["message"]))
-        self.out.checks.append(CheckResult(
-            dataset, check, CheckStatus.parse(status), ended or self.generated,
-            column=str(column).lower() if column else None,
-            run_id=_run_id(self.invocation, unique_id), details=details, native_status=status))
+        for check, column in checks:
+            self.out.checks.append(CheckResult(
+                dataset, check, CheckStatus.parse(status), ended or self.generated,
+                column=column, run_id=_run_id(self.invocation, unique_id), details=details,
+                native_status=status))
+
+
+def check_names(test: DataTest) -> list[tuple[str, str | None]]:
+    """(check name, column) of each check ``lineage check`` derives from one dbt test, in
+    the order ``lineage.contracts.dbt_test_labels`` names them: ``not_null(cid)`` on
+    ``cid``; ``min(amount)`` and ``max(amount)`` for ``accepted_range``; ``freshness`` on
+    the loaded-at field for ``dbt_utils.recency``. The column is the constraint's or the
+    rule's, as the contract's check results carry it, so both land on one catalog key.
+    Empty for a test Silverline does not check itself (``relationships``, custom tests)."""
+    labels = dbt_test_labels(test)
+    if not labels:
+        return []
+    columns: dict[str, str | None] = {}
+    contract = contract_from_dataset(Dataset(DatasetId("", ""), tests=(test,)))
+    if contract is not None:
+        columns.update((r.label, r.column) for r in contract.rules)
+        columns.update((c.label, c.column) for f in contract.fields for c in f.constraints)
+    return [(label, columns.get(label, test.column)) for label in labels]
 
 
 def _tested(node: Mapping[str, Any], names: _Names) -> str | None:

@@ -14,16 +14,17 @@ import csv
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lineage.model import DataTest, ParseIssue
-from parsers.dbt.batch import CTE_PREFIX, ColumnsOf, ColumnSpec, NodeSpec
+from lineage.model import ParseIssue
+from parsers.dbt.batch import CTE_PREFIX, ColumnsOf, ColumnSpec, NodeSpec, column_marks
+from parsers.dbt.generic_tests import manifest_test
 from parsers.dbt.jinja import DbtJinja, ModelConfig
 from parsers.dbt.project import (
     ADAPTER_DIALECTS,
     DbtProject,
-    canonical_json,
     freshness_of,
     project_vars,
 )
@@ -224,8 +225,8 @@ class _ManifestReader:
             return
         columns = {k.strip().lower(): ColumnSpec(k.strip().lower()) for k in header}
         for key, column in spec.columns.items():
-            columns[key] = column if key not in columns or column.data_type else ColumnSpec(
-                key, column.description, columns[key].data_type)
+            columns[key] = column if key not in columns or column.data_type else replace(
+                column, data_type=columns[key].data_type)
         spec.columns = columns
 
     def _source(self, unique_id: str, raw: Mapping[str, Any]) -> NodeSpec | None:
@@ -264,10 +265,10 @@ class _ManifestReader:
         for key, column in sorted(observed.items(), key=lambda kv: kv[1].get("index") or 0):
             spec = declared.get(key, {})
             out[key] = ColumnSpec(key, spec.get("description") or None,
-                                  column.get("type") or spec.get("data_type"))
+                                  column.get("type") or spec.get("data_type"), *column_marks(spec))
         for key, spec in declared.items():
             out.setdefault(key, ColumnSpec(key, spec.get("description") or None,
-                                           spec.get("data_type") or None))
+                                           spec.get("data_type") or None, *column_marks(spec)))
         return out
 
     def _attach_test(self, raw: Mapping[str, Any]) -> None:
@@ -281,19 +282,11 @@ class _ManifestReader:
         spec = self.specs.get(str(attached)) if attached else None
         if spec is None:
             return
-        name = str(metadata.get("name"))
-        if metadata.get("namespace"):
-            name = f"{metadata['namespace']}.{name}"
-        column = raw.get("column_name") or kwargs.get("column_name")
-        arguments = {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}
-        if name == "relationships":
-            other = next((self.specs[d] for d in depends if d != attached and d in self.specs),
-                         None)
-            if other is not None and other.relation is not None:
-                arguments["to_dataset"] = other.relation.dotted
-        severity = str(config.get("severity") or "error").lower()
-        spec.tests.append(DataTest(name, str(column).lower() if column else None,
-                                   canonical_json(arguments), severity))
+        other = next((self.specs[d] for d in depends if d != attached and d in self.specs), None)
+        to_dataset = other.relation.dotted if other is not None and other.relation else None
+        test = manifest_test(raw, to_dataset=to_dataset)
+        if test is not None:
+            spec.tests.append(test)
 
     def _tested_node(self, kwargs: Mapping[str, Any], depends: list[str]) -> str | None:
         """Manifests before ``attached_node`` name the tested model in ``kwargs.model``."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -496,7 +496,7 @@ class ProjectRenderer:
         for raw in header:
             key = raw.strip().lower()
             spec = declared.get(key, ColumnSpec(key))
-            columns[key] = ColumnSpec(key, spec.description, types.get(key) or spec.data_type)
+            columns[key] = replace(spec, name=key, data_type=types.get(key) or spec.data_type)
         for key, spec in declared.items():
             columns.setdefault(key, spec)
         return columns

@@ -20,6 +20,7 @@ from lineage.model import (
     Dataset,
     DatasetId,
     DatasetKind,
+    DataTest,
     Field,
     Job,
     LineageBatch,
@@ -172,6 +173,62 @@ def test_dbt_events_keep_docs_tests_and_metrics(catalog: Catalog) -> None:
     }
     nulls = {m.column: m.value for m in catalog.metrics(silver, "null_count")}
     assert nulls == {"customer_id": 0.0, "gender": 4.0}
+
+
+def _dbt_test_event(assertions: list[dict[str, Any]], producer: str) -> dict[str, Any]:
+    """The golden dbt-ol test event (line 4) carrying ``assertions`` instead."""
+    event: dict[str, Any] = json.loads((PRODUCERS / "dbt.jsonl").read_text().splitlines()[3])
+    event["producer"] = producer
+    [entry] = event["inputs"]
+    for group in ("inputFacets", "facets"):
+        if "dataQualityAssertions" in (entry.get(group) or {}):
+            entry[group]["dataQualityAssertions"]["assertions"] = assertions
+    return event
+
+
+def test_dbt_ol_assertions_are_named_as_the_scanned_tests_checks(catalog: Catalog) -> None:
+    """dbt-ol names a test by its bare macro (``not_null`` + column); with the scan's
+    tests in the catalog its result lands on the key ``lineage check`` and the run_results
+    ingest use: ``not_null(customer_id)``; one accepted_range outcome covers both bounds."""
+    silver = DatasetId(RS, "dev.silver.erp_customers")
+    tests = (
+        DataTest("not_null", "customer_id"),
+        DataTest("accepted_values", "gender", '{"values": ["Male", "Female"]}'),
+        DataTest("dbt_utils.accepted_range", "birth_date",
+                 '{"max_value": "2024-01-01", "min_value": "1900-01-01"}'),
+        DataTest("relationships", "customer_id", '{"field": "cid", "to": "ref(\'x\')"}'),
+    )
+    catalog.write(LineageBatch(datasets=(Dataset(silver, kind=DatasetKind.TABLE, tests=tests),)))
+    report = ingest_events(PRODUCERS / "dbt.jsonl", catalog)
+    assert report.issues == []
+    range_event = _dbt_test_event([
+        {"assertion": "accepted_range", "success": False, "column": "birth_date"},
+        {"assertion": "relationships", "success": True, "column": "customer_id"},
+        {"assertion": "unique", "success": True, "column": "customer_id"},  # not scanned
+    ], producer="https://github.com/OpenLineage/OpenLineage/tree/1.54.0/integration/dbt")
+    assert ingest_events([range_event], catalog).issues == []
+    checks = {(c.check, c.column): c.status for c in catalog.check_results(silver)}
+    assert checks == {
+        ("not_null(customer_id)", "customer_id"): CheckStatus.PASSED,
+        ("accepted_values(gender)", "gender"): CheckStatus.FAILED,
+        ("min(birth_date)", "birth_date"): CheckStatus.FAILED,
+        ("max(birth_date)", "birth_date"): CheckStatus.FAILED,
+        # not a check of ours, or not a test the scan knows: dbt-ol's name as given
+        ("relationships", "customer_id"): CheckStatus.PASSED,
+        ("unique", "customer_id"): CheckStatus.PASSED,
+    }
+
+
+def test_assertions_of_other_producers_keep_their_names(catalog: Catalog) -> None:
+    silver = DatasetId(RS, "dev.silver.erp_customers")
+    catalog.write(LineageBatch(datasets=(
+        Dataset(silver, tests=(DataTest("not_null", "customer_id"),)),)))
+    event = _dbt_test_event([{"assertion": "not_null", "success": True,
+                              "column": "customer_id"}],
+                            producer="https://github.com/great-expectations/great_expectations")
+    assert ingest_events([event], catalog).issues == []
+    assert [(c.check, c.column) for c in catalog.check_results(silver)] == [
+        ("not_null", "customer_id")]
 
 
 def test_ingesting_twice_changes_nothing(catalog: Catalog) -> None:

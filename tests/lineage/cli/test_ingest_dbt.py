@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from lineage.catalog import Catalog
 from lineage.cli import app
+from lineage.contracts import contract_from_dataset
 from lineage.model import DatasetId
 from lineage.views import CheckStatus, RunState
 
@@ -90,11 +91,14 @@ models:
       - name: gender
         tests: [{accepted_values: {values: ['Male', 'Female']}}]
       - name: birth_date
+        meta: {pii: true}
         tests: [not_null]
 """,
 }
 BACKFILL = '{backfill_date: "2024-03-01"}'
 JOB = "erp_fixture.silver_cust"
+CHECKS = {("not_null(customer_id)", "customer_id"), ("unique(customer_id)", "customer_id"),
+          ("accepted_values(gender)", "gender"), ("not_null(birth_date)", "birth_date")}
 
 
 @dataclass
@@ -165,6 +169,14 @@ def catalog(built: Built) -> Iterator[Catalog]:
         yield found
 
 
+def _run_results_ids(built: Built) -> set[str]:
+    """The run ids the run_results ingest gives dbt's test results."""
+    from parsers.dbt.artifacts import read_run_results
+
+    return {c.run_id for c in read_run_results(built.root / "target" / "run_results.json",
+                                               namespace=built.namespace).checks if c.run_id}
+
+
 def _facet(run: Any) -> dict[str, Any]:
     facet: dict[str, Any] = run.facets["dbt_run"]
     return facet
@@ -195,15 +207,35 @@ def test_one_run_per_model_with_status_timing_parent_and_vars(
 
 def test_test_results_are_checks_of_the_tested_columns(built: Built, catalog: Catalog) -> None:
     silver = DatasetId(built.namespace, "dev.main.silver_cust")
-    found = {(c.check, c.column): c for c in catalog.check_results(silver)}
-    assert set(found) == {("not_null", "customer_id"), ("unique", "customer_id"),
-                          ("accepted_values", "gender"), ("not_null", "birth_date")}
-    assert found["not_null", "customer_id"].status is CheckStatus.PASSED
-    assert found["unique", "customer_id"].status is CheckStatus.WARNING
-    assert found["unique", "customer_id"].details["observed"] == 1  # one duplicated id
-    assert found["accepted_values", "gender"].status is CheckStatus.FAILED
-    assert found["accepted_values", "gender"].native_status == "fail"
-    assert found["accepted_values", "gender"].details["observed"] == 1  # 'X'
+    found = {(c.check, c.column): c for c in catalog.check_results(silver)
+             if c.run_id in _run_results_ids(built)}
+    # named as `lineage check` names the checks it derives from the same dbt tests
+    assert set(found) == CHECKS
+    assert found["not_null(customer_id)", "customer_id"].status is CheckStatus.PASSED
+    assert found["unique(customer_id)", "customer_id"].status is CheckStatus.WARNING
+    assert found["unique(customer_id)", "customer_id"].details["observed"] == 1  # one dup id
+    assert found["accepted_values(gender)", "gender"].status is CheckStatus.FAILED
+    assert found["accepted_values(gender)", "gender"].native_status == "fail"
+    assert found["accepted_values(gender)", "gender"].details["observed"] == 1  # 'X'
+    assert found["accepted_values(gender)", "gender"].details["dbt_test"] == "accepted_values"
+    # ... and they are exactly the checks of the scanned model's contract
+    dataset = catalog.dataset(silver)
+    assert dataset is not None
+    contract = contract_from_dataset(dataset)
+    assert contract is not None
+    assert {(c.label, c.column) for c in contract.constraints} == CHECKS
+
+
+def test_a_pii_column_of_schema_yml_is_sensitive_in_the_scanned_contract(
+    built: Built, catalog: Catalog
+) -> None:
+    # `lineage scan` read dbt's own target/manifest.json here (dbt build wrote it)
+    dataset = catalog.dataset(DatasetId(built.namespace, "dev.main.silver_cust"))
+    assert dataset is not None
+    assert json.loads(dataset.meta)["columns"] == {"birth_date": {"meta": {"pii": True}}}
+    contract = contract_from_dataset(dataset)
+    assert contract is not None
+    assert {f.name for f in contract.fields if f.sensitive} == {"birth_date"}
 
 
 def test_source_freshness_is_a_metric_and_a_check(built: Built, catalog: Catalog) -> None:
@@ -251,6 +283,11 @@ def test_dbt_ol_events_join_the_same_datasets(built: Built) -> None:
                  if (e.job or "").endswith(".build.run")}
     silver = DatasetId(built.namespace, "dev.main.silver_cust")
     assert (DatasetId(built.namespace, "dev.main.stg_cust"), silver) in edges
+    # dbt-ol's assertions (bare `not_null` + column) land on the same check names
+    with Catalog(built.catalog_url) as catalog:
+        from_ol = {(c.check, c.column) for c in catalog.check_results(silver)
+                   if c.run_id not in _run_results_ids(built)}
+    assert from_ol == CHECKS
 
 
 def test_target_folder_ingests_its_artifacts(built: Built, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ cheaply produce (errors, skips, secrets in --vars, broken files)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,11 @@ def test_tests_are_checks_of_the_tested_model_and_column(target: Path) -> None:
     found = read_run_results(target / "run_results.json", namespace="redshift://dwh:5439")
     [check] = found.checks  # the skipped test has no outcome; the orphan is an issue
     assert check.dataset == DatasetId("redshift://dwh:5439", "dwh.silver.erp_cust_az12")
-    assert (check.check, check.column, check.status) == ("not_null", "cid", CheckStatus.FAILED)
+    # named as `lineage check` names the check it derives from the same test
+    assert (check.check, check.column, check.status) == (
+        "not_null(cid)", "cid", CheckStatus.FAILED)
     assert check.details["observed"] == 3 and check.details["severity"] == "error"
+    assert check.details["dbt_test"] == "not_null"
     problems = " ".join(str(i) for i in found.issues)
     assert "test.erp.orphan.3" in problems and "model.erp.gone" in problems
 
@@ -180,3 +184,87 @@ def test_a_broken_file_or_missing_manifest_is_an_issue(tmp_path: Path) -> None:
     alone = read_run_results(tmp_path / "run_results.json")
     assert "manifest.json: no such file" in str(alone.issues[0])
     assert not alone.checks and not alone.metrics
+
+
+def _generic(name: str, namespace: str | None = None, column: str | None = None,
+             **kwargs: Any) -> dict[str, Any]:
+    """A generic test node of model ``cust`` as dbt 1.10 writes it."""
+    metadata: dict[str, Any] = {"name": name, "kwargs": {
+        "model": "{{ get_where_subquery(ref('cust')) }}", **kwargs}}
+    if column is not None:
+        metadata["kwargs"]["column_name"] = column
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return {"resource_type": "test", "name": f"{name}_cust", "column_name": column,
+            "attached_node": "model.erp.cust", "test_metadata": metadata,
+            "config": {"severity": "warn" if name == "recency" else "ERROR"}}
+
+
+def test_each_test_is_named_by_the_checks_lineage_check_derives_from_it(
+    tmp_path: Path,
+) -> None:
+    tests = {
+        "test.erp.range.1": _generic("accepted_range", "dbt_utils", "Amount", min_value=0,
+                                     max_value=100),
+        "test.erp.recency.2": _generic("recency", "dbt_utils", datepart="hour", interval=6,
+                                       field="loaded_at"),
+        "test.erp.rel.3": _generic("relationships", None, "cid", to="ref('loc')",
+                                   field="cid"),
+        "test.erp.expr.4": _generic("expression_is_true", "dbt_utils",
+                                    expression="amount >= 0"),
+        "test.erp.singular.5": {"resource_type": "test", "name": "assert_no_refunds",
+                                "depends_on": {"nodes": ["model.erp.cust"]}},
+    }
+    nodes: dict[str, Any] = MANIFEST["nodes"]  # type: ignore[assignment]
+    manifest = {**MANIFEST, "nodes": {**nodes, **tests}}
+    statuses = ["fail", "warn", "pass", "error", "fail"]
+    results = {**RUN_RESULTS, "results": [
+        _result(unique_id, status, failures=2)
+        for unique_id, status in zip(tests, statuses, strict=True)]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    found = read_run_results(tmp_path / "run_results.json")
+    assert found.issues == []
+    got = [(c.check, c.column, c.status.value, c.details.get("test_covers"))
+           for c in found.checks]
+    assert got == [
+        # one accepted_range result is both bounds' result: dbt does not say which failed
+        ("min(amount)", "amount", "failed", ["min(amount)", "max(amount)"]),
+        ("max(amount)", "amount", "failed", ["min(amount)", "max(amount)"]),
+        ("freshness", "loaded_at", "warning", None),  # recency: the rule's loaded-at field
+        # tests Silverline does not check itself keep dbt's names
+        ("relationships", "cid", "passed", None),
+        ("dbt_utils.expression_is_true", None, "error", None),
+        ("assert_no_refunds", None, "failed", None),
+    ]
+    assert {c.details["observed"] for c in found.checks} == {2}
+    assert found.checks[0].details["dbt_test"] == "dbt_utils.accepted_range"
+    assert "dbt_test" not in found.checks[-1].details  # a singular test is no generic test
+
+
+def test_run_results_and_the_scanned_contract_name_a_test_alike(tmp_path: Path) -> None:
+    """The same manifest scanned (tests -> contract checks) and its run_results ingested
+    (tests -> check results): every kept test's result lands on a contract check's key."""
+    from lineage.contracts import contract_from_dataset
+    from parsers.dbt import load_dbt_project
+
+    project = tmp_path / "erp"
+    shutil.copytree(Path(__file__).parent / "dbt_projects" / "erp_manifest", project)
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    tests = sorted(k for k in manifest["nodes"] if k.startswith("test."))
+    results = {**RUN_RESULTS, "results": [_result(t, "pass") for t in tests]}
+    (project / "target" / "run_results.json").write_text(json.dumps(results))
+    found = read_run_results(project / "target" / "run_results.json", namespace="sql")
+    scanned = {d.id: d for d in load_dbt_project(project, namespace="sql").datasets}
+    assert found.issues == [] and len(found.checks) == len(tests)
+    planned: set[tuple[Any, str, str | None]] = set()
+    for dataset in scanned.values():
+        contract = contract_from_dataset(dataset)
+        for field in contract.fields if contract else ():
+            planned.update((dataset.id, c.label, c.column) for c in field.constraints)
+    ingested = {(c.dataset, c.check, c.column) for c in found.checks}
+    kept = {k for k in ingested if k[1] not in (
+        "relationships", "dbt_utils.unique_combination_of_columns")}
+    assert len(kept) == len(tests) - 2 and kept <= planned
+    assert (DatasetId("sql", "dev.silver.erp_customers"), "not_null(customer_id)",
+            "customer_id") in kept
