@@ -32,7 +32,8 @@ from connectors.datahub.naming import (
 )
 from connectors.datahub.profiles import ProfileAspects, view_properties
 from connectors.datahub.upstreams import UpstreamAspects
-from lineage.model import Dataset, DatasetId, DatasetKind, DataTest
+from lineage.contracts import DBT_COLUMNS_KEY, dbt_test_labels
+from lineage.model import Dataset, DatasetId, DatasetKind, DataTest, redact_mapping
 
 __all__ = ["DatasetAspects"]
 
@@ -100,6 +101,9 @@ class DatasetAspects(UpstreamAspects, ProfileAspects):
             meta = json.loads(dataset.meta or "{}")
         except ValueError:
             meta = {"meta": dataset.meta}
+        if isinstance(meta, dict):
+            # Column marks go with the columns; a meta key may name a secret (masked).
+            meta = redact_mapping({k: v for k, v in meta.items() if k != DBT_COLUMNS_KEY})
         custom = events.text_map(meta if isinstance(meta, dict) else {"meta": meta})
         # Our own keys win over same-named meta keys: they describe where this came from.
         custom.update(
@@ -177,8 +181,10 @@ class DatasetAspects(UpstreamAspects, ProfileAspects):
     def _assertion(self, dataset_id: DatasetId, test: DataTest) -> str:
         dataset_urn = self.urn(dataset_id)
         urn = events.assertion_urn(dataset_urn, test)
-        # A check result names (dataset, test, column): the first such test takes it.
-        self.assertions.setdefault((dataset_id, test.name, test.column), urn)
+        # A check result names (dataset, check, column): the first such test takes it,
+        # by dbt's name and by the names `lineage check` and run_results give the test.
+        for name in (test.name, *dbt_test_labels(test)):
+            self.assertions.setdefault((dataset_id, name, test.column), urn)
         field = self.field_urn(dataset_id, test.column) if test.column else None
         self.result.mcps.extend(events.assertion_mcps(urn, dataset_urn, field, test))
         return urn

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from lineage.cli.live import live_facts, print_live_facts
 from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
+from lineage.contracts import DBT_COLUMNS_KEY
 from lineage.model import ColumnId, redact_mapping
 from lineage.views import DatasetView, describe_dataset
 
@@ -139,8 +140,9 @@ def _print_dataset(view: DatasetView) -> None:
                            (("warn", fresh.warn_after), ("error", fresh.error_after)) if value)
         console.print(f"freshness: {fresh.loaded_at_field or 'loaded-at column unknown'}"
                       + (f" ({limits})" if limits else ""), highlight=False)  # fmt: skip
-    if view.meta:
-        meta = redact_mapping(dict(view.meta))  # a meta key may name a secret
+    # Column marks (dbt column meta and tags) belong to the columns, not the meta line.
+    meta = redact_mapping({k: v for k, v in view.meta.items() if k != DBT_COLUMNS_KEY})
+    if meta:  # a meta key may name a secret: masked above
         shown = ", ".join(f"{k}={v}" for k, v in sorted(meta.items()))
         console.print(f"meta: {shown}", highlight=False, soft_wrap=True)
     if view.source_file:
