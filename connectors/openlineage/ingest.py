@@ -43,7 +43,7 @@ from connectors.openlineage.drift import check_run_drift, drift_logger, drift_po
 from connectors.openlineage.metrics import event_assertions, event_metrics
 from connectors.openlineage.read import EventLine, event_problem, event_time, read_events
 from lineage.catalog.store import Catalog
-from lineage.contracts import contract_from_dataset, dbt_test_labels
+from lineage.contracts import dbt_test_checks
 from lineage.drift import DriftSeverity
 from lineage.errors import ConnectorError, InputError, PermanentConnectorError
 from lineage.model import Dataset, DatasetId, DataTest, LineageBatch, ParseIssue
@@ -299,13 +299,7 @@ def _dbt_checks(
     for test in tests:
         if test.name.rpartition(".")[2] != assertion or test.column != wanted:
             continue
-        labels = dbt_test_labels(test)
-        contract = contract_from_dataset(Dataset(DatasetId("", ""), tests=(test,)))
-        columns: dict[str, str | None] = {}
-        if contract is not None:  # the rule's or constraint's column, as its results carry
-            columns.update((r.label, r.column) for r in contract.rules)
-            columns.update((c.label, c.column) for f in contract.fields for c in f.constraints)
-        named.add(tuple((label, columns.get(label, test.column)) for label in labels))
+        named.add(tuple(dbt_test_checks(test)))
     return list(named.pop()) if len(named) == 1 else []
 
 

@@ -19,6 +19,7 @@ from lineage.contracts.binding import bind
 from lineage.contracts.dbt import (
     DBT_COLUMNS_KEY,
     contract_from_dataset,
+    dbt_test_checks,
     dbt_test_labels,
     sensitive_columns,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "bind",
     "contract_from_dataset",
     "contract_template",
+    "dbt_test_checks",
     "dbt_test_labels",
     "lint",
     "looks_sensitive",

@@ -18,9 +18,15 @@ from lineage.contracts.values import (
     Source,
     parse_duration,
 )
-from lineage.model import Dataset, DataTest, Schema
+from lineage.model import Dataset, DatasetId, DataTest, Schema
 
-__all__ = ["DBT_COLUMNS_KEY", "contract_from_dataset", "dbt_test_labels", "sensitive_columns"]
+__all__ = [
+    "DBT_COLUMNS_KEY",
+    "contract_from_dataset",
+    "dbt_test_checks",
+    "dbt_test_labels",
+    "sensitive_columns",
+]
 
 #: The key of ``Dataset.meta`` holding each column's own ``meta`` and ``tags`` as
 #: manifest.json's ``columns`` does: ``{"email": {"meta": {"pii": true}, "tags": ["pii"]}}``.
@@ -111,6 +117,24 @@ def dbt_test_labels(test: DataTest) -> tuple[str, ...]:
         return tuple(made.label for made in _from_dbt_test(test, Source("")))
     except (TypeError, ValueError):
         return ()
+
+
+def dbt_test_checks(test: DataTest) -> list[tuple[str, str | None]]:
+    """(check name, column) of each check one dbt test becomes here, in the order
+    ``dbt_test_labels`` names them: ``not_null(cid)`` on ``cid``; ``min(amount)`` and
+    ``max(amount)`` for ``accepted_range``; ``freshness`` on the loaded-at field for
+    ``dbt_utils.recency``. The column is the constraint's or the rule's, as check results
+    carry it, so a dbt run's outcome and ``lineage check`` land on one catalog key. Empty
+    for a test not checked here (``relationships``, custom tests)."""
+    labels = dbt_test_labels(test)
+    if not labels:
+        return []
+    columns: dict[str, str | None] = {}
+    contract = contract_from_dataset(Dataset(DatasetId("", ""), tests=(test,)))
+    if contract is not None:
+        columns.update((r.label, r.column) for r in contract.rules)
+        columns.update((c.label, c.column) for f in contract.fields for c in f.constraints)
+    return [(label, columns.get(label, test.column)) for label in labels]
 
 
 def sensitive_columns(dataset: Dataset) -> frozenset[str]:

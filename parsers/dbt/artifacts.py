@@ -36,10 +36,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lineage.contracts import contract_from_dataset, dbt_test_labels
+from lineage.contracts import dbt_test_checks
 from lineage.model import (
     MASK,
-    Dataset,
     DatasetId,
     DataTest,
     ParseIssue,
@@ -332,21 +331,9 @@ class _Results:
 
 
 def check_names(test: DataTest) -> list[tuple[str, str | None]]:
-    """(check name, column) of each check ``lineage check`` derives from one dbt test, in
-    the order ``lineage.contracts.dbt_test_labels`` names them: ``not_null(cid)`` on
-    ``cid``; ``min(amount)`` and ``max(amount)`` for ``accepted_range``; ``freshness`` on
-    the loaded-at field for ``dbt_utils.recency``. The column is the constraint's or the
-    rule's, as the contract's check results carry it, so both land on one catalog key.
-    Empty for a test Silverline does not check itself (``relationships``, custom tests)."""
-    labels = dbt_test_labels(test)
-    if not labels:
-        return []
-    columns: dict[str, str | None] = {}
-    contract = contract_from_dataset(Dataset(DatasetId("", ""), tests=(test,)))
-    if contract is not None:
-        columns.update((r.label, r.column) for r in contract.rules)
-        columns.update((c.label, c.column) for f in contract.fields for c in f.constraints)
-    return [(label, columns.get(label, test.column)) for label in labels]
+    """(check name, column) of each check ``lineage check`` derives from one dbt test
+    (``lineage.contracts.dbt_test_checks``)."""
+    return dbt_test_checks(test)
 
 
 def _tested(node: Mapping[str, Any], names: _Names) -> str | None:
