@@ -28,6 +28,7 @@ from lineage.model import (
 )
 from lineage.model import StatementKind as Kind
 from parsers.sql.names import location_dataset, table_parts
+from parsers.sql.output_names import SourceText
 from parsers.sql.schema import SchemaRegistry
 from parsers.sql.sources import TempTable
 from parsers.sql.transformations import Edges, input_fields_to_edges, merge_edges
@@ -106,6 +107,8 @@ class BoundStatement:
         self.warnings: list[ParseWarning] = []
         self.confidence = 1.0
         self.temporary = False
+        # The statement's text and tokens, for output names that are the text as written.
+        self.source: SourceText | None = None
         self._bind_tables(expression)
 
     # -- binding tables to datasets ----------------------------------------------------

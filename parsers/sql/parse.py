@@ -40,6 +40,7 @@ from lineage.model import (
     StatementKind,
     StatementLineage,
 )
+from parsers.sql.output_names import RAW_TEXT_DIALECTS, SourceText
 from parsers.sql.procedures import ProcedurePiece, Unanalysed, expand_procedures
 from parsers.sql.redact import redact_statement
 from parsers.sql.schema import SchemaRegistry
@@ -170,7 +171,9 @@ def parse_sql(
             oversized = _too_large(piece, context.dialect, max_statement_bytes)
             statements.append(replace(oversized, index=index, file=file, line=piece.line))
             continue
-        key = (_fingerprint(piece), *context.key, registry.fingerprint, state.fingerprint)
+        # Names as written (parsers.sql.output_names) make the text itself part of the key.
+        raw = context.dialect in RAW_TEXT_DIALECTS
+        key = (_fingerprint(piece, raw), *context.key, registry.fingerprint, state.fingerprint)
         result = _cache.get(key)
         if result is None:
             result = _analyze(piece, sqlglot_dialect, context, state, max_depth)
@@ -327,9 +330,9 @@ def _registry_for(schema: Mapping[str, Any] | SchemaRegistry | None) -> SchemaRe
 _EMPTY_REGISTRY = SchemaRegistry()
 
 
-def _fingerprint(piece: StatementText) -> str:
+def _fingerprint(piece: StatementText, raw: bool = False) -> str:
     # Tokens, not raw text: reformatting or comments do not change the fingerprint.
-    if piece.tokens is not None:
+    if piece.tokens is not None and not raw:
         text = "\x1f".join(f"{t.token_type.value}\x1e{t.text}" for t in piece.tokens)
     else:
         text = piece.text
@@ -373,7 +376,9 @@ def _analyze(
     if expression is None:
         return StatementLineage(index=0, kind=StatementKind.OTHER, dialect=dialect)
     try:
-        return analyze_statement(expression, context=context, state=state)
+        offset = piece.start if piece.tokens is not None else 0
+        source = SourceText(piece.text, offset, tokens)
+        return analyze_statement(expression, context=context, state=state, source=source)
     except (SqlglotError, RecursionError, KeyError, ValueError, TypeError, AttributeError) as exc:
         # A sqlglot corner we do not handle must not cost the rest of the script.
         message = f"lineage analysis failed: {type(exc).__name__}: {exc}"

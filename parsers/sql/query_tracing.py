@@ -18,13 +18,17 @@ from sqlglot.optimizer.scope import build_scope
 from sqlglot.schema import MappingSchema
 
 from lineage.model import ColumnLineage, DatasetId
+from lineage.model import StatementKind as Kind
 from parsers.sql.binding import BoundStatement
 from parsers.sql.lateral_aliases import protect_source_references
+from parsers.sql.output_names import name_outputs
 from parsers.sql.sources import TableResolver
 from parsers.sql.tracer import WILDCARD, trace_query
 from parsers.sql.transformations import Edges, edges_to_input_fields
 
 __all__ = ["TracedStatement"]
+
+_CREATES = frozenset({Kind.CREATE_TABLE_AS, Kind.CREATE_VIEW, Kind.CREATE_MATERIALIZED_VIEW})
 
 
 class TracedStatement(BoundStatement):
@@ -48,6 +52,8 @@ class TracedStatement(BoundStatement):
         selects = list(query.find_all(exp.Select))  # one walk serves both rewrites
         self._expand_qualified_stars_over_using(selects)
         protected = protect_source_references(selects, self.dialect, not schema.empty)
+        # Engine names of unaliased outputs, read before qualification rewrites the columns.
+        named = name_outputs(query, self.dialect, self.kind in _CREATES, self.source)
         try:
             qualify_columns(
                 query,
@@ -61,6 +67,9 @@ class TracedStatement(BoundStatement):
             self._warn(f"columns could not be fully qualified: {exc}")
             self.confidence = min(self.confidence, 0.5)
         protected.restore(query)
+        if named is not None:
+            for warning in named.apply():
+                self._warn(warning)
         root = build_scope(query)
         if root is None:
             self._warn("the query has no analysable scope")

@@ -29,6 +29,7 @@ from lineage.model import SqlContext, StatementLineage
 from parsers.sql.binding import ScriptState
 from parsers.sql.dml_rewrites import DmlRewrites
 from parsers.sql.identifiers import normalize_case
+from parsers.sql.output_names import SourceText
 from parsers.sql.queries import QueryStatements
 from parsers.sql.shapes import prepare_shapes
 from parsers.sql.table_commands import TableCommands
@@ -37,13 +38,22 @@ __all__ = ["ScriptState", "analyze_statement"]
 
 
 def analyze_statement(
-    expression: exp.Expr, *, context: SqlContext, state: ScriptState
+    expression: exp.Expr,
+    *,
+    context: SqlContext,
+    state: ScriptState,
+    source: SourceText | None = None,
 ) -> StatementLineage:
-    """The lineage of one parsed statement (``expression`` is modified in place)."""
+    """The lineage of one parsed statement (``expression`` is modified in place).
+
+    ``source`` (the statement's text and tokens) lets unaliased output expressions be
+    named by their text as written where the engine does so (``parsers.sql.output_names``).
+    """
     # Names in one canonical case, so each spelling the engine equates is one column.
     expression = normalize_case(expression, context.dialect)
     notes = prepare_shapes(expression, context.dialect)
     statement = _Statement(expression, context, state)
+    statement.source = source
     for note in notes:  # a shape the engine rejects: reported, the lineage a guess
         statement._warn(note)
         statement.confidence = min(statement.confidence, 0.5)
