@@ -437,6 +437,12 @@ class _Tracer(Wildcards):
         for inner in walk_in_scope(node):
             if isinstance(inner, exp.Column) and not isinstance(inner.this, exp.Star):
                 merge_edges(edges, self.column_lineage(scope, inner))
+            elif isinstance(inner, exp.Identifier) and isinstance(inner.parent, exp.Group):
+                # sqlglot leaves a BigQuery GROUP BY name that may be an output alias as a
+                # bare identifier: the alias's expression, else the source column.
+                named = exp.column(inner.copy())
+                named.parent = inner.parent
+                merge_edges(edges, self._unqualified(scope, named))
             elif inner is not node and id(inner) in self._scope_of:
                 child = self._scope_of[id(inner)]
                 for name in self.output_names(child):
