@@ -25,6 +25,14 @@ if TYPE_CHECKING:
 
 __all__ = ["STEP_NAMES", "build", "demo", "register"]
 
+#: ``--fail-on`` of build and demo (``--fail-on-drift``: its earlier name).
+_FailOnOption = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on", "--fail-on-drift", help="Drift that fails the build (this grade or worse)."
+    ),
+]
+
 #: The steps of lineage.workspace.build.STEPS, for the help text (a test keeps them equal;
 #: importing the workspace here would cost every command its start-up time).
 STEP_NAMES = ("pipeline", "scan", "introspect", "profile", "check", "push", "docs", "drift")
@@ -53,12 +61,7 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Run the pipeline and the checks even if unchanged.")
     ] = False,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option(
-            "--fail-on", "--fail-on-drift", help="Drift that fails the build (this grade or worse)."
-        ),
-    ] = FailOn.breaking,
+    fail_on: _FailOnOption = FailOn.breaking,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table or json (one document).")
     ] = OutputFormat.table,
@@ -135,12 +138,7 @@ def demo(
     simulate_drift: Annotated[
         bool, typer.Option("--simulate-drift", help="Then change bronze and build again.")
     ] = False,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option(
-            "--fail-on", "--fail-on-drift", help="Drift that fails the build (this grade or worse)."
-        ),
-    ] = FailOn.breaking,
+    fail_on: _FailOnOption = FailOn.breaking,
     output_format: Annotated[
         OutputFormat,
         typer.Option(

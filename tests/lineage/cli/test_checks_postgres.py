@@ -10,7 +10,6 @@ to now, then today's profile: 100 rows (clean), then 80 (dirty: a 20 % drop).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -110,14 +109,8 @@ DIRTY_ROWS = [
 @pytest.fixture
 def catalog_database(postgres_server: Any) -> Iterator[str]:
     """A second fresh database on the session's server, for the catalog."""
-    import psycopg
-
-    name = f"c_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield postgres_server.url(name)
-    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_server.fresh_database("c") as url:
+        yield url
 
 
 def _run(*args: str, code: int = 0) -> Any:
