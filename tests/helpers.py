@@ -19,7 +19,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lineage.model import StatementLineage
 
 __all__ = [
     "COMPARED_KEYS",
@@ -28,6 +31,7 @@ __all__ = [
     "dumps",
     "load_expected",
     "load_sql_fixture",
+    "only_statement",
     "parse_kwargs",
     "project_script",
     "project_statement",
@@ -148,3 +152,14 @@ def project_script(doc: dict[str, Any], expected: dict[str, Any] | None = None) 
 def dumps(doc: Any) -> str:
     """Stable, diff-friendly JSON text (key order never matters in comparisons)."""
     return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False)
+
+
+def only_statement(
+    sql: str, dialect: str, schema: dict[str, dict[str, str]] | None = None
+) -> StatementLineage:
+    """The one statement ``sql`` holds, parsed without errors."""
+    from parsers.sql import parse_sql
+
+    (statement,) = parse_sql(sql, dialect=dialect, schema=schema).statements
+    assert statement.ok, statement.errors
+    return statement

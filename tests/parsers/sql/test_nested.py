@@ -13,16 +13,9 @@ import pytest
 
 from lineage.model import StatementLineage, TransformationSubtype
 from parsers.sql import parse_sql
+from tests.helpers import only_statement as _only
 
 Sub = TransformationSubtype
-
-
-def _only(
-    sql: str, dialect: str, schema: dict[str, dict[str, str]] | None = None
-) -> StatementLineage:
-    (statement,) = parse_sql(sql, dialect=dialect, schema=schema).statements
-    assert statement.ok, statement.errors
-    return statement
 
 
 def _fields(statement: StatementLineage) -> dict[str, set[tuple[str, str, Sub]]]:

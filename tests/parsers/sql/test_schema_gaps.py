@@ -12,19 +12,12 @@ import pytest
 
 from lineage.model import StatementKind, StatementLineage
 from parsers.sql import parse_sql
+from tests.helpers import only_statement as _only
 
 
 def _fields(statement: StatementLineage) -> dict[str, set[tuple[str, str]]]:
     (lineage,) = statement.column_lineage
     return {name: {(i.dataset.name, i.field) for i in inputs} for name, inputs in lineage.fields}
-
-
-def _only(
-    sql: str, dialect: str, schema: dict[str, dict[str, str]] | None = None
-) -> StatementLineage:
-    (statement,) = parse_sql(sql, dialect=dialect, schema=schema).statements
-    assert statement.ok, statement.errors
-    return statement
 
 
 # ------------------------------------------------------------------ item 1: partial schemas
