@@ -117,7 +117,9 @@ def test_a_500_after_close_becomes_pending_and_replay_delivers_it_once(
     spool = EventSpool(tmp_path / "spool")
     endpoint.status, endpoint.delay = 500, 1.2
     emitter = _close_while_in_flight(endpoint, spool, timeout=5.0)
-    _wait_for(lambda: (spool.status().pending, spool.status().uncertain) == (1, 0))
+    # The spool is corrected first, then the counts (the test must not read between).
+    _wait_for(lambda: (spool.status().pending, spool.status().uncertain) == (1, 0)
+              and emitter.stats.spooled == 1)  # fmt: skip
     status = spool.status()
     assert (status.pending, status.uncertain, status.by_sink) == (1, 0, {"openlineage": 1})
     assert emitter.stats.quarantined == 0 and emitter.stats.spooled == 1
@@ -146,7 +148,7 @@ def test_a_success_after_close_leaves_nothing_uncertain(tmp_path: Path, endpoint
     spool = EventSpool(tmp_path / "spool")
     endpoint.status, endpoint.delay = 200, 1.0
     emitter = _close_while_in_flight(endpoint, spool, timeout=5.0)
-    _wait_for(lambda: spool.status().uncertain == 0)
+    _wait_for(lambda: spool.status().uncertain == 0 and emitter.stats.delivered == 1)
     status = spool.status()
     assert (status.pending, status.uncertain) == (0, 0)
     assert (emitter.stats.delivered, emitter.stats.quarantined) == (1, 0)
