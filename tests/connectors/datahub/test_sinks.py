@@ -182,8 +182,9 @@ def test_a_500_is_retried(datahub_catalog: Catalog, gms: FakeGms) -> None:
 
 
 def test_a_timeout_is_retried(datahub_catalog: Catalog, gms: FakeGms) -> None:
-    gms.script = [Reply(200, {}, delay=2.5)]
-    report = push(datahub_catalog, rest(gms), DataHubSettings(retries=2, timeout=1.0))
+    # A margin a loaded CI machine keeps: the retried request must answer within 2 s.
+    gms.script = [Reply(200, {}, delay=4.0)]
+    report = push(datahub_catalog, rest(gms), DataHubSettings(retries=2, timeout=2.0))
     assert report.sent == report.built
     assert [r.headers["x-answered"] for r in gms.requests] == ["late", "200"]
 
