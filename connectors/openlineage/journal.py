@@ -41,6 +41,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
@@ -384,7 +385,7 @@ def pending_count(spool_folder: Path) -> int:
     folder = spool_folder / JOURNAL_FOLDER
     total = 0
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else ():
-        fd = _lock_orphan(path)
+        fd = _lock_orphan(path, shared=True)
         if fd is None:
             continue
         try:
@@ -395,20 +396,53 @@ def pending_count(spool_folder: Path) -> int:
     return total
 
 
-def _lock_orphan(path: Path) -> int | None:
-    """A descriptor holding the lock of a segment no live process holds, else None."""
+_READER_WAIT_S = 1.0  # how long recovery waits for a status read to finish with a segment
+
+
+def _lock_orphan(path: Path, *, shared: bool = False) -> int | None:
+    """A descriptor holding the lock of a segment no live process writes, else None.
+
+    Readers (``pending_count``) take it shared; recovery exclusive. A live writer holds
+    its segment exclusively for its whole life, so a shared lock that cannot be had means
+    a writer; an exclusive one that cannot be had while a shared one can means only a
+    reader, which is done in milliseconds: recovery waits for it rather than leave the
+    segment to a later start.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    deadline = time.monotonic() + (0 if shared else _READER_WAIT_S)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        while True:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if shared or time.monotonic() >= deadline or _written(path):
+                    raise
+                time.sleep(0.01)
         if os.fstat(fd).st_nlink == 0:  # removed by its owner while we waited
             raise BlockingIOError
     except OSError:
         os.close(fd)
         return None
     return fd
+
+
+def _written(path: Path) -> bool:
+    """Whether a live process holds ``path`` exclusively (a writer, not a reader)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
 
 
 _Pending = tuple[str, Mapping[str, Any], list[str]]

@@ -240,10 +240,10 @@ def test_the_next_start_delivers_leftovers_once_even_when_two_start_together(
         emitter.emit(_event(1000 + n, "COMPLETE"))
     deadline = time.monotonic() + 20
     while sum(len(s.events) for s in sinks) < 402 and time.monotonic() < deadline:
+        spool.status()  # `lineage events status` while the workers start
         time.sleep(0.05)
-    # A sink holds an event a moment before the spool marks it delivered. (The status is
-    # read only now: a read at the moment a worker starts can make that worker leave the
-    # killed process's journal to a later start.)
+    # A sink holds an event a moment before the spool marks it delivered; status reads
+    # meanwhile must not keep the starting workers from the killed process's journal.
     while spool.status().pending and time.monotonic() < deadline:
         time.sleep(0.05)
     delivered = _ids([*sinks[0].events, *sinks[1].events])
@@ -278,3 +278,44 @@ def test_uncertain_and_rejected_go_to_the_fallback_when_the_spool_is_unwritable(
     warnings = [r for r in caplog.records if "deliveries are kept in" in r.getMessage()]
     assert len(warnings) == 1 and str(tmp_path / "fallback") in warnings[0].getMessage()
     hanging.release.set()
+
+
+def test_a_status_read_during_recovery_does_not_leave_the_journal_behind(
+    tmp_path: Path,
+) -> None:
+    import fcntl
+
+    from connectors.openlineage.journal import pending_count, recover
+
+    spool = EventSpool(tmp_path / "spool")
+    journal = _journal(spool, ["memory"])
+    for n in range(20):
+        journal.append(_event(n))
+    journal.close()  # as a killed process leaves it
+    [segment] = (spool.folder / JOURNAL_FOLDER).glob("*.jsonl")
+    assert pending_count(spool.folder) == 20
+    # `lineage events status` reading the segment at the moment recovery runs.
+    reader = os.open(segment, os.O_RDONLY)
+    fcntl.flock(reader, fcntl.LOCK_SH)
+    threading.Timer(0.2, os.close, (reader,)).start()
+    assert recover(spool).pending == 20
+    assert spool.status().pending == 20 and spool.status().journaled == 0
+
+
+def test_recovery_leaves_the_segment_of_a_live_writer_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.openlineage import journal as journal_module
+    from connectors.openlineage.journal import pending_count, recover
+
+    # Were recovery to wait on a writer as on a reader, it would hang for a minute.
+    monkeypatch.setattr(journal_module, "_READER_WAIT_S", 60.0)
+    spool = EventSpool(tmp_path / "spool")
+    journal = _journal(spool, ["memory"])  # alive: holds its segment
+    journal.append(_event(1))
+    found: list[int] = []
+    worker = threading.Thread(target=lambda: found.append(recover(spool).pending))
+    worker.start()
+    worker.join(timeout=30)
+    assert found == [0] and pending_count(spool.folder) == 0
+    journal.close()
