@@ -22,8 +22,10 @@ anything else is refused), it runs in a read-only transaction on PostgreSQL and 
 ``SELECT * FROM (<sql>) AS _rows LIMIT sample_limit + 1``; only when that finds more rows
 than the sample holds is it counted exactly with ``COUNT(*)``.
 
-Freshness, row-count and null-rate rules are judged by ``lineage.checks`` from the
-figures profiling writes (``last_loaded_at`` included): no live query here repeats them.
+Freshness, row-count and null-rate rules are judged by ``lineage.checks``; the figures
+they need now (row count, null counts, the newest load time) are measured by
+``check_table`` in the same scan as the constraints (``connectors.warehouse.figures``),
+and the metric history profiling writes gives the rest.
 
 Connections, dialect names, the DuckDB-direct path and statement timeouts are
 ``connectors.warehouse.profile``'s: a ``duckdb:///path`` URL is opened read-only with the
@@ -51,6 +53,7 @@ from connectors.warehouse.checks_sql import (
     type_mismatch,
     violation_message,
 )
+from connectors.warehouse.figures import FigureRequest, FigureScan, figure_scan
 from connectors.warehouse.profile import (
     DuckDBWarehouse,
     SqlAlchemyWarehouse,
@@ -67,13 +70,19 @@ from lineage.errors import (
     PermanentConnectorError,
     TemporaryConnectorError,
 )
-from lineage.model import LiveColumn, LiveTable
+from lineage.model import DatasetProfile, LiveColumn, LiveTable
 from lineage.views import CheckResult, CheckStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-__all__ = ["DEFAULT_SAMPLE_LIMIT", "check_constraints", "check_custom_sql"]
+__all__ = [
+    "DEFAULT_SAMPLE_LIMIT",
+    "TableCheck",
+    "check_constraints",
+    "check_custom_sql",
+    "check_table",
+]
 
 #: Offending rows kept per failed check.
 DEFAULT_SAMPLE_LIMIT = 5
@@ -135,6 +144,37 @@ def check_constraints(
     Raises:
         ConnectorError: the source itself cannot be opened or reached.
     """
+    return check_table(
+        source, table, constraints, sensitive_columns=sensitive_columns,
+        sample_limit=sample_limit, statement_timeout_s=statement_timeout_s, now=now,
+        run_id=run_id,
+    ).results  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """The constraints' results and, when asked for, the live figures of the same scan
+    (``figures_error``: why they could not be measured)."""
+
+    results: list[CheckResult]
+    figures: DatasetProfile | None = None
+    figures_error: str | None = None
+
+
+def check_table(
+    source: str | Engine,
+    table: LiveTable,
+    constraints: Sequence[Constraint],
+    *,
+    figures: FigureRequest | None = None,
+    sensitive_columns: Collection[str] = (),
+    sample_limit: int = DEFAULT_SAMPLE_LIMIT,
+    statement_timeout_s: float | None = None,
+    now: datetime | None = None,
+    run_id: str | None = None,
+) -> TableCheck:
+    """``check_constraints``, and the ``figures`` freshness, row-count and null-rate rules
+    judge measured in the same scan of the table (``connectors.warehouse.figures``)."""
     context = _context(table, sensitive_columns, sample_limit, statement_timeout_s, now, run_id)
     dialect = _source_dialect(source)
     results: dict[int, CheckResult] = {}
@@ -145,10 +185,14 @@ def check_constraints(
             results[index] = outcome
         else:
             plans[index] = outcome
-    if plans:
+    measured: DatasetProfile | None = None
+    error: str | None = None
+    if plans or figures is not None:
         with open_warehouse(source) as warehouse:
-            results.update(_judge_plans(warehouse, context, plans))
-    return [results[index] for index in range(len(constraints))]
+            scan = figure_scan(table, figures, warehouse.dialect) if figures else None
+            judged, measured, error = _judge_plans(warehouse, context, plans, scan)
+            results.update(judged)
+    return TableCheck([results[index] for index in range(len(constraints))], measured, error)
 
 
 def check_custom_sql(
@@ -263,23 +307,34 @@ def _judge_type(
 
 
 def _judge_plans(
-    warehouse: Warehouse, context: _Context, plans: Mapping[int, ConstraintPlan]
-) -> dict[int, CheckResult]:
-    """Count every plan in one scan (or one by one if it fails), then sample the violated."""
+    warehouse: Warehouse,
+    context: _Context,
+    plans: Mapping[int, ConstraintPlan],
+    figures: FigureScan | None = None,
+) -> tuple[dict[int, CheckResult], DatasetProfile | None, str | None]:
+    """Count every plan, and measure ``figures``, in one scan (or one by one if it
+    fails), then sample the violated."""
     ordered = list(plans.items())
     scan = scan_query(context.table, [p for _, p in ordered], warehouse.dialect)
+    if figures is not None:
+        scan = scan.select(*(p.copy() for p in figures.projections))
     sql = scan.sql(dialect=warehouse.dialect, identify=True)
     counts: dict[int, int | ConnectorError] = {}
     sqls: dict[int, str] = {}
+    measured: DatasetProfile | None = None
+    error: str | None = None
     try:
         row = _fetch_one(warehouse, sql, context)
-        counts = {index: _int(value) for (index, _), value in zip(ordered, row, strict=True)}
+        counts = {index: _int(value) for (index, _), value in zip(ordered, row, strict=False)}
         sqls = dict.fromkeys(plans, sql)
+        if figures is not None:
+            measured = figures.decode(context.table, row[len(ordered):], context.observed_at)
     except ConnectorError as exc:
-        if len(ordered) == 1 or isinstance(exc, TemporaryConnectorError):
+        if len(ordered) + (figures is not None) == 1 or isinstance(exc, TemporaryConnectorError):
             counts = dict.fromkeys(plans, exc)
             sqls = dict.fromkeys(plans, sql)
-        else:  # find the constraint that broke the scan: count each alone
+            error = exc.message if figures is not None else None
+        else:  # find what broke the scan: count each constraint alone, the figures apart
             for index, plan in ordered:
                 alone = scan_query(context.table, [plan], warehouse.dialect)
                 sqls[index] = alone.sql(dialect=warehouse.dialect, identify=True)
@@ -287,10 +342,24 @@ def _judge_plans(
                     counts[index] = _int(_fetch_one(warehouse, sqls[index], context)[0])
                 except ConnectorError as single:
                     counts[index] = single
-    return {
+            if figures is not None:
+                measured, error = _measure_alone(warehouse, context, figures)
+    results = {
         index: _verdict(warehouse, context, plan, counts[index], sqls[index])
         for index, plan in ordered
     }
+    return results, measured, error
+
+
+def _measure_alone(
+    warehouse: Warehouse, context: _Context, figures: FigureScan
+) -> tuple[DatasetProfile | None, str | None]:
+    sql = figures.query().sql(dialect=warehouse.dialect, identify=True)
+    try:
+        row = _fetch_one(warehouse, sql, context)
+    except ConnectorError as exc:
+        return None, exc.message
+    return figures.decode(context.table, row, context.observed_at), None
 
 
 def _verdict(

@@ -6,8 +6,8 @@ contract of a dataset are merged (``plan_checks``: a check two contracts state r
 naming both), and a column any of them marks sensitive is hidden from all their samples.
 Constraints run as SQL in the warehouse (``connectors.warehouse.checks``); history rules
 are judged by ``lineage.checks`` on the catalog's metric history, their newest figures
-measured live in one scan of the table when the warehouse is reachable
-(``lineage.workspace.live.measure``). Every result is stored with the lineage that
+measured live in the constraints' own scan of the table when the warehouse is reachable
+(``connectors.warehouse.checks.check_table``). Every result is stored with the lineage that
 explains it: a failed column check names its DIRECT chain down to the root column and the
 expression on the way (``<- bronze.erp_cust_az12.bdate, TRY_CAST``), then the INDIRECT
 columns, so the person on call starts at the cause.
@@ -48,9 +48,10 @@ from lineage.model import (
 from lineage.views import CheckResult, CheckStatus, ObservedSchema
 from lineage.workspace.causes import JobExpressions, with_cause
 from lineage.workspace.check_plans import BoundContract, CheckPlan, plan_checks, source_key
-from lineage.workspace.live import loaded_at_columns, measure, sql_dialect, warehouse_source
+from lineage.workspace.live import loaded_at_columns, sql_dialect, warehouse_source
 
 if TYPE_CHECKING:
+    from connectors.warehouse.figures import FigureRequest
     from lineage.catalog import Catalog
 
 __all__ = ["BoundContract", "CheckPlan", "CheckReport", "contracts_folder", "lint_contracts",
@@ -262,7 +263,11 @@ def _check_dataset(
     history_rules = [r for r in plan.rules if r.kind is not RuleKind.CUSTOM_SQL]
     reason = _cannot_query(dataset, observed, context.warehouse)
     results: list[CheckResult] = []
-    if constraints or sql_rules:
+    live: DatasetProfile | None = None
+    failed: str | None = None
+    if reason is None and observed is not None:
+        history_rules = _with_loaded_at(context.config, observed, history_rules)
+    if constraints or sql_rules or _figures(history_rules) is not None:
         if reason is not None:
             queried: list[Constraint | QualityRule] = [*constraints, *sql_rules]
             results.extend(
@@ -271,13 +276,11 @@ def _check_dataset(
             )
         else:
             assert observed is not None
-            results.extend(_in_warehouse(context, plan, observed, constraints, sql_rules))
+            found, live, failed = _in_warehouse(
+                context, plan, observed, constraints, sql_rules, _figures(history_rules)
+            )
+            results.extend(found)
     if history_rules:
-        live: DatasetProfile | None = None
-        failed: str | None = None
-        if reason is None and observed is not None:
-            history_rules = _with_loaded_at(context.config, observed, history_rules)
-            live, failed = _measure(context, observed, history_rules)
         points = context.catalog.metrics(dataset)
         latest = context.catalog.latest_profile(dataset)
         for rule in history_rules:
@@ -304,20 +307,16 @@ def _with_loaded_at(
     ]  # fmt: skip
 
 
-def _measure(
-    context: _Context, observed: ObservedSchema, rules: list[QualityRule]
-) -> tuple[DatasetProfile | None, str | None]:
-    """The live figures of ``rules`` in one scan, or why there are none."""
+def _figures(rules: list[QualityRule]) -> FigureRequest | None:
+    """The live figures ``rules`` judge, measured in the constraints' scan; None: none."""
+    from connectors.warehouse.figures import FigureRequest
+
     if not any(r.kind in _MEASURED for r in rules):
-        return None, None
-    nulls = [r.column for r in rules if r.kind is RuleKind.NULL_RATE and r.column]
-    loaded = [r.column for r in rules if r.kind is RuleKind.FRESHNESS and r.column]
-    try:
-        found = measure(context.warehouse.source, observed.table, null_columns=nulls,
-                        loaded_at=loaded, statement_timeout=context.timeout, now=context.now)
-    except ConnectorError as exc:  # judged on the history instead, and said so
-        return None, f"the live scan failed: {redact_text(exc.message)}"
-    return found, None
+        return None
+    return FigureRequest(
+        null_columns=tuple(r.column for r in rules if r.kind is RuleKind.NULL_RATE and r.column),
+        loaded_at=tuple(r.column for r in rules if r.kind is RuleKind.FRESHNESS and r.column),
+    )
 
 
 def _with_sources(result: CheckResult, plan: CheckPlan) -> CheckResult:
@@ -351,8 +350,11 @@ def _in_warehouse(
     observed: ObservedSchema,
     constraints: list[Constraint],
     sql_rules: list[QualityRule],
-) -> list[CheckResult]:
-    from connectors.warehouse.checks import check_constraints, check_custom_sql
+    figures: FigureRequest | None,
+) -> tuple[list[CheckResult], DatasetProfile | None, str | None]:
+    """The constraints and the live figures in one scan, then each SQL rule; the figures
+    (or why they could not be measured: the history is judged instead, and says so)."""
+    from connectors.warehouse.checks import check_custom_sql, check_table
 
     options: dict[str, Any] = {
         "sensitive_columns": plan.sensitive, "sample_limit": context.sample_limit,
@@ -360,12 +362,21 @@ def _in_warehouse(
     }  # fmt: skip
     source = context.warehouse.source
     results: list[CheckResult] = []
+    live: DatasetProfile | None = None
+    failed: str | None = None
     try:
-        if constraints:
-            results.extend(check_constraints(source, observed.table, constraints, **options))
+        if constraints or figures is not None:
+            checked = check_table(source, observed.table, constraints, figures=figures,
+                                  **options)  # fmt: skip
+            results.extend(checked.results)
+            live = checked.figures
+            if checked.figures_error is not None:
+                failed = f"the live scan failed: {redact_text(checked.figures_error)}"
         for rule in sql_rules:
             results.append(check_custom_sql(source, observed.table, rule, **options))
     except ConnectorError as exc:  # the warehouse itself: every check of this dataset
+        if figures is not None and live is None:
+            failed = f"the live scan failed: {redact_text(exc.message)}"
         done = {(r.check, r.column) for r in results}
         queried: list[Constraint | QualityRule] = [*constraints, *sql_rules]
         results.extend(
@@ -374,7 +385,7 @@ def _in_warehouse(
             for item in queried
             if (item.label, item.column) not in done
         )  # fmt: skip
-    return results
+    return results, live, failed
 
 
 def _error(

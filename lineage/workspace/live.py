@@ -46,7 +46,6 @@ __all__ = [
     "introspect",
     "is_file_source",
     "loaded_at_columns",
-    "measure",
     "profile",
     "sql_dialect",
     "view_batch",
@@ -356,65 +355,6 @@ def loaded_at_columns(
     ]  # fmt: skip
     more = _MORE_LOADED_AT if tuple(section.loaded_at_columns) == DEFAULT_LOADED_AT_COLUMNS else ()
     return tuple(dict.fromkeys([*first, *named, *section.loaded_at_columns, *more]))
-
-
-def measure(
-    source: Any,
-    table: LiveTable,
-    *,
-    null_columns: Sequence[str] = (),
-    loaded_at: Sequence[str] = (),
-    statement_timeout: float | None = None,
-    now: datetime | None = None,
-) -> DatasetProfile:
-    """The figures a check judges, measured on the live table in one aggregate scan:
-    ``COUNT(*)``, the null count (and rate) of each of ``null_columns`` and the newest
-    value of each of ``loaded_at`` the table has (columns it lacks are left out).
-
-    Raises:
-        ConnectorError: the warehouse cannot be reached, or the scan failed.
-    """
-    from sqlglot import exp
-
-    from connectors.warehouse.profile import open_warehouse, translate_error
-    from connectors.warehouse.profile_sql import (
-        ColumnKind,
-        ProfilePlan,
-        Slot,
-        decode_row,
-        table_expression,
-    )
-
-    present = {c.name.lower(): c.name for c in table.columns}
-
-    def column(name: str) -> exp.Column:
-        return exp.column(name, quoted=True)
-
-    slots: list[Slot] = [Slot("row_count")]
-    projections: list[exp.Expr] = [exp.Count(this=exp.Star())]
-    for name in dict.fromkeys(present[c.lower()] for c in loaded_at if c.lower() in present):
-        slots.append(Slot("last_loaded_at", name, ColumnKind.TEMPORAL))
-        projections.append(exp.Max(this=column(name)))
-    for name in dict.fromkeys(present[c.lower()] for c in null_columns if c.lower() in present):
-        slots.append(Slot("null_count", name))
-        # COUNT(*) - COUNT(col): the null count every dialect computes in the same pass.
-        projections.append(exp.Sub(this=exp.Count(this=exp.Star()),
-                                   expression=exp.Count(this=column(name))))  # fmt: skip
-    moment = now or datetime.now(timezone.utc)
-    with open_warehouse(source) as warehouse:
-        select = exp.select(
-            *(exp.alias_(p, f"_m{i}", quoted=True) for i, p in enumerate(projections))
-        ).from_(table_expression(table.id.name, warehouse.dialect))
-        plan = ProfilePlan(select, tuple(slots), warehouse.dialect)
-        try:
-            with warehouse.transaction(statement_timeout) as fetch:
-                row = fetch(plan.sql())
-            metrics, _, _ = decode_row(plan, row)
-        except ConnectorError:
-            raise
-        except Exception as exc:  # the driver's or a conversion's: one boundary
-            raise translate_error(exc, table.id.name) from exc
-    return DatasetProfile(table.id, moment, tuple(metrics))
 
 
 def _profile_files(

@@ -359,3 +359,39 @@ def test_duckdb_timeout_is_an_error_per_constraint_without_retrying_each(
     assert [r.status for r in results] == [CheckStatus.ERROR, CheckStatus.ERROR]
     assert "interrupt" in results[0].details["message"].lower()
     assert (datetime.now(timezone.utc) - started).total_seconds() < 3  # one scan, not three
+
+
+def test_live_figures_ride_along_the_constraint_scan(backend: Any) -> None:
+    from connectors.warehouse.checks import check_table
+    from connectors.warehouse.figures import FigureRequest
+
+    warehouse = backend(DIRTY)
+    request = FigureRequest(null_columns=("gender", "customer_id"), loaded_at=("dwh_loaded_at",))
+    checked = check_table(warehouse.source, warehouse.table, CONSTRAINTS[:3], figures=request,
+                          now=NOW)  # fmt: skip
+    assert [r.status for r in checked.results] == [CheckStatus.FAILED] * 3
+    assert checked.figures is not None and checked.figures_error is None
+    figures = {(m.name, m.column): m.value for m in checked.figures.metrics}
+    assert figures[("row_count", None)] == len(DIRTY)
+    assert figures[("null_count", "gender")] == 1
+    assert figures[("null_rate", "customer_id")] == 1 / len(DIRTY)
+    loaded = datetime(2026, 12, 1, 5, 0, tzinfo=timezone.utc).timestamp()
+    assert figures[("last_loaded_at", "dwh_loaded_at")] == loaded
+    if isinstance(warehouse.source, sqlalchemy.Engine):
+        # One scan for the constraints and the figures, then one sample per violation.
+        scans = [s for s in warehouse.statements if "LIMIT" not in s.upper()]
+        assert len(scans) == 1
+
+
+def test_a_broken_scan_still_measures_the_figures_apart(backend: Any) -> None:
+    from connectors.warehouse.checks import check_table
+    from connectors.warehouse.figures import FigureRequest
+
+    warehouse = backend(DIRTY)
+    bogus = [Constraint(K.PATTERN, "customer_id", "CUST[0-9")]
+    checked = check_table(warehouse.source, warehouse.table, bogus,
+                          figures=FigureRequest(null_columns=("gender",)), now=NOW)  # fmt: skip
+    assert [r.status for r in checked.results] == [CheckStatus.ERROR]
+    assert checked.figures is not None
+    figures = {(m.name, m.column): m.value for m in checked.figures.metrics}
+    assert figures[("row_count", None)] == len(DIRTY) and figures[("null_count", "gender")] == 1
