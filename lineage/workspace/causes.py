@@ -7,15 +7,13 @@ on the way (``<- bronze.erp_cust_az12.bdate, TRY_CAST``), then the INDIRECT colu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lineage.graph import LineageGraph
-from lineage.model import ColumnId
+from lineage.model import ColumnId, Job
 from lineage.views import CheckResult, CheckStatus
-
-if TYPE_CHECKING:
-    from lineage.catalog import Catalog
 
 __all__ = ["JobExpressions", "with_cause"]
 
@@ -23,23 +21,21 @@ _CAUSE_LIMIT = 5  # INDIRECT upstream columns named per failed check (DIRECT: al
 
 
 class JobExpressions:
-    """What a job's SQL computes an output column with (``TRY_CAST``, ``CASE``), read
-    from the catalog's job SQL on first use; None for a plain column or no SQL."""
+    """What a job's SQL computes an output column with (``TRY_CAST``, ``CASE``), from
+    the SQL of ``jobs`` (those of the lineage walked); None for a plain column or no SQL.
+    Each job's SQL is parsed on first use only."""
 
-    def __init__(self, catalog: Catalog, dialect: str | None) -> None:
-        self._catalog = catalog
+    def __init__(self, jobs: Iterable[Job], dialect: str | None) -> None:
         self._dialect = dialect
-        self._sql: dict[str, list[str]] | None = None
+        self._sql: dict[str, list[str]] = {}
+        for job in jobs:
+            if job.sql:
+                self._sql.setdefault(job.name, []).append(job.sql)
         self._parsed: dict[str, list[Any]] = {}
 
     def name(self, job: str | None, column: str) -> str | None:
         if job is None:
             return None
-        if self._sql is None:
-            self._sql = {}
-            for found in self._catalog.jobs():
-                if found.sql:
-                    self._sql.setdefault(found.name, []).append(found.sql)
         for statements in self._statements(job):
             for projection in statements:
                 if projection.alias_or_name.lower() == column.lower():
@@ -54,7 +50,7 @@ class JobExpressions:
             from sqlglot.errors import SqlglotError
 
             found: list[Any] = []
-            for text in (self._sql or {}).get(job, []):
+            for text in self._sql.get(job, []):
                 try:
                     parsed = sqlglot.parse(text, read=self._dialect)
                 except SqlglotError:

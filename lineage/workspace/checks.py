@@ -201,9 +201,13 @@ def run_checks(
             context = _Context(catalog, config, warehouse, moment, report.run_id,
                                sample_limit, timeout, max_figure_age)  # fmt: skip
             report.results.extend(_check_dataset(context, plan, live.get(plan.dataset)))
-    if _any_failed(report.results):
-        graph = LineageGraph.from_catalog(catalog)
-        expressions = JobExpressions(catalog, config.sql_context.dialect)
+    failed = sorted({r.dataset for r in report.results if _is_failure(r)})
+    if failed:
+        # Only what lies upstream of a failed check: the catalog's indexes, not its whole
+        # graph (a catalog of 10,000 models would be read in full for one failure).
+        found = catalog.lineage_slice(failed, upstream=True, downstream=False)
+        graph = LineageGraph.build(found.datasets, found.jobs, found.edges)
+        expressions = JobExpressions(found.jobs, config.sql_context.dialect)
         report.results = [with_cause(graph, r, expressions) for r in report.results]
     for result in report.results:
         catalog.record_check_result(
@@ -403,5 +407,5 @@ def _error(
     return CheckResult(dataset, check, CheckStatus.ERROR, now, column, run_id, details)
 
 
-def _any_failed(results: Sequence[CheckResult]) -> bool:
-    return any(r.status in (CheckStatus.FAILED, CheckStatus.WARNING) for r in results)
+def _is_failure(result: CheckResult) -> bool:
+    return result.status in (CheckStatus.FAILED, CheckStatus.WARNING)
