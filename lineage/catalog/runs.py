@@ -286,8 +286,10 @@ def record_check_result(
     return insert_ignore(conn, cs.check_results, [row], keys) > 0
 
 
-def read_check_results(conn: Connection, dataset: DatasetId | None) -> list[CheckResult]:
-    """Check results, oldest first (of one dataset when given)."""
+def read_check_results(
+    conn: Connection, dataset: DatasetId | None, run_id: str | None = None
+) -> list[CheckResult]:
+    """Check results, oldest first (of one dataset, of one run, when given)."""
     c, d = cs.check_results, cs.datasets
     query = (
         select(c, d.c.namespace, d.c.name)
@@ -296,6 +298,8 @@ def read_check_results(conn: Connection, dataset: DatasetId | None) -> list[Chec
     )
     if dataset is not None:
         query = query.where(*dataset_is(dataset))
+    if run_id is not None:
+        query = query.where(c.c.run_id == run_id)
     return [
         CheckResult(
             dataset=DatasetId(row.namespace, row.name),

@@ -405,10 +405,12 @@ class Catalog:
                 conn, dataset, check, text, utc(observed_at), column, run_id, details or {}
             )
 
-    def check_results(self, dataset: DatasetId | None = None) -> list[CheckResult]:
-        """Check results, oldest first (of one dataset when given)."""
+    def check_results(
+        self, dataset: DatasetId | None = None, *, run_id: str | None = None
+    ) -> list[CheckResult]:
+        """Check results, oldest first (of one dataset, of one run, when given)."""
         with self._transaction("read check results") as conn:
-            return history.read_check_results(conn, dataset)
+            return history.read_check_results(conn, dataset, run_id)
 
     # -- live schemas: introspections, file layouts, profiles -----------------------------
 

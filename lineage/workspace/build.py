@@ -292,7 +292,7 @@ class _BuildState:
             # still fail this build), and nothing new is recorded.
             from lineage.workspace.checks import load_contracts
 
-            results = [r for r in catalog.check_results() if r.run_id == last_run]
+            results = catalog.check_results(run_id=last_run)
             # Contract issues are not stored: read the contracts again (no query runs).
             issues = [str(i) for i in load_contracts(catalog, self.workspace.config)[1]]
             carried = f" (carried forward from run {last_run}: data and contracts unchanged)"

@@ -465,6 +465,8 @@ def test_check_results_round_trip_and_filter(catalog: Catalog) -> None:
                     details={"actual": 3, "expected": 100}),
     ]
     assert catalog.check_results(SILVER_LOC) == results[1:]
+    assert catalog.check_results(run_id="r1") == results[:1]
+    assert catalog.check_results(SILVER_LOC, run_id="r1") == []
     assert catalog.dataset(SILVER_CUST) == rich_customers()
 
 
