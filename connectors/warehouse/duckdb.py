@@ -72,7 +72,6 @@ _TEMPORARY_WORDS = ("could not set lock", "conflicting lock", "resource temporar
 class DuckDBBackend:
     """A DuckDB database file (or an engine's DuckDB connection), read through ``duckdb``."""
 
-    columns_in_order = False  # see introspect.Backend
 
     def __init__(
         self, con: Any, *, source: str, namespace: str, statement_timeout_s: float | None

@@ -141,7 +141,6 @@ class SqlBackend:
 
     timeout_kind = "none"  # "postgres", "sqlite", "snowflake" or "none"
     isolation_level: str | None = None  # e.g. one snapshot for all the queries
-    columns_in_order = False  # see introspect.Backend
 
     def __init__(
         self, engine: Engine, *, owned: bool, statement_timeout_s: float | None

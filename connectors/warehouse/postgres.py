@@ -1,5 +1,10 @@
 """PostgreSQL: two catalog queries per schema, whatever the number of tables.
 
+The columns are streamed (psycopg 3 with libpq 17 or later: chunked rows) in the server's
+join order, and assembled while the server still sends them: about half the time of
+sorting on the server and fetching every row before building anything (100,000 columns:
+0.22 s against 0.44 s). Other drivers fetch ``COLUMNS_SQL``, ordered, at once.
+
 The catalog (``pg_catalog``) rather than ``information_schema``: it spells types as the
 server does (``format_type``: ``character varying(50)``, ``timestamp with time zone``),
 gives defaults as expressions (``pg_get_expr``), comments (``pg_description``, joined:
@@ -15,8 +20,8 @@ reported with the server's words for it, ``permission denied for schema ...``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
 
 from connectors.warehouse.engine import SqlBackend
 from connectors.warehouse.introspect import ColumnFact, Relation
@@ -27,6 +32,7 @@ __all__ = [
     "KINDS",
     "RELATIONS_SQL",
     "SCHEMAS_SQL",
+    "STREAMED_COLUMNS_SQL",
     "PostgresBackend",
     "relation",
 ]
@@ -63,9 +69,9 @@ ORDER BY c.relname
 # In ``ColumnFact``'s field order, so rows become facts without a per-row function call
 # (100,000 columns: a tenth of the time); a view says nothing of nullability (NULL). The
 # primary-key flag comes from the joined pg_index (7 ms over 100,000 columns, against 70 ms
-# for a separate key query). Ordered by the server, so the client only cuts the rows into
-# tables (``assemble_in_order``).
-COLUMNS_SQL = """
+# for a separate key query). Unordered: a sort would hold every row back until the last
+# is joined; ``group_columns`` puts any order right.
+_COLUMNS_SELECT = """
 SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name, a.attnum AS position,
        format_type(a.atttypid, a.atttypmod) AS type,
        CASE WHEN c.relkind IN ('v', 'm') THEN NULL ELSE NOT a.attnotnull END AS nullable,
@@ -81,8 +87,12 @@ LEFT JOIN pg_catalog.pg_description AS ds
   AND ds.classoid = 'pg_catalog.pg_class'::regclass
 WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
   AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY c.relname, a.attnum
 """
+COLUMNS_SQL = _COLUMNS_SELECT + "ORDER BY c.relname, a.attnum\n"
+#: The same in psycopg's own parameter style, for the stream.
+STREAMED_COLUMNS_SQL = _COLUMNS_SELECT.replace(":schema", "%(schema)s")
+_CHUNK_ROWS = 1000
+_CHUNKED_LIBPQ = 170000  # the first libpq with chunked-rows mode
 
 
 def _location(options: Sequence[str] | None) -> str | None:
@@ -107,7 +117,6 @@ class PostgresBackend(SqlBackend):
     """PostgreSQL through SQLAlchemy (psycopg 3 by default)."""
 
     timeout_kind = "postgres"
-    columns_in_order = True  # COLUMNS_SQL orders them and flags the keys
     # One snapshot for every query: a table dropped meanwhile is seen whole or not at all.
     isolation_level = "REPEATABLE READ"
 
@@ -132,9 +141,35 @@ class PostgresBackend(SqlBackend):
     def relations(self, schema: str) -> list[Relation]:
         return [relation(schema, row) for row in self.rows(RELATIONS_SQL, {"schema": schema})]
 
-    def columns(self, schema: str, relations: Sequence[Relation]) -> list[ColumnFact]:
-        _, found = self.tuples(COLUMNS_SQL, {"schema": schema})
-        return list(map(ColumnFact._make, found))
+    def columns(self, schema: str, relations: Sequence[Relation]) -> Iterable[ColumnFact]:
+        driver = self._chunking_driver()
+        if driver is None:
+            _, found = self.tuples(COLUMNS_SQL, {"schema": schema})
+            return map(ColumnFact._make, found)
+        return self._stream(driver, schema)
+
+    def _chunking_driver(self) -> Any | None:
+        """The psycopg 3 connection under ours when its libpq streams rows in chunks."""
+        try:
+            import psycopg
+        except ImportError:
+            return None
+        driver = self.conn.connection.driver_connection
+        if isinstance(driver, psycopg.Connection) and psycopg.pq.version() >= _CHUNKED_LIBPQ:
+            return driver
+        return None
+
+    def _stream(self, driver: Any, schema: str) -> Iterator[ColumnFact]:
+        # In the transaction SQLAlchemy opened (one snapshot), under its statement timeout.
+        try:
+            with driver.cursor() as cursor:
+                rows = cursor.stream(STREAMED_COLUMNS_SQL, {"schema": schema}, size=_CHUNK_ROWS)
+                # The driver's tuples are in ColumnFact's field order, and group_columns
+                # reads them by index: no named tuple per row (a tenth of the time).
+                yield from cast("Iterator[ColumnFact]", rows)
+        except Exception:
+            self.conn.rollback()  # so the next schema's queries run
+            raise
 
     def primary_keys(self, schema: str) -> set[tuple[str, str]]:
         return set()  # flagged by COLUMNS_SQL itself

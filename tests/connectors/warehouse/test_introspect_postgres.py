@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors.warehouse import introspect
+from connectors.warehouse import introspect, postgres
 from lineage.errors import PermanentConnectorError, TemporaryConnectorError
 from lineage.model import DatasetId, DatasetKind, LiveColumn, namespace_of
 
@@ -219,6 +219,37 @@ def test_the_statement_count_does_not_grow_with_the_tables(postgres_database: st
     assert one <= 6  # database name, schemas, then 3 per schema
 
 
+def test_the_streamed_columns_equal_the_ordered_fetch(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # psycopg 3 on libpq >= 17 streams the unordered columns; other drivers fetch them
+    # ordered. 300 tables: more than one chunk of the stream.
+    _execute(seeded, "".join(
+        f"CREATE TABLE silver.t{i:03d} (id integer PRIMARY KEY, v{i} text NOT NULL, w date);"
+        for i in range(300)
+    ))  # fmt: skip
+
+    def observed_seeing_sql() -> tuple[Any, list[str]]:
+        engine = sa.create_engine(seeded)
+        seen: list[str] = []
+        sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+        try:
+            return introspect(engine), seen
+        finally:
+            engine.dispose()
+
+    streamed, streamed_sql = observed_seeing_sql()
+    monkeypatch.setattr(postgres, "_CHUNKED_LIBPQ", 10**9)  # as an older libpq
+    fetched, fetched_sql = observed_seeing_sql()
+    assert not any("pg_attribute" in sql for sql in streamed_sql)  # past SQLAlchemy
+    assert any("pg_attribute" in sql for sql in fetched_sql)
+    assert streamed == fetched
+    by_name = _by_name(streamed)
+    assert [c.name for c in by_name["silver.t123"].columns] == ["id", "v123", "w"]
+    assert by_name["silver.t123"].primary_key == ("id",)
+    assert len(streamed.tables) == 304
+
+
 def test_password_from_the_environment_never_shows(
     seeded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,12 +288,13 @@ def test_a_table_dropped_between_two_queries_is_seen_whole(seeded: str) -> None:
     engine = sa.create_engine(seeded)
     dropped: list[bool] = []
 
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "pg_attribute" in statement and not dropped:
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # After the relations query (the columns are streamed past SQLAlchemy's events).
+        if "pg_get_viewdef" in statement and not dropped:
             _execute(seeded, "DROP TABLE bronze.erp_cust_az12")
             dropped.append(True)
 
-    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
     try:
         observed = introspect(engine, schemas=["bronze"])
     finally:
