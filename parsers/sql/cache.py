@@ -117,23 +117,34 @@ class ParseCache:
 _ENV_VAR = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
 _SKIPPED_DIRS = {".git", ".lineage", "logs", "__pycache__", ".venv", "node_modules"}
 _TARGET_FILES = {"manifest.json", "catalog.json"}
+# What dbt reads: models and macros, Python models, YAML, seeds and docs blocks. Anything
+# else in the folder (a dbt-duckdb warehouse file, a SQLite catalog, Parquet extracts) is
+# data: hashing it would read gigabytes per scan and call every `dbt run` a change.
+_PROJECT_SUFFIXES = {".sql", ".py", ".yml", ".yaml", ".csv", ".md", ".jinja", ".j2"}
 
 
 def project_fingerprint(project: Path, settings: str) -> str:
     """A hash of everything a dbt project's lineage can depend on.
 
-    Every file under the project (models, macros, YAML, packages, profiles), dbt's
-    ``target/manifest.json`` and ``catalog.json``, the values of the environment variables
-    the project reads with ``env_var()``, and ``settings`` (the loader's options).
+    Every file under the project that dbt reads (models, macros, YAML, seeds, docs,
+    packages, profiles: by suffix; virtualenvs left out), dbt's ``target/manifest.json``
+    and ``catalog.json``, the values of the environment variables the project reads with
+    ``env_var()``, and ``settings`` (the loader's options).
     """
     digest = hashlib.blake2b(settings.encode(), digest_size=20)
     names: set[bytes] = set()
     for folder, dirs, files in os.walk(project):
         relative = Path(folder).relative_to(project)
+        if relative.parts and "pyvenv.cfg" in files:  # a virtualenv by any name
+            dirs[:] = []
+            continue
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
         in_target = relative.parts[:1] == ("target",)
         for name in sorted(files):
-            if in_target and (len(relative.parts) > 1 or name not in _TARGET_FILES):
+            if in_target:
+                if len(relative.parts) > 1 or name not in _TARGET_FILES:
+                    continue
+            elif os.path.splitext(name)[1].lower() not in _PROJECT_SUFFIXES:
                 continue
             path = Path(folder) / name
             try:

@@ -94,6 +94,34 @@ def test_unchanged_dbt_project_is_not_rendered_again(
     workspace.close()
 
 
+def test_data_files_in_the_project_folder_are_not_part_of_its_fingerprint(
+    tmp_path: Path,
+) -> None:
+    # dbt-duckdb keeps its warehouse file in the project folder, and a SQLite catalog may
+    # sit there too: every `dbt run` or scan changes them, and neither is a model.
+    from parsers.sql.cache import project_fingerprint
+
+    project = tmp_path / "erp"
+    shutil.copytree(DBT_ERP, project)
+    (project / "dev.duckdb").write_bytes(b"\0" * 4096)
+    (project / "extracts").mkdir()
+    (project / "extracts" / "part-0.parquet").write_bytes(b"PAR1")
+    (project / "venv" / "lib").mkdir(parents=True)
+    (project / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    before = project_fingerprint(project, "settings")
+    (project / "dev.duckdb").write_bytes(b"\1" * 8192)
+    (project / "catalog.db").write_bytes(b"SQLite format 3\0")
+    (project / "extracts" / "part-1.parquet").write_bytes(b"PAR1")
+    (project / "venv" / "lib" / "site.py").write_text("print('x')\n")
+    assert project_fingerprint(project, "settings") == before
+    for name, text in (("models/extra.py", "def model(dbt, session): ...\n"),
+                       ("seeds/codes.csv", "code\nA\n"), ("models/notes.md", "{% docs x %}")):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+        assert project_fingerprint(project, "settings") != before, name
+        before = project_fingerprint(project, "settings")
+
+
 def test_unchanged_dbt_project_skips_the_catalog_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
