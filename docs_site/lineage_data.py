@@ -85,6 +85,14 @@ class ColumnLineageIndex:
     dataset_down: dict[DatasetId, dict[DatasetId, bool]] = field(default_factory=dict)
     dataset_up: dict[DatasetId, dict[DatasetId, bool]] = field(default_factory=dict)
     columns: dict[DatasetId, dict[str, None]] = field(default_factory=dict)  # in lineage
+    # Walks are asked for again (a dataset's page, its runbook, its writers' runbooks).
+    _walks: dict[tuple[DatasetId, bool], list[DownstreamEntry]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _walk_owners: Mapping[DatasetId, tuple[str, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _ranked: _RankedGraph | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -121,6 +129,7 @@ class ColumnLineageIndex:
     def _link(self, source: DatasetId, target: DatasetId, direct: bool) -> None:
         if source == target:
             return
+        self._ranked, self._walks = None, {}  # a new link: walks are stale
         down = self.dataset_down.setdefault(source, {})
         down[target] = down.get(target, False) or direct
         up = self.dataset_up.setdefault(target, {})
@@ -166,19 +175,70 @@ class ColumnLineageIndex:
     def walk(
         self, dataset: DatasetId, owners: Mapping[DatasetId, tuple[str, ...]], upstream: bool
     ) -> list[DownstreamEntry]:
-        """Every dataset reachable from ``dataset`` (breadth first), nearest first."""
-        graph = self.dataset_up if upstream else self.dataset_down
-        reached: dict[DatasetId, tuple[int, bool]] = {dataset: (0, True)}
-        queue = deque([dataset])
+        """Every dataset reachable from ``dataset`` (breadth first, neighbours in name
+        order), nearest first; a dataset is ``direct`` when the first path that reached it
+        is DIRECT at every hop."""
+        key = (dataset, upstream)
+        if self._walk_owners is not owners:
+            self._walks, self._walk_owners = {}, owners
+        found = self._walks.get(key)
+        if found is None:
+            found = self._walks[key] = self._walk(dataset, owners, upstream)
+        return found
+
+    def _walk(
+        self, dataset: DatasetId, owners: Mapping[DatasetId, tuple[str, ...]], upstream: bool
+    ) -> list[DownstreamEntry]:
+        # On integer ranks (name order) rather than DatasetIds: a site walks from every
+        # dataset both ways, and comparing dataclasses was most of the build's walk time.
+        if self._ranked is None:
+            self._ranked = _RankedGraph.of(self.dataset_down)
+        ranked = self._ranked
+        start = ranked.rank.get(dataset)
+        if start is None:
+            return []
+        adjacency = ranked.up if upstream else ranked.down
+        distance, direct = {start: 0}, {start: True}
+        queue = deque([start])
         while queue:
             current = queue.popleft()
-            distance, direct = reached[current]
-            for nxt, hop_direct in sorted(graph.get(current, {}).items()):
-                if nxt not in reached:
-                    reached[nxt] = (distance + 1, direct and hop_direct)
+            step, current_direct = distance[current] + 1, direct[current]
+            for nxt, hop_direct in adjacency[current]:
+                if nxt not in distance:
+                    distance[nxt] = step
+                    direct[nxt] = current_direct and hop_direct
                     queue.append(nxt)
-        del reached[dataset]
+        del distance[start]
+        ids = ranked.ids
         return [
-            DownstreamEntry(d, dist, direct, owners.get(d, ()))
-            for d, (dist, direct) in sorted(reached.items(), key=lambda kv: (kv[1][0], kv[0]))
+            DownstreamEntry(ids[r], distance[r], direct[r], owners.get(ids[r], ()))
+            for r in sorted(distance, key=lambda r: (distance[r], r))
         ]
+
+
+@dataclass(frozen=True)
+class _RankedGraph:
+    """The dataset graph on integer ranks: ``ids[rank]`` in name order, each adjacency
+    list sorted by rank (so by name), with the hop's DIRECT flag."""
+
+    ids: list[DatasetId]
+    rank: dict[DatasetId, int]
+    down: list[list[tuple[int, bool]]]
+    up: list[list[tuple[int, bool]]]
+
+    @classmethod
+    def of(cls, dataset_down: Mapping[DatasetId, Mapping[DatasetId, bool]]) -> _RankedGraph:
+        nodes = set(dataset_down)
+        for targets in dataset_down.values():
+            nodes.update(targets)
+        ids = sorted(nodes)
+        rank = {d: r for r, d in enumerate(ids)}
+        down: list[list[tuple[int, bool]]] = [[] for _ in ids]
+        up: list[list[tuple[int, bool]]] = [[] for _ in ids]
+        for source, targets in dataset_down.items():
+            for target, direct in targets.items():
+                down[rank[source]].append((rank[target], direct))
+                up[rank[target]].append((rank[source], direct))
+        for adjacency in (*down, *up):
+            adjacency.sort()
+        return cls(ids, rank, down, up)

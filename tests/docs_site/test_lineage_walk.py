@@ -1,0 +1,71 @@
+""""What breaks downstream": the dataset walk every page, runbook and JSON shows."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+from docs_site.lineage_data import ColumnLineageIndex, DownstreamEntry
+from lineage.model import (
+    ColumnEdge,
+    ColumnId,
+    DatasetId,
+    Transformation,
+    TransformationSubtype,
+)
+
+_DIRECT = (Transformation.direct(TransformationSubtype.IDENTITY),)
+_INDIRECT = (Transformation.indirect(TransformationSubtype.JOIN),)
+
+
+Graph = dict[DatasetId, dict[DatasetId, bool]]
+
+
+def _reference_walk(
+    down: Graph, start: DatasetId, owners: dict[DatasetId, tuple[str, ...]]
+) -> list[DownstreamEntry]:
+    """Breadth first over DatasetIds, neighbours in name order: what the site promises."""
+    reached = {start: (0, True)}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        distance, direct = reached[current]
+        for nxt, hop in sorted(down.get(current, {}).items()):
+            if nxt not in reached:
+                reached[nxt] = (distance + 1, direct and hop)
+                queue.append(nxt)
+    del reached[start]
+    return [DownstreamEntry(d, n, direct, owners.get(d, ()))
+            for d, (n, direct) in sorted(reached.items(), key=lambda kv: (kv[1][0], kv[0]))]
+
+
+def test_walks_both_ways_match_a_plain_breadth_first_walk_on_random_graphs() -> None:
+    rng = random.Random(5)
+    for _ in range(30):
+        ids = [DatasetId(rng.choice(["pg", "duckdb"]), f"db.s.t{i:02d}") for i in range(25)]
+        edges: list[ColumnEdge] = []
+        down: Graph = {}
+        up: Graph = {}
+        for _ in range(rng.randint(10, 60)):
+            source, target = rng.sample(ids, 2)  # cycles allowed
+            direct = rng.random() < 0.6
+            edges.append(ColumnEdge(ColumnId(source, "a"), target, "a",
+                                    _DIRECT if direct else _INDIRECT))
+            for graph, a, b in ((down, source, target), (up, target, source)):
+                graph.setdefault(a, {})[b] = graph.get(a, {}).get(b, False) or direct
+        owners: dict[DatasetId, tuple[str, ...]] = {d: (f"team-{d.name[-1]}",) for d in ids[::3]}
+        index = ColumnLineageIndex.build(edges)
+        for start in ids:
+            assert index.walk(start, owners, upstream=False) == _reference_walk(down, start, owners)
+            assert index.walk(start, owners, upstream=True) == _reference_walk(up, start, owners)
+
+
+def test_a_walk_is_asked_again_with_other_owners_and_after_a_new_link() -> None:
+    a, b, c = (DatasetId("pg", f"db.s.{n}") for n in "abc")
+    index = ColumnLineageIndex.build([ColumnEdge(ColumnId(a, "x"), b, "x", _DIRECT)])
+    assert [e.owners for e in index.walk(a, {b: ("anna",)}, upstream=False)] == [("anna",)]
+    assert [e.owners for e in index.walk(a, {b: ("ben",)}, upstream=False)] == [("ben",)]
+    index._link(b, c, False)
+    assert [(e.dataset, e.distance, e.direct) for e in index.walk(a, {}, upstream=False)] == [
+        (b, 1, True), (c, 2, False),
+    ]
