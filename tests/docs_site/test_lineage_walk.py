@@ -53,8 +53,13 @@ def test_walks_both_ways_match_a_plain_breadth_first_walk_on_random_graphs() -> 
                                     _DIRECT if direct else _INDIRECT))
             for graph, a, b in ((down, source, target), (up, target, source)):
                 graph.setdefault(a, {})[b] = graph.get(a, {}).get(b, False) or direct
+        # Job input -> output pairs without column lineage, in no particular order.
+        links = [(a, b) for a, b in (rng.sample(ids, 2) for _ in range(rng.randint(0, 15)))]
+        for source, target in links:
+            for graph, a, b in ((down, source, target), (up, target, source)):
+                graph.setdefault(a, {}).setdefault(b, False)
         owners: dict[DatasetId, tuple[str, ...]] = {d: (f"team-{d.name[-1]}",) for d in ids[::3]}
-        index = ColumnLineageIndex.build(edges)
+        index = ColumnLineageIndex.build(edges, links)
         for start in ids:
             assert index.walk(start, owners, upstream=False) == _reference_walk(down, start, owners)
             assert index.walk(start, owners, upstream=True) == _reference_walk(up, start, owners)
