@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docs_site import context as ctx
+from docs_site.context import LIST_LIMIT
 from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect
 from docs_site.lineage_data import ColumnLineageIndex, edge_key
 from docs_site.markdown import render_markdown
 from docs_site.pages import environment, render
-from docs_site.runbooks import dataset_runbook, job_commands
+from docs_site.runbooks import dataset_runbook, failed_writers, job_commands
 from docs_site.schema_json import schema_document, schema_json
 from docs_site.search import SearchIndex
 from lineage.errors import ConfigError
@@ -44,8 +45,6 @@ __all__ = ["LIST_LIMIT", "MARKER", "STATIC", "SiteReport", "build_site"]
 #: The file that marks a folder as a built site (so a rebuild may remove stale files).
 MARKER = ".silverline-site"
 STATIC = Path(__file__).parent / "static"
-#: Rows of an upstream / downstream list on a page; the dataset's JSON has them all.
-LIST_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -141,6 +140,7 @@ class _Writer:
         self.owners = ctx.owners_map(site)
         self.descriptions = ctx.descriptions_of(site)
         self.column_count = 0
+        self.failed_writers = failed_writers(site)
         self.names: dict[DatasetId, list[str]] = {}  # each dataset's columns, as shown
 
     # -- files ---------------------------------------------------------------------------
@@ -197,7 +197,8 @@ class _Writer:
     def dataset(self, facts: Any, search: SearchIndex) -> None:
         values = ctx.dataset_context(facts, self.site, self.index, self.owners, self.descriptions)
         self.column_count += len(values["columns"])
-        runbook = dataset_runbook(facts, self.site, self.index, self.owners)
+        runbook = dataset_runbook(facts, self.site, self.index, self.owners,
+                                  self.failed_writers)  # fmt: skip
         path = f"datasets/{facts.slug}.html"
         self.page("dataset.html", path, **values, runbook=runbook)
         self.page("runbook_dataset.html", f"runbooks/datasets/{facts.slug}.html", **values,
@@ -222,11 +223,12 @@ class _Writer:
         slug = self.site.job_slugs[job.name]
         values = ctx.job_context(job, self.site)
         self.page("job.html", f"jobs/{slug}.html", **values)
-        downstream = {e.dataset: e for d in job.outputs for e in self.index.walk(
-            d, self.owners, upstream=False)}  # fmt: skip
+        # Nearest to any of its outputs (the outputs themselves are not downstream).
+        downstream = self.index.nearest(job.outputs, self.owners, upstream=False,
+                                        limit=LIST_LIMIT)  # fmt: skip
         self.page("runbook_job.html", f"runbooks/jobs/{slug}.html", **values,
-                  commands=job_commands(job),
-                  downstream=sorted(downstream.values(), key=lambda e: (e.distance, e.dataset)),
+                  commands=job_commands(job), downstream=downstream.entries,
+                  downstream_total=downstream.total,
                   href=lambda d: ctx.dataset_href(self.site, d))  # fmt: skip
 
     def index_pages(self) -> None:
@@ -289,6 +291,7 @@ class _Writer:
             } for c in values["columns"]],
             "downstream": [{**e.dataset.to_dict(), "distance": e.distance, "direct": e.direct,
                             "owners": list(e.owners)} for e, _ in values["downstream"]],
+            "downstream_total": values["downstream_total"],
             "checks": [{"check": r.check, "column": r.column, "status": r.status.value,
                         "observed_at": r.observed_at.isoformat()} for r in facts.latest_checks],
         }  # fmt: skip

@@ -20,6 +20,7 @@ from docs_site.pages import anchor
 from lineage.model import ColumnId, DatasetId, Job, redact_mapping
 
 __all__ = [
+    "LIST_LIMIT",
     "ColumnRow",
     "HopView",
     "column_names",
@@ -30,6 +31,12 @@ __all__ = [
     "lineage_shard",
     "owners_map",
 ]
+
+
+#: Datasets an upstream / downstream list shows (page, runbook and dataset JSON): the
+#: nearest, with the count of all of them; the whole reachable set of every dataset grows
+#: with the square of the project.
+LIST_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ def dataset_context(
     writers = [site.jobs[n] for n in facts.writers if n in site.jobs]
     readers = [site.jobs[n] for n in facts.readers if n in site.jobs]
     sql_jobs = [j for j in writers if j.sql]
-    downstream = index.walk(facts.id, owners, upstream=False)
+    downstream = index.nearest([facts.id], owners, upstream=False, limit=LIST_LIMIT)
     profile_rows: list[tuple[str, str, object]] = []
     if facts.profile is not None:
         sensitive = {f.name for c in facts.contracts for f in c.fields if f.sensitive}
@@ -212,7 +219,8 @@ def dataset_context(
             facts.id, [c.name for c in columns], index,
             lambda d, c: "../" + dataset_href(site, d, c), site.datasets,
         ),
-        "downstream": [(e, dataset_href(site, e.dataset)) for e in downstream],
+        "downstream": [(e, dataset_href(site, e.dataset)) for e in downstream.entries],
+        "downstream_total": downstream.total,
         "upstream": [(d, dataset_href(site, d)) for d in index.upstream_datasets(facts.id)],
         "row_inputs": [_hop_view(site, h) for h in index.row_inputs.get(facts.id, [])],
         "profile_rows": profile_rows,

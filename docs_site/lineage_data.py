@@ -8,16 +8,17 @@ Multi-hop column lineage is walked in the page over per-dataset script shards (s
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from docs_site.reach import RankedGraph
 from lineage.model import ColumnEdge, ColumnId, DatasetId, Transformation, TransformationSubtype
 
 __all__ = [
     "ColumnHop",
     "ColumnLineageIndex",
     "DownstreamEntry",
+    "Reach",
     "edge_key",
     "hop_label",
     "hop_status",
@@ -47,6 +48,14 @@ class DownstreamEntry:
     distance: int
     direct: bool
     owners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The nearest datasets up or downstream (``entries``) and how many there are in all."""
+
+    entries: list[DownstreamEntry]
+    total: int
 
 
 def edge_key(edge: ColumnEdge) -> tuple[object, ...]:
@@ -86,13 +95,13 @@ class ColumnLineageIndex:
     dataset_up: dict[DatasetId, dict[DatasetId, bool]] = field(default_factory=dict)
     columns: dict[DatasetId, dict[str, None]] = field(default_factory=dict)  # in lineage
     # Walks are asked for again (a dataset's page, its runbook, its writers' runbooks).
-    _walks: dict[tuple[DatasetId, bool], list[DownstreamEntry]] = field(
+    _walks: dict[tuple[tuple[DatasetId, ...], bool, int | None], Reach] = field(
         default_factory=dict, repr=False, compare=False
     )
     _walk_owners: Mapping[DatasetId, tuple[str, ...]] | None = field(
         default=None, repr=False, compare=False
     )
-    _ranked: _RankedGraph | None = field(default=None, repr=False, compare=False)
+    _ranked: RankedGraph | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -178,67 +187,53 @@ class ColumnLineageIndex:
         """Every dataset reachable from ``dataset`` (breadth first, neighbours in name
         order), nearest first; a dataset is ``direct`` when the first path that reached it
         is DIRECT at every hop."""
-        key = (dataset, upstream)
+        return self.nearest([dataset], owners, upstream=upstream, limit=None).entries
+
+    def nearest(
+        self,
+        datasets: Iterable[DatasetId],
+        owners: Mapping[DatasetId, tuple[str, ...]],
+        *,
+        upstream: bool,
+        limit: int | None,
+    ) -> Reach:
+        """The ``limit`` nearest datasets reachable from any of ``datasets`` (in the
+        order of ``walk``; every one with None) and how many are reachable in all.
+
+        Walks are asked for again (a dataset's page, its runbook, its writers' runbooks):
+        each answer is kept.
+        """
+        starts = tuple(datasets)
+        key = (starts, upstream, limit)
         if self._walk_owners is not owners:
             self._walks, self._walk_owners = {}, owners
         found = self._walks.get(key)
         if found is None:
-            found = self._walks[key] = self._walk(dataset, owners, upstream)
+            graph = self._graph()
+            ranks = [graph.rank[d] for d in starts if d in graph.rank]
+            near = graph.nearest(ranks, upstream, limit)
+            ids = graph.ids
+            found = self._walks[key] = Reach(
+                [DownstreamEntry(ids[r], n, direct, owners.get(ids[r], ()))
+                 for r, n, direct in near.found],
+                near.total,
+            )  # fmt: skip
         return found
 
-    def _walk(
-        self, dataset: DatasetId, owners: Mapping[DatasetId, tuple[str, ...]], upstream: bool
-    ) -> list[DownstreamEntry]:
-        # On integer ranks (name order) rather than DatasetIds: a site walks from every
-        # dataset both ways, and comparing dataclasses was most of the build's walk time.
-        if self._ranked is None:
-            self._ranked = _RankedGraph.of(self.dataset_down)
-        ranked = self._ranked
-        start = ranked.rank.get(dataset)
+    def reached_among(
+        self, dataset: DatasetId, among: Iterable[DatasetId], *, upstream: bool
+    ) -> list[DatasetId]:
+        """Which of ``among`` are reachable from ``dataset``, in name order (over the
+        whole reachable set, however far)."""
+        graph = self._graph()
+        start = graph.rank.get(dataset)
         if start is None:
             return []
-        adjacency = ranked.up if upstream else ranked.down
-        distance, direct = {start: 0}, {start: True}
-        queue = deque([start])
-        while queue:
-            current = queue.popleft()
-            step, current_direct = distance[current] + 1, direct[current]
-            for nxt, hop_direct in adjacency[current]:
-                if nxt not in distance:
-                    distance[nxt] = step
-                    direct[nxt] = current_direct and hop_direct
-                    queue.append(nxt)
-        del distance[start]
-        ids = ranked.ids
-        return [
-            DownstreamEntry(ids[r], distance[r], direct[r], owners.get(ids[r], ()))
-            for r in sorted(distance, key=lambda r: (distance[r], r))
-        ]
+        return [graph.ids[r] for r in graph.reached_among(start, upstream, graph.mask(among))]
 
-
-@dataclass(frozen=True)
-class _RankedGraph:
-    """The dataset graph on integer ranks: ``ids[rank]`` in name order, each adjacency
-    list sorted by rank (so by name), with the hop's DIRECT flag."""
-
-    ids: list[DatasetId]
-    rank: dict[DatasetId, int]
-    down: list[list[tuple[int, bool]]]
-    up: list[list[tuple[int, bool]]]
-
-    @classmethod
-    def of(cls, dataset_down: Mapping[DatasetId, Mapping[DatasetId, bool]]) -> _RankedGraph:
-        nodes = set(dataset_down)
-        for targets in dataset_down.values():
-            nodes.update(targets)
-        ids = sorted(nodes)
-        rank = {d: r for r, d in enumerate(ids)}
-        down: list[list[tuple[int, bool]]] = [[] for _ in ids]
-        up: list[list[tuple[int, bool]]] = [[] for _ in ids]
-        for source, targets in dataset_down.items():
-            for target, direct in targets.items():
-                down[rank[source]].append((rank[target], direct))
-                up[rank[target]].append((rank[source], direct))
-        for adjacency in (*down, *up):
-            adjacency.sort()
-        return cls(ids, rank, down, up)
+    def _graph(self) -> RankedGraph:
+        # On integer ranks (name order) rather than DatasetIds: comparing dataclasses was
+        # most of the build's walk time.
+        if self._ranked is None:
+            self._ranked = RankedGraph.of(self.dataset_down)
+        return self._ranked

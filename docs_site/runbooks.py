@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from docs_site.context import LIST_LIMIT
 from docs_site.facts import DatasetFacts, SiteFacts
 from docs_site.lineage_data import ColumnLineageIndex, DownstreamEntry
 from lineage.model import DatasetId, Job, redact_url
@@ -67,12 +68,14 @@ class DatasetRunbook:
     sla: list[str]
     schedule: str | None
     upstream: list[tuple[DownstreamEntry, str]]  # (entry, last run state of its writers)
-    downstream: list[DownstreamEntry]
+    downstream: list[DownstreamEntry]  # the nearest (LIST_LIMIT)
     checks: list[CheckLine]
     commands: list[tuple[str, str]]  # (what, command)
     queries: list[tuple[str, str]]  # (constraint, SQL)
     matrix: list[MatrixRow]
     failed_upstream_runs: list[str] = field(default_factory=list)
+    upstream_total: int = 0  # every dataset upstream, however far
+    downstream_total: int = 0
 
 
 def dialect_of(namespace: str) -> str | None:
@@ -152,21 +155,27 @@ def violation_query(constraint: Constraint, table: str, dialect: str | None) -> 
         return query.sql(pretty=True)
 
 
+def failed_writers(site: SiteFacts) -> set[DatasetId]:
+    """Datasets whose producing job's last run failed or was aborted."""
+    failed = (RunState.FAIL.value, RunState.ABORT.value)
+    return {d for d, facts in site.datasets.items() if _writer_state(facts, site) in failed}
+
+
 def dataset_runbook(
     facts: DatasetFacts, site: SiteFacts, index: ColumnLineageIndex,
-    owners: dict[DatasetId, tuple[str, ...]],
+    owners: dict[DatasetId, tuple[str, ...]], failed: set[DatasetId] | None = None,
 ) -> DatasetRunbook:  # fmt: skip
-    """The runbook of one dataset."""
+    """The runbook of one dataset; ``failed`` is ``failed_writers(site)`` (a site build
+    passes it, computed once)."""
     dataset = facts.dataset
     escalation = _escalation(facts, site, owners)
-    upstream = []
-    failed: list[str] = []
-    for entry in index.walk(facts.id, owners, upstream=True):
-        state = _writer_state(site.datasets.get(entry.dataset), site)
-        upstream.append((entry, state))
-        if state in (RunState.FAIL.value, RunState.ABORT.value):
-            failed.append(entry.dataset.name)
-    downstream = index.walk(facts.id, owners, upstream=False)
+    nearest = index.nearest([facts.id], owners, upstream=True, limit=LIST_LIMIT)
+    upstream = [(e, _writer_state(site.datasets.get(e.dataset), site)) for e in nearest.entries]
+    # However far upstream the failed run is: stale data here starts there.
+    failed_upstream = index.reached_among(
+        facts.id, failed_writers(site) if failed is None else failed, upstream=True
+    )
+    downstream = index.nearest([facts.id], owners, upstream=False, limit=LIST_LIMIT)
     checks = _checks(facts)
     dialect = dialect_of(dataset.id.namespace)
     queries = []
@@ -181,12 +190,14 @@ def dataset_runbook(
         sla=_sla(facts),
         schedule=_text(facts.meta.get("schedule") or facts.meta.get("cron")),
         upstream=upstream,
-        downstream=downstream,
+        downstream=downstream.entries,
         checks=checks,
         commands=_commands(facts, site),
         queries=queries,
-        matrix=_matrix(facts, site, failed),
-        failed_upstream_runs=failed,
+        matrix=_matrix(facts, site, [d.name for d in failed_upstream]),
+        failed_upstream_runs=[d.name for d in failed_upstream],
+        upstream_total=nearest.total,
+        downstream_total=downstream.total,
     )
 
 

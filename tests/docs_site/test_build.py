@@ -198,3 +198,44 @@ def test_no_internal_link_is_broken(erp_site: Path) -> None:
                 assert f'id="{parts.fragment}"' in resolved.read_text(encoding="utf-8"), target
             checked += 1
     assert checked > 200
+
+
+def test_a_wide_blast_radius_shows_the_nearest_and_counts_them_all(tmp_path: Path) -> None:
+    # Every page and JSON holding a dataset's whole downstream set grows with the square
+    # of the project: the nearest LIST_LIMIT are shown, with the count of all of them.
+    from docs_site.build import build_site
+    from docs_site.context import LIST_LIMIT
+    from lineage.model import (
+        ColumnEdge,
+        ColumnId,
+        Dataset,
+        DatasetId,
+        LineageBatch,
+        Transformation,
+        TransformationSubtype,
+    )
+
+    identity = (Transformation.direct(TransformationSubtype.IDENTITY),)
+    root = DatasetId("duckdb", "dwh.bronze.orders")
+    fan = [DatasetId("duckdb", f"dwh.silver.orders_{i:03d}") for i in range(LIST_LIMIT + 10)]
+    far = DatasetId("duckdb", "dwh.gold.orders_far")
+    edges = [ColumnEdge(ColumnId(root, "id"), d, "id", identity) for d in fan]
+    edges.append(ColumnEdge(ColumnId(fan[0], "id"), far, "id", identity))
+    with Catalog(f"sqlite:///{tmp_path / 'c.db'}") as catalog:
+        catalog.write(LineageBatch(
+            datasets=tuple(Dataset(d) for d in (root, *fan, far)), edges=tuple(edges),
+        ))  # fmt: skip
+        build_site(catalog, tmp_path / "site")
+    site = tmp_path / "site"
+    [document] = [json.loads(p.read_text()) for p in (site / "data" / "datasets").glob(
+        "dwh.bronze.orders-*.json")]  # fmt: skip
+    assert document["downstream_total"] == LIST_LIMIT + 11
+    assert len(document["downstream"]) == LIST_LIMIT
+    assert {d["distance"] for d in document["downstream"]} == {1}  # the nearest first
+    text = text_of(page_of(site, "datasets", "dwh.bronze.orders"))
+    assert f"{LIST_LIMIT + 11} datasets downstream" in text
+    assert "… and 11 more, further away: lineage impact dwh.bronze.orders lists them all" in text
+    runbook = text_of(page_of(site, "runbooks/datasets", "dwh.bronze.orders"))
+    assert f"{LIST_LIMIT + 11} datasets downstream; tell their owners" in runbook
+    far_runbook = text_of(page_of(site, "runbooks/datasets", "dwh.gold.orders_far"))
+    assert "1 dwh.silver.orders_000" in far_runbook and "2 dwh.bronze.orders" in far_runbook

@@ -39,27 +39,66 @@ def _reference_walk(
             for d, (n, direct) in sorted(reached.items(), key=lambda kv: (kv[1][0], kv[0]))]
 
 
+def _random_index(
+    rng: random.Random,
+) -> tuple[ColumnLineageIndex, list[DatasetId], Graph, Graph, dict[DatasetId, tuple[str, ...]]]:
+    ids = [DatasetId(rng.choice(["pg", "duckdb"]), f"db.s.t{i:02d}") for i in range(25)]
+    edges: list[ColumnEdge] = []
+    down: Graph = {}
+    up: Graph = {}
+    for _ in range(rng.randint(10, 60)):
+        source, target = rng.sample(ids, 2)  # cycles allowed
+        direct = rng.random() < 0.6
+        edges.append(ColumnEdge(ColumnId(source, "a"), target, "a",
+                                _DIRECT if direct else _INDIRECT))  # fmt: skip
+        for graph, a, b in ((down, source, target), (up, target, source)):
+            graph.setdefault(a, {})[b] = graph.get(a, {}).get(b, False) or direct
+    # Job input -> output pairs without column lineage, in no particular order.
+    links = [(a, b) for a, b in (rng.sample(ids, 2) for _ in range(rng.randint(0, 15)))]
+    for source, target in links:
+        for graph, a, b in ((down, source, target), (up, target, source)):
+            graph.setdefault(a, {}).setdefault(b, False)
+    owners: dict[DatasetId, tuple[str, ...]] = {d: (f"team-{d.name[-1]}",) for d in ids[::3]}
+    return ColumnLineageIndex.build(edges, links), ids, down, up, owners
+
+
+def test_the_nearest_are_the_walk_cut_short_and_the_total_counts_them_all() -> None:
+    rng = random.Random(8)
+    for _ in range(40):
+        index, ids, _, _, owners = _random_index(rng)
+        for start in ids:
+            for upstream in (False, True):
+                whole = index.walk(start, owners, upstream=upstream)
+                for limit in (1, 3, 7):
+                    near = index.nearest([start], owners, upstream=upstream, limit=limit)
+                    assert near.entries == whole[:limit]
+                    assert near.total == len(whole)
+        # From several datasets at once (a job's outputs): nearest to any, starts left out.
+        starts = rng.sample(ids, 3)
+        near = index.nearest(starts, owners, upstream=False, limit=None)
+        distance: dict[DatasetId, int] = {}
+        for start in starts:
+            for entry in index.walk(start, owners, upstream=False):
+                distance[entry.dataset] = min(distance.get(entry.dataset, 99), entry.distance)
+        expected = {d: n for d, n in distance.items() if d not in starts}
+        assert {e.dataset: e.distance for e in near.entries} == expected
+        assert index.nearest(starts, owners, upstream=False, limit=2).total == len(expected)
+
+
+def test_failed_upstream_datasets_are_found_however_far() -> None:
+    rng = random.Random(13)
+    for _ in range(40):
+        index, ids, _, _, owners = _random_index(rng)
+        failed = set(rng.sample(ids, 5))
+        for start in ids:
+            whole = {e.dataset for e in index.walk(start, owners, upstream=True)}
+            assert index.reached_among(start, failed, upstream=True) == sorted(whole & failed)
+
+
 def test_walks_both_ways_match_a_plain_breadth_first_walk_on_random_graphs() -> None:
     rng = random.Random(5)
     for _ in range(30):
-        ids = [DatasetId(rng.choice(["pg", "duckdb"]), f"db.s.t{i:02d}") for i in range(25)]
-        edges: list[ColumnEdge] = []
-        down: Graph = {}
-        up: Graph = {}
-        for _ in range(rng.randint(10, 60)):
-            source, target = rng.sample(ids, 2)  # cycles allowed
-            direct = rng.random() < 0.6
-            edges.append(ColumnEdge(ColumnId(source, "a"), target, "a",
-                                    _DIRECT if direct else _INDIRECT))
-            for graph, a, b in ((down, source, target), (up, target, source)):
-                graph.setdefault(a, {})[b] = graph.get(a, {}).get(b, False) or direct
-        # Job input -> output pairs without column lineage, in no particular order.
-        links = [(a, b) for a, b in (rng.sample(ids, 2) for _ in range(rng.randint(0, 15)))]
-        for source, target in links:
-            for graph, a, b in ((down, source, target), (up, target, source)):
-                graph.setdefault(a, {}).setdefault(b, False)
-        owners: dict[DatasetId, tuple[str, ...]] = {d: (f"team-{d.name[-1]}",) for d in ids[::3]}
-        index = ColumnLineageIndex.build(edges, links)
+        index, ids, down, up, owners = _random_index(rng)
         for start in ids:
             assert index.walk(start, owners, upstream=False) == _reference_walk(down, start, owners)
             assert index.walk(start, owners, upstream=True) == _reference_walk(up, start, owners)
