@@ -114,6 +114,7 @@ class RunRecord:
     ended_at: datetime | None = None  # time of the COMPLETE / FAIL / ABORT event
     error: str | None = None  # the errorMessage facet of a FAIL / ABORT
     facets: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    job_namespace: str | None = None  # the events' job namespace, when they said it
 
 
 @dataclass(frozen=True)

@@ -112,17 +112,19 @@ class JobAspects(UpstreamAspects):
     def _run(self, run: RunRecord) -> None:
         job = self.job_of(run.job_name)
         candidates = self.jobs_by_name.get(run.job_name, [])
-        if job is None and candidates:  # the same name in several namespaces: say which
-            job = candidates[0]
-            self.result.warnings.append(
-                f"run {run.run_id}: job {run.job_name!r} is in several namespaces; "
-                f"attached to {job.namespace}"
-            )
+        if job is None and candidates:  # the same name in several namespaces
+            job = next((c for c in candidates if c.namespace == run.job_namespace), None)
+            if job is None:  # a run recorded without its job's namespace: say which
+                job = candidates[0]
+                self.result.warnings.append(
+                    f"run {run.run_id}: job {run.job_name!r} is in several namespaces; "
+                    f"attached to {job.namespace}"
+                )
         if job is not None:
             _, job_urn = self.job_urns(job.namespace, job.name, job.kind)
         else:
             # A run of a job the catalog only knows from its events: give it a home.
-            namespace = str(run.facets.get("jobNamespace") or "default")
+            namespace = run.job_namespace or str(run.facets.get("jobNamespace") or "default")
             flow_urn, job_urn = self.job_urns(namespace, run.job_name, "run")
             if job_urn not in self.event_only_jobs:
                 self.event_only_jobs.add(job_urn)

@@ -145,12 +145,14 @@ class EventRecorder:
             batch = self._with_job_history(batch)
         self._write(batch, when)
         if isinstance(run, Mapping):
+            namespace = event["job"].get("namespace")
             self.catalog.record_run(
                 run["runId"],
                 event["job"]["name"],
                 event.get("eventType") or "OTHER",
                 when,
                 _small_facets(run.get("facets")),
+                job_namespace=namespace if isinstance(namespace, str) else None,
             )
             if event.get("eventType") == "COMPLETE":
                 self._check_drift(event, lineage, run["runId"], when, report)

@@ -11,7 +11,8 @@ Versions:
    time; NULL column and run coalesced to ``''``), duplicates removed first;
 5. live schemas: ``schema_versions.facts`` and its time index, ``datasets.schema_source``,
    the ``dataset_layouts`` and ``profiles`` tables;
-6. ``drift_findings``: schema drift findings, open, resolved or acknowledged.
+6. ``drift_findings``: schema drift findings, open, resolved or acknowledged;
+7. ``runs.job_namespace`` and an index on ``check_results.run_id``.
 
 A later change adds a step to ``MIGRATIONS`` (from version N to N+1) and raises
 ``CURRENT_VERSION``; opening an older catalog applies the missing steps in order, in one
@@ -32,7 +33,7 @@ from lineage.errors import CatalogError
 __all__ = ["CURRENT_VERSION", "MIGRATIONS", "prepare"]
 
 #: The schema version of the tables in ``lineage.catalog.tables``.
-CURRENT_VERSION = 6
+CURRENT_VERSION = 7
 
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a catalog from version n to n + 1. Each step
 #: runs inside the opening transaction; the version row is updated after it.
@@ -115,11 +116,20 @@ def _add_drift_findings(conn: Connection) -> None:
     cs.drift_findings.create(conn, checkfirst=True)
 
 
+def _add_run_namespaces(conn: Connection) -> None:
+    """Version 6 -> 7: the namespace of each run's job (unknown, NULL, for the runs
+    recorded before), and the check results of one run found by index."""
+    if "job_namespace" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+        conn.execute(text("ALTER TABLE runs ADD COLUMN job_namespace TEXT"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_check_results_run ON check_results (run_id)"))
+
+
 MIGRATIONS[1] = _add_push_state
 MIGRATIONS[2] = _move_scan_fingerprints
 MIGRATIONS[3] = _add_point_keys
 MIGRATIONS[4] = _add_live_schemas
 MIGRATIONS[5] = _add_drift_findings
+MIGRATIONS[6] = _add_run_namespaces
 
 
 def prepare(engine: Engine, url: str, reason: Callable[[BaseException], str]) -> None:

@@ -61,12 +61,14 @@ def record_run(
     state: RunState,
     when: datetime,
     facets: dict[str, Any],
+    job_namespace: str | None = None,
 ) -> None:
     """Fold one run event into the run's row (created by its first event)."""
     runs = cs.runs
     first = {
         "run_id": run_id,
         "job_name": job_name,
+        "job_namespace": job_namespace,
         "state": state.value,
         "first_event_at": when,
         "last_event_at": when,
@@ -75,6 +77,8 @@ def record_run(
     insert_ignore(conn, runs, [first], ["run_id"])
     row = conn.execute(select(runs).where(runs.c.run_id == run_id).with_for_update()).one()
     values = _run_update(row, job_name, state, when, facets)
+    if row.job_namespace is None and job_namespace is not None:
+        values["job_namespace"] = job_namespace
     conn.execute(update(runs).where(runs.c.id == row.id).values(**values))
 
 
@@ -133,6 +137,7 @@ def read_runs(
             ended_at=row.ended_at,
             error=row.error,
             facets=json.loads(row.facets),
+            job_namespace=row.job_namespace,
         )
         for row in conn.execute(query)
     ]

@@ -317,8 +317,12 @@ class Catalog:
         state: RunState | str,
         event_time: datetime,
         facets: dict[str, Any] | None = None,
+        job_namespace: str | None = None,
     ) -> None:
         """Record one OpenLineage run event; events of the same ``run_id`` update one run.
+
+        ``job_namespace`` is the namespace of the job the event names: the first one a
+        run's events give is kept.
 
         START sets ``started_at``; COMPLETE, FAIL and ABORT set ``ended_at`` and the final
         state (a late START never reopens an ended run). Facets are merged; the
@@ -329,7 +333,8 @@ class Catalog:
         """
         parsed = history.run_state(state, run_id)
         with self._transaction("record a run", write=True) as conn:
-            history.record_run(conn, run_id, job_name, parsed, utc(event_time), facets or {})
+            history.record_run(conn, run_id, job_name, parsed, utc(event_time), facets or {},
+                               job_namespace)  # fmt: skip
 
     def runs(
         self,

@@ -240,6 +240,9 @@ runs = Table(
     Column("last_event_at", UTCDateTime, nullable=False),
     Column("error", Text),
     Column("facets", Text, nullable=False, default="{}"),  # JSON object, merged per event
+    # The namespace of the job the events name (version 7; NULL before, or when unsaid):
+    # a decorated task and a dbt model may share a name in two namespaces.
+    Column("job_namespace", Text),
     UniqueConstraint("run_id", name="uq_runs_run_id"),
 )
 Index("ix_runs_job_time", runs.c.job_name, runs.c.first_event_at)
@@ -285,6 +288,7 @@ check_results = Table(
     Column("details", Text, nullable=False, default="{}"),  # JSON object
 )
 Index("ix_check_results_dataset_time", check_results.c.dataset_id, check_results.c.observed_at)
+Index("ix_check_results_run", check_results.c.run_id)  # a build's results (version 7)
 # One result per (dataset, check, column, run, time), like ``metrics_key``.
 check_results_key = Index(
     "uq_check_results_point",

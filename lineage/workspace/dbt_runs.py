@@ -84,9 +84,11 @@ def _record(found: DbtArtifacts, catalog: Catalog, report: DbtIngestReport) -> N
     for run in found.runs:
         facets = dict(run.facets)
         if run.started_at is not None:
-            catalog.record_run(run.run_id, run.job_name, RunState.START, run.started_at, facets)
+            catalog.record_run(run.run_id, run.job_name, RunState.START, run.started_at, facets,
+                               job_namespace=found.namespace)  # fmt: skip
         if run.ended_at is not None:
-            catalog.record_run(run.run_id, run.job_name, run.state, run.ended_at, facets)
+            catalog.record_run(run.run_id, run.job_name, run.state, run.ended_at, facets,
+                               job_namespace=found.namespace)  # fmt: skip
         report.runs.add(run.run_id)
         report.jobs.add((found.namespace, run.job_name))
     report.datasets.update(found.outputs.values())

@@ -63,6 +63,7 @@ def test_airflow_events_bad_lines_reported_rest_loaded(catalog: Catalog) -> None
     runs = {r.job_name: r for r in catalog.runs()}
     task = runs["erp_pipeline.load_bronze"]
     assert task.state is RunState.COMPLETE
+    assert task.job_namespace == "airflow"  # the events' job namespace, kept with the run
     assert task.started_at.isoformat() == "2024-06-18T01:00:05.553104+00:00"
     assert task.ended_at.isoformat() == "2024-06-18T01:02:41.006611+00:00"
     assert task.facets["parent"]["job"]["name"] == "erp_pipeline"

@@ -68,9 +68,9 @@ def test_a_version_1_catalog_is_upgraded(catalog_url: str) -> None:
         catalog.write(LineageBatch(edges=(edge,)))
     _as_version_1(catalog_url)
 
-    assert CURRENT_VERSION == 6  # all steps run: 1 -> 2 (push_state), 2 -> 3 (sync_state),
+    assert CURRENT_VERSION == 7  # all steps run: 1 -> 2 (push_state), 2 -> 3 (sync_state),
     # 3 -> 4 (unique keys of metric points and check results), 4 -> 5 (live schemas),
-    # 5 -> 6 (drift findings)
+    # 5 -> 6 (drift findings), 6 -> 7 (run namespaces, the check results' run index)
     with Catalog(catalog_url) as catalog:  # migrates
         assert catalog.column_edges() == [edge]  # the data survives
         catalog.record_push(LITE, {(DS, "status"): "a"})

@@ -70,7 +70,7 @@ def test_a_version_2_catalog_moves_scan_fingerprints_to_sync_state(catalog_url: 
         catalog.record_push(LITE, {(DS, "status"): "a", (DS, "schemaMetadata"): "b"})
     _as_version_2(catalog_url, {"scan:dbt:/srv/erp": "f-erp", "scan:dbt:/srv/hr": "f-hr"})
 
-    assert CURRENT_VERSION == 6  # 2 -> 3, 3 -> 4 (unique keys of metric points), 4 -> 5, 5 -> 6
+    assert CURRENT_VERSION == 7  # 2 -> 3, 3 -> 4 (unique keys of metric points), ..., 6 -> 7
     with Catalog(catalog_url) as catalog:  # migrates
         assert catalog.sync_state(PROJECT_SCAN, "dbt:/srv/erp") == "f-erp"
         assert catalog.sync_state(PROJECT_SCAN, "dbt:/srv/hr") == "f-hr"
