@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from docs_site import context as ctx
 from docs_site.context import LIST_LIMIT
-from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect
+from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect, job_key
 from docs_site.lineage_data import ColumnLineageIndex, edge_key
 from docs_site.markdown import render_markdown
 from docs_site.pages import environment, render
@@ -220,7 +220,7 @@ class _Writer:
         )  # fmt: skip
 
     def job(self, job: Any) -> None:
-        slug = self.site.job_slugs[job.name]
+        slug = self.site.job_slugs[job_key(job)]
         values = ctx.job_context(job, self.site)
         self.page("job.html", f"jobs/{slug}.html", **values)
         # Nearest to any of its outputs (the outputs themselves are not downstream).
@@ -257,8 +257,10 @@ class _Writer:
                   coverage=[(n, coverage[n]) for n in order if n in coverage])  # fmt: skip
         self.page("drift.html", "drift.html", findings=self.site.drift,
                   href=lambda d: ctx.dataset_href(self.site, d))
-        self.page("jobs.html", "jobs/index.html", jobs=sorted(self.site.jobs.values(),
-                  key=lambda j: j.name), slugs=self.site.job_slugs, runs=self.site.runs)
+        listed = sorted(self.site.jobs.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        self.page("jobs.html", "jobs/index.html",
+                  jobs=[(job, self.site.job_slugs[key], self.site.runs.get(key, []))
+                        for key, job in listed])  # fmt: skip
 
     # -- published data ------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docs_site.charts import line_chart
-from docs_site.facts import DatasetFacts, SiteFacts
+from docs_site.facts import DatasetFacts, SiteFacts, job_key
 from docs_site.graph_svg import neighbourhood_svg
 from docs_site.highlight import highlight_sql
 from docs_site.lineage_data import ColumnLineageIndex
@@ -78,8 +78,8 @@ def owners_map(site: SiteFacts) -> dict[DatasetId, tuple[str, ...]]:
     out: dict[DatasetId, tuple[str, ...]] = {}
     for dataset_id, facts in site.datasets.items():
         owners = dict.fromkeys(facts.dataset.owners)
-        for name in facts.writers:
-            job = site.jobs.get(name)
+        for key in facts.writers:
+            job = site.jobs.get(key)
             owners.update(dict.fromkeys(job.owners if job else ()))
         out[dataset_id] = tuple(owners)
     return out
@@ -210,8 +210,10 @@ def dataset_context(
         if facts.meta else "",
         "row_chart": line_chart(row_counts, title="Row count"),
         "fresh_chart": line_chart(lag, title="Hours since last load", unit=" h"),
-        "writers": [(j, site.job_slugs[j.name], site.runs.get(j.name, [])[:1]) for j in writers],
-        "readers": [(j, site.job_slugs[j.name], site.runs.get(j.name, [])[:1]) for j in readers],
+        "writers": [(j, site.job_slugs[job_key(j)], site.runs.get(job_key(j), [])[:1])
+                    for j in writers],
+        "readers": [(j, site.job_slugs[job_key(j)], site.runs.get(job_key(j), [])[:1])
+                    for j in readers],
         "sql": [(j.name, highlight_sql(j.sql or "")) for j in sql_jobs],
         "definition": highlight_sql(facts.live.table.definition)
         if facts.live is not None and facts.live.table.definition else None,
@@ -258,7 +260,7 @@ def lineage_shard(facts: DatasetFacts, site: SiteFacts, index: ColumnLineageInde
 
 def job_context(job: Job, site: SiteFacts) -> dict[str, Any]:
     """The template values of one job page."""
-    runs = site.runs.get(job.name, [])
+    runs = site.runs.get(job_key(job), [])
     run_ids = {r.run_id for r in runs}
     checks = [
         c for output in job.outputs if output in site.datasets

@@ -29,7 +29,20 @@ if TYPE_CHECKING:
     from lineage.catalog import Catalog
     from lineage.contracts import Contract
 
-__all__ = ["LAYERS", "DatasetFacts", "DriftFinding", "SiteFacts", "collect", "layer_of", "slug"]
+__all__ = [
+    "LAYERS",
+    "DatasetFacts",
+    "DriftFinding",
+    "JobKey",
+    "SiteFacts",
+    "collect",
+    "job_key",
+    "layer_of",
+    "slug",
+]
+
+#: A job as the site keys it: (namespace, name).
+JobKey = tuple[str, str]
 
 #: The medallion layers, in the order the index shows them (None: no layer known).
 LAYERS = ("bronze", "silver", "gold")
@@ -96,8 +109,8 @@ class DatasetFacts:
     metrics: list[MetricPoint] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     documented: bool = False  # a parser / contract / dbt schema version exists
-    writers: list[str] = field(default_factory=list)
-    readers: list[str] = field(default_factory=list)
+    writers: list[JobKey] = field(default_factory=list)
+    readers: list[JobKey] = field(default_factory=list)
     contracts: list[Contract] = field(default_factory=list)
     note: str | None = None
     drift: list[DriftFinding] = field(default_factory=list)
@@ -130,10 +143,10 @@ class SiteFacts:
     """The catalog as the site shows it."""
 
     datasets: dict[DatasetId, DatasetFacts]
-    jobs: dict[str, Job]
-    job_slugs: dict[str, str]
+    jobs: dict[JobKey, Job]  # by (namespace, name): a dbt model and a task may share a name
+    job_slugs: dict[JobKey, str]
     edges: list[ColumnEdge]
-    runs: dict[str, list[RunRecord]]
+    runs: dict[JobKey, list[RunRecord]]
     drift: list[DriftFinding]
 
     def last_run(self, facts: DatasetFacts) -> RunRecord | None:
@@ -178,33 +191,52 @@ def collect(
         if facts.metrics:  # a profile writes metric points: no points, no profile
             facts.profile = catalog.latest_profile(dataset.id)
         datasets[dataset.id] = facts
-    jobs = {job.name: job for job in catalog.jobs()}
-    for job in jobs.values():
+    jobs = {job_key(job): job for job in catalog.jobs()}
+    for key, job in jobs.items():
         for output in job.outputs:
             if output in datasets:
-                datasets[output].writers.append(job.name)
+                datasets[output].writers.append(key)
         for source in job.inputs:
             if source in datasets:
-                datasets[source].readers.append(job.name)
+                datasets[source].readers.append(key)
     for dataset_id, contract in contracts:
         if dataset_id in datasets:
             datasets[dataset_id].contracts.append(contract)
     for finding in drift:
         if finding.dataset in datasets:
             datasets[finding.dataset].drift.append(finding)
-    runs: dict[str, list[RunRecord]] = {}
-    for run in catalog.runs(limit=_RUN_LIMIT):  # newest first
-        bucket = runs.setdefault(run.job_name, [])
-        if len(bucket) < _RUNS_PER_JOB:
-            bucket.append(run)
     return SiteFacts(
         datasets=datasets,
         jobs=jobs,
-        job_slugs={name: slug(f"{job.namespace}/{name}", name) for name, job in jobs.items()},
+        job_slugs={key: slug(f"{key[0]}/{key[1]}", key[1]) for key in jobs},
         edges=catalog.column_edges(),
-        runs=runs,
+        runs=_runs_of_jobs(catalog.runs(limit=_RUN_LIMIT), jobs),
         drift=sorted(drift, key=_drift_key),
     )
+
+
+def job_key(job: Job) -> JobKey:
+    """How the site tells jobs apart: namespace and name."""
+    return job.namespace, job.name
+
+
+def _runs_of_jobs(
+    runs: Sequence[RunRecord], jobs: Mapping[JobKey, Job]
+) -> dict[JobKey, list[RunRecord]]:
+    """Each job's newest runs: those of its namespace, and those recorded without one
+    (catalog versions before 7) for every job of that name."""
+    names: dict[str, list[JobKey]] = {}
+    for key in jobs:
+        names.setdefault(key[1], []).append(key)
+    found: dict[JobKey, list[RunRecord]] = {}
+    for run in runs:  # newest first
+        for key in names.get(run.job_name, [(run.job_namespace or "", run.job_name)]):
+            if run.job_namespace not in (None, key[0]):
+                continue
+            bucket = found.setdefault(key, [])
+            if len(bucket) < _RUNS_PER_JOB:
+                bucket.append(run)
+    return found
 
 
 def _drift_key(finding: DriftFinding) -> tuple[int, str, str, str, str]:

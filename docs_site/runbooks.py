@@ -229,8 +229,8 @@ def job_commands(job: Job) -> list[tuple[str, str]]:
 def _commands(facts: DatasetFacts, site: SiteFacts) -> list[tuple[str, str]]:
     commands: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for name in facts.writers:
-        job = site.jobs.get(name)
+    for key in facts.writers:
+        job = site.jobs.get(key)
         for what, command in job_commands(job) if job else []:
             if command not in seen:
                 seen.add(command)
@@ -254,8 +254,8 @@ def _escalation(
         elif isinstance(value, list):
             chain.update(dict.fromkeys(str(v) for v in value))
     chain.update(dict.fromkeys(owners.get(facts.id, ())))
-    for name in facts.writers:
-        job = site.jobs.get(name)
+    for writer in facts.writers:
+        job = site.jobs.get(writer)
         chain.update(dict.fromkeys(job.owners if job else ()))
     return list(chain)
 

@@ -239,3 +239,31 @@ def test_a_wide_blast_radius_shows_the_nearest_and_counts_them_all(tmp_path: Pat
     assert f"{LIST_LIMIT + 11} datasets downstream; tell their owners" in runbook
     far_runbook = text_of(page_of(site, "runbooks/datasets", "dwh.gold.orders_far"))
     assert "1 dwh.silver.orders_000" in far_runbook and "2 dwh.bronze.orders" in far_runbook
+
+
+def test_two_jobs_of_one_name_get_a_page_each_with_their_own_runs(tmp_path: Path) -> None:
+    # The ERP pipeline's task "erp.erp_customers" runs the dbt model the dbt reader names
+    # "erp.erp_customers" too, in the warehouse's namespace: two jobs, two pages.
+    from datetime import datetime, timezone
+
+    from docs_site.build import build_site
+    from lineage.model import DatasetId, Job, LineageBatch
+
+    when = datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)
+    silver = DatasetId("duckdb:///erp.duckdb", "erp.silver.erp_customers")
+    with Catalog(f"sqlite:///{tmp_path / 'c.db'}") as catalog:
+        catalog.write(LineageBatch(jobs=(
+            Job("duckdb:///erp.duckdb", "erp.erp_customers", kind="dbt_model",
+                sql="select 1 as customer_id", outputs=(silver,)),
+            Job("default", "erp.erp_customers", kind="python", outputs=(silver,)),
+        )))  # fmt: skip
+        catalog.record_run("task-run", "erp.erp_customers", "FAIL", when, job_namespace="default")
+        build_site(catalog, tmp_path / "site")
+    pages = sorted((tmp_path / "site" / "jobs").glob("erp.erp_customers-*.html"))
+    texts = {("dbt_model" if "dbt_model" in text else "python"): text
+             for text in (text_of(p.read_text()) for p in pages)}  # fmt: skip
+    assert sorted(texts) == ["dbt_model", "python"]
+    assert "FAIL" in texts["python"] and "FAIL" not in texts["dbt_model"]
+    listing = text_of((tmp_path / "site" / "jobs" / "index.html").read_text())
+    assert "erp.erp_customers default python" in listing
+    assert "erp.erp_customers duckdb:///erp.duckdb dbt_model" in listing
