@@ -19,7 +19,14 @@ from lineage.cli.options import (
     write_json,
 )
 from lineage.errors import InputError
-from lineage.model import Job, LineageBatch, ScriptLineage, StatementLineage, Transformation
+from lineage.model import (
+    ColumnEdge,
+    Job,
+    LineageBatch,
+    ScriptLineage,
+    StatementLineage,
+    Transformation,
+)
 
 if TYPE_CHECKING:
     from lineage.workspace import ScanReport, Workspace
@@ -224,19 +231,26 @@ def _batch_summary(report: ScanReport, batch: LineageBatch) -> dict[str, object]
         "jobs": jobs,
         "edges": edges,
         # None: the catalog already held this exact scan, so the project was not read again.
-        "lineage": [_job_lineage(batch, job) for job in sorted(batch.jobs, key=lambda j: j.name)]
-        if batch.jobs or not jobs else None,
+        "lineage": _jobs_lineage(batch) if batch.jobs or not jobs else None,
         "issues": [issue.to_dict() for issue in batch.issues],
     }
 
 
-def _job_lineage(batch: LineageBatch, job: Job) -> dict[str, Any]:
+def _jobs_lineage(batch: LineageBatch) -> list[dict[str, Any]]:
+    """Every job's lineage (``_job_lineage``), by job name, over one pass of the edges:
+    looking each job's edges up in all of them is quadratic (2,000 models: 21 s)."""
+    by_job: dict[str | None, list[ColumnEdge]] = {}
+    for edge in batch.edges:
+        by_job.setdefault(edge.job, []).append(edge)
+    return [_job_lineage(job, by_job.get(job.name, [])) for job in
+            sorted(batch.jobs, key=lambda j: j.name)]  # fmt: skip
+
+
+def _job_lineage(job: Job, edges: list[ColumnEdge]) -> dict[str, Any]:
     """A dbt model's lineage as a SQL statement's reads: its outputs' columns and inputs."""
     columns: dict[str, list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
-    for edge in batch.edges:
-        if edge.job != job.name:
-            continue
+    for edge in edges:
         entry = {
             "namespace": edge.source.dataset.namespace,
             "name": edge.source.dataset.name,
@@ -260,8 +274,8 @@ def _print_dbt_lineage(report: ScanReport) -> None:
     console = Console()
     # The first batch is the SQL files' (printed statement by statement) when there were any.
     for batch in report.batches[1:] if report.scripts.statements else report.batches:
-        for job in sorted(batch.jobs, key=lambda j: j.name):
-            doc = _job_lineage(batch, job)
+        for job, doc in zip(sorted(batch.jobs, key=lambda j: j.name), _jobs_lineage(batch),
+                            strict=True):  # fmt: skip
             outputs = ", ".join(d.name for d in job.outputs) or "-"
             table = Table(title=f"{job.source_file or job.name} -> {outputs}",
                           title_justify="left")  # fmt: skip
