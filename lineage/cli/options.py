@@ -20,6 +20,7 @@ from rich.markup import escape
 from lineage.errors import InputError
 
 __all__ = [
+    "INDENT_BELOW_BYTES",
     "CatalogOption",
     "GraphFormat",
     "OutputFormat",
@@ -81,6 +82,15 @@ def require_paths(paths: Iterable[str | Path]) -> None:
             raise InputError("no such file or folder", file=str(path))
 
 
+#: Above this size a JSON document is written compact: only the compact form goes through
+#: the C encoder (a 2,000-model scan's 30 MB: 0.4 s, indented: 8 s).
+INDENT_BELOW_BYTES = 1_000_000
+
+
 def write_json(document: Any) -> None:
-    """The command's result as one indented JSON document on stdout."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    """The command's result as one JSON document on stdout: indented for a person to
+    read, or on one line when it is larger than ``INDENT_BELOW_BYTES`` (a tool reads it)."""
+    text = json.dumps(document, default=str, separators=(",", ":"))
+    if len(text) < INDENT_BELOW_BYTES:
+        text = json.dumps(document, indent=2, default=str)
+    sys.stdout.write(text + "\n")
