@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect, job_key
 from docs_site.lineage_data import ColumnLineageIndex, edge_key
 from docs_site.markdown import render_markdown
 from docs_site.pages import environment, render
+from docs_site.parallel import auto_processes, map_in_order
 from docs_site.runbooks import dataset_runbook, failed_writers, job_commands
 from docs_site.schema_json import schema_document, schema_json
 from docs_site.search import SearchIndex
@@ -80,12 +82,15 @@ def build_site(
     runbook_notes: Mapping[DatasetId, str] | None = None,
     drift: Sequence[DriftFinding] = (),
     now: datetime | None = None,
+    processes: int | None = None,
 ) -> SiteReport:
     """Render the catalog into ``out`` and return what was written.
 
     ``contracts`` and ``runbook_notes`` (Markdown) come from the composition root, which
     reads the contracts folder; ``drift`` holds open drift findings; ``now`` fixes the
-    build time shown (default: the current time).
+    build time shown (default: the current time). ``processes`` render the pages
+    (default: the cores, at most 4, from 300 datasets on; see ``docs_site.parallel``);
+    the files are the same for any number.
 
     Raises:
         ConfigError: ``out`` is a non-empty folder that is not a site built here.
@@ -96,7 +101,8 @@ def build_site(
     _check_target(out)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     site = collect(catalog, contracts=contracts, runbook_notes=runbook_notes, drift=drift)
-    writer = _Writer(site, out, title, base_url, moment)
+    count = auto_processes(len(site.datasets)) if processes is None else max(1, processes)
+    writer = _Writer(site, out, title, base_url, moment, count)
     writer.write_all()
     written = writer.finish()
     size = sum(p.stat().st_size for p in written)
@@ -123,13 +129,27 @@ def _check_target(out: Path) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _DatasetPages:
+    """What writing one dataset's files gives back to the build (from a worker, too)."""
+
+    dataset: DatasetId
+    names: list[str]  # its columns, as shown
+    columns: int
+    search_entry: tuple[str, str, str, str | None]  # name, page, kind, layer
+    search_words: list[str]
+    search_columns: list[tuple[str, list[str]]]
+    written: list[Path] = field(default_factory=list)
+
+
 class _Writer:
     """Writes every file of one build and remembers which."""
 
     def __init__(
-        self, site: SiteFacts, out: Path, title: str, base_url: str | None, now: datetime
-    ) -> None:
-        self.site, self.out, self.now = site, out, now
+        self, site: SiteFacts, out: Path, title: str, base_url: str | None, now: datetime,
+        processes: int = 1,
+    ) -> None:  # fmt: skip
+        self.site, self.out, self.now, self.processes = site, out, now, processes
         self.env = environment()
         self.generator = _generator()
         self.base: dict[str, Any] = {"title": title, "base_url": (base_url or "").rstrip("/"),
@@ -183,10 +203,17 @@ class _Writer:
             shutil.copyfile(STATIC / name, target)
             self.written.add(target)
         search = SearchIndex()
-        for facts in self.site.datasets.values():
-            self.dataset(facts, search)
-        for job in self.site.jobs.values():
-            self.job(job)
+        self._share_before_fork()
+        datasets = list(self.site.datasets.values())
+        for done in map_in_order(self._dataset_in_worker, datasets, self.processes):
+            self.written.update(done.written)
+            self.names[done.dataset] = done.names
+            self.column_count += done.columns
+            search.add_dataset(*done.search_entry, words=done.search_words,
+                               columns=done.search_columns)  # fmt: skip
+        jobs = list(self.site.jobs.values())
+        for written in map_in_order(self._job_in_worker, jobs, self.processes):
+            self.written.update(written)
         self.index_pages()
         self.written.update(search.write(self.out / "search"))
         document = schema_document(self.site.datasets.values(), generated_at=self.now,
@@ -194,9 +221,35 @@ class _Writer:
         self.text("schema.json", schema_json(document))
         self.text("lineage.json", self._lineage_json())
 
-    def dataset(self, facts: Any, search: SearchIndex) -> None:
+    def _share_before_fork(self) -> None:
+        """What every worker needs, computed once here (a fork inherits it)."""
+        graph = self.index._graph()
+        graph.reach(upstream=False)
+        graph.reach(upstream=True)
+        for template in ("dataset.html", "runbook_dataset.html", "job.html", "runbook_job.html"):
+            self.env.get_template(template)
+
+    def _dataset_in_worker(self, facts: Any) -> _DatasetPages:
+        with self._writing_apart() as written:  # what this dataset wrote, sent back
+            done = self.dataset(facts)
+        return replace(done, written=sorted(written))
+
+    def _job_in_worker(self, job: Any) -> list[Path]:
+        with self._writing_apart() as written:
+            self.job(job)
+        return sorted(written)
+
+    @contextmanager
+    def _writing_apart(self) -> Iterator[set[Path]]:
+        # The same code runs in a worker and, for one process, here: the caller merges.
+        kept, self.written = self.written, set()
+        try:
+            yield self.written
+        finally:
+            self.written = kept
+
+    def dataset(self, facts: Any) -> _DatasetPages:
         values = ctx.dataset_context(facts, self.site, self.index, self.owners, self.descriptions)
-        self.column_count += len(values["columns"])
         runbook = dataset_runbook(facts, self.site, self.index, self.owners,
                                   self.failed_writers)  # fmt: skip
         path = f"datasets/{facts.slug}.html"
@@ -204,19 +257,21 @@ class _Writer:
         self.page("runbook_dataset.html", f"runbooks/datasets/{facts.slug}.html", **values,
                   runbook=runbook, note=render_markdown(facts.note) if facts.note else None)
         names = [c.name for c in values["columns"]]
-        self.names[facts.id] = names
         self.script(f"data/lineage/{facts.slug}.js", "SL.lineageShard", facts.slug,
                     ctx.lineage_shard(facts, self.site, self.index, names))  # fmt: skip
         self.text(f"data/datasets/{facts.slug}.json", self._dataset_json(facts, values))
         dataset = facts.dataset
         # meta values are searchable, after the secret-masking rules (never a password)
         meta_words = [v for v in redact_mapping(dict(facts.meta)).values() if isinstance(v, str)]
-        search.add_dataset(
-            dataset.id.name, path, dataset.kind.value, facts.layer,
-            words=[dataset.description or "", *dataset.tags, *self.owners.get(dataset.id, ()),
-                   *meta_words],
-            columns=[(c.name, [c.description or "" if not c.inherited_from else ""])
-                     for c in values["columns"]],
+        return _DatasetPages(
+            dataset=facts.id,
+            names=names,
+            columns=len(values["columns"]),
+            search_entry=(dataset.id.name, path, dataset.kind.value, facts.layer),
+            search_words=[dataset.description or "", *dataset.tags,
+                          *self.owners.get(dataset.id, ()), *meta_words],
+            search_columns=[(c.name, [c.description or "" if not c.inherited_from else ""])
+                            for c in values["columns"]],
         )  # fmt: skip
 
     def job(self, job: Any) -> None:

@@ -16,7 +16,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from lineage.cli.drift import FailOn
-from lineage.cli.options import CatalogOption, OutputFormat, stderr, write_json
+from lineage.cli.options import (
+    CatalogOption,
+    OutputFormat,
+    stderr,
+    step_status,
+    write_json,
+)
 from lineage.errors import InputError
 
 if TYPE_CHECKING:
@@ -75,7 +81,7 @@ def build(
     workspace = Workspace.open(catalog_url=catalog)
     console = Console(stderr=output_format is OutputFormat.json)
     try:
-        with console.status("building") as status:
+        with step_status(console, "building") as status:
             report = run_build(
                 workspace, only=_steps(only), skip=_steps(skip), force=force,
                 fail_on_drift=fail_on.value,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lineage.cli.options import CatalogOption, print_issues, stderr
+from lineage.cli.options import CatalogOption, print_issues, stderr, step_status
 from lineage.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def build(
 
     workspace = Workspace.open(catalog_url=catalog)
     try:
-        with stderr.status("building the site"):
+        with step_status(stderr, "building the site"):
             built = build_docs(workspace, out, title=title, base_url=base_url)
     finally:
         workspace.close()

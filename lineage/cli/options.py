@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
+from rich.spinner import Spinner
 
 from lineage.errors import InputError
 
@@ -24,10 +27,12 @@ __all__ = [
     "CatalogOption",
     "GraphFormat",
     "OutputFormat",
+    "StepStatus",
     "StrictOption",
     "print_issues",
     "require_paths",
     "stderr",
+    "step_status",
     "write_json",
 ]
 
@@ -85,6 +90,25 @@ def require_paths(paths: Iterable[str | Path]) -> None:
 #: Above this size a JSON document is written compact: only the compact form goes through
 #: the C encoder (a 2,000-model scan's 30 MB: 0.4 s, indented: 8 s).
 INDENT_BELOW_BYTES = 1_000_000
+
+
+class StepStatus:
+    """A status line updated by hand: no refresh thread, so the docs build below it may
+    fork its page workers (``docs_site.parallel`` forks only a single-threaded process)."""
+
+    def __init__(self, live: Live) -> None:
+        self._live = live
+
+    def update(self, text: str) -> None:
+        self._live.update(Spinner("dots", text), refresh=True)
+
+
+@contextmanager
+def step_status(console: Console, text: str) -> Iterator[StepStatus]:
+    """Like ``console.status(text)``, without its animation thread."""
+    with Live(Spinner("dots", text), console=console, auto_refresh=False,
+              transient=True) as live:  # fmt: skip
+        yield StepStatus(live)
 
 
 def write_json(document: Any) -> None:
