@@ -39,10 +39,14 @@ def map_in_order(function: Callable[[T], R], items: Sequence[T], processes: int)
     global _work
     if processes <= 1 or len(items) < 2 or not _fork_is_safe():
         return [function(item) for item in items]
+    chunks = [list(items[i : i + _CHUNK]) for i in range(0, len(items), _CHUNK)]
     _work = function
     try:
-        chunks = [list(items[i : i + _CHUNK]) for i in range(0, len(items), _CHUNK)]
-        with multiprocessing.get_context("fork").Pool(min(processes, len(chunks))) as pool:
+        try:
+            pool = multiprocessing.get_context("fork").Pool(min(processes, len(chunks)))
+        except OSError:  # no processes to be had (limits): the same work, here
+            return [function(item) for item in items]
+        with pool:
             return [result for part in pool.imap(_run_chunk, chunks) for result in part]
     finally:
         _work = None

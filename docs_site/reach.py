@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 
 from lineage.model import DatasetId
 
-__all__ = ["Nearest", "RankedGraph"]
+__all__ = ["BITSETS_UP_TO", "Nearest", "RankedGraph"]
+
+#: Up to this many datasets the counts come from bitsets (20,000: 50 MB a direction);
+#: above, from whole walks: slower, in bounded memory.
+BITSETS_UP_TO = 20_000
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,10 @@ class RankedGraph:
 
     def count(self, starts: Iterable[int], upstream: bool) -> int:
         """How many datasets are reachable from ``starts``, the starts left out."""
-        reach = self.reach(upstream)
         chosen = list(starts)
+        if len(self.ids) > BITSETS_UP_TO:  # n bitsets of n bits: too much memory
+            return len(self.nearest(chosen, upstream, limit=None).found)
+        reach = self.reach(upstream)
         mask = 0
         for start in chosen:
             mask |= reach[start]
@@ -100,7 +106,11 @@ class RankedGraph:
 
     def reached_among(self, start: int, upstream: bool, among: int) -> list[int]:
         """The ranks in bitset ``among`` reachable from ``start``, in name order."""
-        hits = self.reach(upstream)[start] & among & ~(1 << start)
+        if len(self.ids) > BITSETS_UP_TO:
+            reached = self.mask_of(r for r, _, _ in self.nearest([start], upstream, None).found)
+            hits = reached & among
+        else:
+            hits = self.reach(upstream)[start] & among & ~(1 << start)
         found = []
         while hits:
             low = hits & -hits
@@ -110,15 +120,21 @@ class RankedGraph:
 
     def mask(self, datasets: Iterable[DatasetId]) -> int:
         """The bitset of ``datasets`` (those in the graph)."""
+        return self.mask_of(r for r in map(self.rank.get, datasets) if r is not None)
+
+    @staticmethod
+    def mask_of(ranks: Iterable[int]) -> int:
         bits = 0
-        for dataset in datasets:
-            rank = self.rank.get(dataset)
-            if rank is not None:
-                bits |= 1 << rank
+        for rank in ranks:
+            bits |= 1 << rank
         return bits
 
     def reach(self, upstream: bool) -> list[int]:
-        """Per rank, the bitset of every rank reachable from it (itself only on a cycle)."""
+        """Per rank, the bitset of every rank reachable from it (itself only on a cycle);
+        n bitsets of up to n bits, so only up to ``BITSETS_UP_TO`` datasets (else empty:
+        ``count`` and ``reached_among`` walk instead)."""
+        if len(self.ids) > BITSETS_UP_TO:
+            return []
         found = self._reach.get(upstream)
         if found is None:
             found = self._reach[upstream] = _reach_sets(self.up if upstream else self.down)

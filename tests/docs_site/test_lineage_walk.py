@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from collections import deque
 
+import pytest
+
+from docs_site import reach
 from docs_site.lineage_data import ColumnLineageIndex, DownstreamEntry
 from lineage.model import (
     ColumnEdge,
@@ -62,7 +65,16 @@ def _random_index(
     return ColumnLineageIndex.build(edges, links), ids, down, up, owners
 
 
-def test_the_nearest_are_the_walk_cut_short_and_the_total_counts_them_all() -> None:
+# Counts from reachability bitsets, and (0: past the size that bitsets are kept for) from
+# whole walks.
+BITSETS = pytest.mark.parametrize("bitsets_up_to", [reach.BITSETS_UP_TO, 0])
+
+
+@BITSETS
+def test_the_nearest_are_the_walk_cut_short_and_the_total_counts_them_all(
+    bitsets_up_to: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reach, "BITSETS_UP_TO", bitsets_up_to)
     rng = random.Random(8)
     for _ in range(40):
         index, ids, _, _, owners = _random_index(rng)
@@ -85,7 +97,11 @@ def test_the_nearest_are_the_walk_cut_short_and_the_total_counts_them_all() -> N
         assert index.nearest(starts, owners, upstream=False, limit=2).total == len(expected)
 
 
-def test_failed_upstream_datasets_are_found_however_far() -> None:
+@BITSETS
+def test_failed_upstream_datasets_are_found_however_far(
+    bitsets_up_to: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reach, "BITSETS_UP_TO", bitsets_up_to)
     rng = random.Random(13)
     for _ in range(40):
         index, ids, _, _, owners = _random_index(rng)
