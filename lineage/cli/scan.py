@@ -242,20 +242,29 @@ def _jobs_lineage(batch: LineageBatch) -> list[dict[str, Any]]:
     by_job: dict[str | None, list[ColumnEdge]] = {}
     for edge in batch.edges:
         by_job.setdefault(edge.job, []).append(edge)
-    return [_job_lineage(job, by_job.get(job.name, [])) for job in
+    # The edges share a few transformation tuples (one object each, from the parser or the
+    # cache): each is turned into dicts once.
+    shown: dict[int, list[dict[str, Any]]] = {}
+    return [_job_lineage(job, by_job.get(job.name, []), shown) for job in
             sorted(batch.jobs, key=lambda j: j.name)]  # fmt: skip
 
 
-def _job_lineage(job: Job, edges: list[ColumnEdge]) -> dict[str, Any]:
-    """A dbt model's lineage as a SQL statement's reads: its outputs' columns and inputs."""
+def _job_lineage(
+    job: Job, edges: list[ColumnEdge], shown: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """A dbt model's lineage as a SQL statement's reads: its outputs' columns and inputs.
+    ``shown``: transformation dicts by the id of their tuple (alive in the batch)."""
     columns: dict[str, list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
     for edge in edges:
+        how = shown.get(id(edge.transformations))
+        if how is None:
+            how = shown[id(edge.transformations)] = [t.to_dict() for t in edge.transformations]
         entry = {
             "namespace": edge.source.dataset.namespace,
             "name": edge.source.dataset.name,
             "field": edge.source.name,
-            "transformations": [t.to_dict() for t in edge.transformations],
+            "transformations": how,
         }
         if edge.target_field is None:
             rows.append(entry)

@@ -14,10 +14,10 @@ they are inlined as ``__dbt__cte__<name>`` CTEs, as dbt compiles them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from lineage.contracts import DBT_COLUMNS_KEY
@@ -41,7 +41,6 @@ from lineage.model import (
     StatementKind,
     StatementLineage,
     TransformationSubtype,
-    statement_edges,
 )
 from parsers.dbt.jinja import RenderError
 from parsers.dbt.project import canonical_json, owners_of
@@ -203,6 +202,7 @@ class _Builder:
         self.compiled: dict[str, str] = {}
         self.parsed: dict[str, _Parsed] = {}
         self.known: dict[str, list[Column]] = {}  # relation (dotted) -> columns
+        self.known_types: dict[str, dict[str, str | None]] = {}  # of known: column -> type
         self.ephemerals = {n.name.lower(): n for n in nodes if n.executable and n.ephemeral}
         self.canonical = {
             n.relation.dotted: self.dataset_id(n) for n in nodes if n.relation is not None
@@ -393,6 +393,7 @@ class _Builder:
                            if k not in names)
         if complete or declared:
             self.known[node.relation.dotted] = columns
+            self.known_types.pop(node.relation.dotted, None)
 
     def identity_type(self, inputs: Sequence[InputField]) -> str | None:
         """An output column copied as is from one input column takes that column's type."""
@@ -400,10 +401,13 @@ class _Builder:
             t.subtype is not TransformationSubtype.IDENTITY for t in inputs[0].transformations
         ):
             return None
-        for column in self.known.get(inputs[0].dataset.name, ()):
-            if column.column.lower() == inputs[0].field.lower():
-                return column.data_type
-        return None
+        relation = inputs[0].dataset.name
+        types = self.known_types.get(relation)
+        if types is None:  # once per relation, not once per column read from it
+            types = self.known_types[relation] = {}
+            for column in self.known.get(relation, ()):
+                types.setdefault(column.column.lower(), column.data_type)
+        return types.get(inputs[0].field.lower())
 
     def canon(self, dataset: DatasetId) -> DatasetId:
         """A relation quoted in upper case in compiled SQL is still the node's dataset."""
@@ -442,19 +446,39 @@ class _Builder:
             jobs.append(job)
             parsed = self.parsed.get(node.unique_id)
             for lineage in parsed.lineage if parsed else ():
-                named = StatementLineage(0, StatementKind.SELECT, self.dialect, column_lineage=(
-                    replace(lineage, output=dataset_id),))
-                for edge in statement_edges(named, job.name):
-                    source = self.canon(edge.source.dataset)
-                    if source.name.split(".")[-1].startswith(CTE_PREFIX):
-                        continue
-                    edges.append(replace(edge, source=ColumnId(source, edge.source.name)))
+                edges.extend(self.edges(lineage, dataset_id, job.name))
         datasets.sort(key=lambda d: d.id)
         jobs.sort(key=lambda j: j.name)
-        ordered = sorted(set(edges), key=lambda e: (
-            e.target, e.target_field or "", e.source, e.transformations))
+        # Deduplicated and ordered by a key of plain strings: the same order as comparing
+        # the dataclasses field by field, without their Python-level __eq__ / __lt__
+        # (66,777 edges at 2,000 models: sorting them as dataclasses took 1.2 s).
+        unique = {_edge_key(edge): edge for edge in edges}
+        ordered = [unique[key] for key in sorted(unique)]
         return LineageBatch(tuple(datasets), tuple(jobs), tuple(ordered),
                             tuple(self.issues), observed_by="parser")
+
+    def edges(self, lineage: ColumnLineage, output: DatasetId, job: str) -> Iterator[ColumnEdge]:
+        """The edges of one model's SELECT into its dataset; reads of injected ephemeral
+        CTEs are left out (their own inputs are already the model's)."""
+        sources: dict[DatasetId, DatasetId | None] = {}
+
+        def source_of(dataset: DatasetId) -> DatasetId | None:
+            found = sources.get(dataset, dataset)
+            if found is dataset:
+                canon = self.canon(dataset)
+                found = sources[dataset] = (
+                    None if canon.name.split(".")[-1].startswith(CTE_PREFIX) else canon
+                )
+            return found
+
+        targets: list[tuple[str | None, Sequence[InputField]]] = [*lineage.fields]
+        targets.append((None, lineage.dataset))  # None: every row of the output
+        for name, inputs in targets:
+            for i in inputs:
+                source = source_of(i.dataset)
+                if source is not None:
+                    yield ColumnEdge(ColumnId(source, i.field), output, name, i.transformations,
+                                     job)  # fmt: skip
 
     def dataset(self, node: NodeSpec, dataset_id: DatasetId) -> Dataset:
         parsed = self.parsed.get(node.unique_id)
@@ -522,6 +546,19 @@ class _Builder:
             else:
                 out.append(dep_id)
         return out
+
+
+def _edge_key(edge: ColumnEdge) -> tuple[Any, ...]:
+    """``edge``'s fields as plain values, in the order the dataclasses compare them
+    (target, field, source, transformations; the str-valued enums compare as their
+    values), then the job, so that equal keys are equal edges."""
+    source = edge.source
+    return (
+        edge.target.namespace, edge.target.name, edge.target_field or "",
+        source.dataset.namespace, source.dataset.name, source.name,
+        tuple((t.type.value, t.subtype.value, t.masking) for t in edge.transformations),
+        edge.job or "", edge.target_field is None,
+    )  # fmt: skip
 
 
 def _unnamed(statement: StatementLineage) -> ColumnLineage | None:
