@@ -19,6 +19,9 @@ File format (``_FORMAT``), UTF-8 JSON objects::
 
     sql-lineage-<silverline>-sqlglot-<sqlglot>.json
         {"format": 2, "entries": [[key, [statement, ...]], ...]}
+    sql-lineage-<silverline>-sqlglot-<sqlglot>.new.jsonl
+        one {"format": 2, "entries": [...]} a line: entries added since the file was
+        written, read after it
     dbt-<project key>-<silverline>.json
         {"format": 2, "fingerprint": "...", "batch": batch}
     dbt-<project key>-<silverline>.summary.json
@@ -41,7 +44,7 @@ import tempfile
 import types
 import typing
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import fields, is_dataclass
 from enum import Enum
 from importlib.metadata import version
@@ -62,6 +65,7 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _Key = tuple[str, ...]
 _Entry = tuple[_Key, tuple[StatementLineage, ...]]
 _Summary = tuple[tuple[int, int, int], tuple[ParseIssue, ...]]
+_JOURNAL_MIN = 256  # entries the parse-cache journal may hold however small the file is
 
 
 def _code_version() -> str:
@@ -83,12 +87,22 @@ _SILVERLINE = CODE_VERSION
 
 
 class ParseCache:
-    """Load and save ``parsers.sql``'s script cache in one folder."""
+    """Load and save ``parsers.sql``'s script cache in one folder.
+
+    A scan that parsed a few new scripts appends just those to a journal beside the file
+    (one JSON document a line) instead of writing every entry again: after a one-model
+    edit, saving costs that model, not the project. The file is rewritten with everything
+    (and the journal removed) once the journal holds a quarter of it.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / f"sql-lineage-{_SILVERLINE}-sqlglot-{version('sqlglot')}.json"
+        self.journal = folder / f"{self.path.stem}.new.jsonl"
         self._loaded = 0
         self._done = False
+        self._saved: set[_Key] = set()  # keys the two files hold
+        self._journaled = 0  # entries in the journal
+        self._file_ok = False  # the file was read and decoded
 
     def load(self) -> int:
         """Add the saved results to the in-memory cache; returns how many were added."""
@@ -96,22 +110,42 @@ class ParseCache:
             return self._loaded
         self._done = True
         document = _read(self.path)
-        if document is None:
-            return 0
-        entries = _decode(self.path, _entry_list, document.get("entries"))
-        if entries is not None:
-            self._loaded = import_cache(dict(entries))
+        found = None if document is None else _decode(self.path, _entry_list,
+                                                      document.get("entries"))  # fmt: skip
+        loaded: list[_Entry] = list(found or ())
+        self._file_ok = found is not None  # else the next save writes the file anew
+        journaled = [entry for part in _read_lines(self.journal)
+                     for entry in _decode(self.journal, _entry_list, part) or ()]  # fmt: skip
+        self._journaled = len(journaled)
+        entries = dict([*loaded, *journaled])
+        self._saved = set(entries)
+        self._loaded = import_cache(entries)
         return self._loaded
 
     def save(self) -> None:
-        """Write the in-memory cache back, atomically; failures only cost speed."""
+        """Write what is new in the in-memory cache; failures only cost speed."""
+        if not self._done:  # never loaded (nothing was parsed): keep the files as they are
+            return
         entries = export_cache()
-        # Never loaded (nothing was parsed) or nothing new: keep the file as it is.
-        if not self._done or len(entries) <= self._loaded:
+        new = [(key, value) for key, value in entries.items() if key not in self._saved]
+        if not new:
             return
         with _gc_paused():
+            small = self._journaled + len(new) <= max(_JOURNAL_MIN, len(self._saved) // 4)
+            if self._file_ok and small:
+                line = {"format": _FORMAT, "entries": _entry_list.encode(new)}
+                if _append_line(self.journal, line):
+                    self._journaled += len(new)
+                    self._saved.update(key for key, _ in new)
+                    return
             encoded = _entry_list.encode(list(entries.items()))
-        _atomic_write(self.path, {"format": _FORMAT, "entries": encoded})
+        if _atomic_write(self.path, {"format": _FORMAT, "entries": encoded}):
+            # What the journal held is in the file now (or was dropped from the cache).
+            with suppress(OSError):
+                os.unlink(self.journal)
+            self._journaled = 0
+            self._saved = set(entries)
+            self._file_ok = True
 
 
 _ENV_VAR = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
@@ -402,6 +436,8 @@ def _dataclass_codec(cls: type[Any]) -> _Codec:
             for encode_part, v in zip(encoders, read(value), strict=True)
         ]
 
+    if all(part is None for part in encoders):  # DatasetId, ParseIssue ...: one C call
+        return _Codec(lambda value: list(read(value)), decode)
     return _Codec(encode, decode)
 
 
@@ -415,7 +451,49 @@ _summary = _codec(_Summary)
 
 def _read(path: Path, *, quiet: bool = False) -> dict[str, Any] | None:
     """A cache file's document of this format, or None: missing (silently), unreadable,
-    not JSON of this format, or not ours (one warning line naming it, unless ``quiet``).
+    not JSON of this format, or not ours (one warning line naming it, unless ``quiet``)."""
+    text = _read_bytes(path, quiet=quiet)
+    if text is None:
+        return None
+    try:
+        with _gc_paused():
+            document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        _ignored(path, exc, quiet)
+        return None
+    return _of_format(path, document, quiet=quiet)
+
+
+def _read_lines(path: Path) -> list[Any]:
+    """The ``entries`` of each document of a journal, oldest first. Lines that do not
+    decode (a write cut short) are skipped, with one warning naming the file."""
+    parts: list[Any] = []
+    bad = 0
+    for line in (_read_bytes(path, quiet=False) or b"").splitlines():
+        try:
+            with _gc_paused():
+                document = json.loads(line)
+        except (ValueError, RecursionError):
+            document = None
+        if isinstance(document, dict) and document.get("format") == _FORMAT:
+            parts.append(document.get("entries"))
+        else:
+            bad += 1
+    if bad:
+        log.warning("ignoring %d line(s) of the cache journal %s that do not decode", bad, path)
+    return parts
+
+
+def _of_format(path: Path, document: Any, *, quiet: bool) -> dict[str, Any] | None:
+    if not isinstance(document, dict) or document.get("format") != _FORMAT:
+        _ignored(path, _Invalid(f"not a format {_FORMAT} cache file"), quiet)
+        return None
+    return document
+
+
+def _read_bytes(path: Path, *, quiet: bool) -> bytes | None:
+    """A cache file's bytes, or None: missing (silently), unreadable or not ours (one
+    warning line naming it, unless ``quiet``).
 
     Ownership is checked on the open file, so nothing can swap the file after the check.
     """
@@ -429,17 +507,12 @@ def _read(path: Path, *, quiet: bool = False) -> dict[str, Any] | None:
                 raise _Invalid("not a regular file")
             if _foreign(status.st_uid):
                 raise _Invalid(f"owned by another user (uid {status.st_uid})")
-            with _gc_paused():
-                document = json.loads(handle.read())
+            return handle.read()
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, RecursionError) as exc:
+    except (OSError, ValueError) as exc:
         _ignored(path, exc, quiet)
         return None
-    if not isinstance(document, dict) or document.get("format") != _FORMAT:
-        _ignored(path, _Invalid(f"not a format {_FORMAT} cache file"), quiet)
-        return None
-    return document
 
 
 def _decode(path: Path, codec: _Codec, value: Any, *, warn: bool = True) -> Any:
@@ -503,17 +576,21 @@ def _usable_folder(folder: Path, *, quiet: bool = False) -> bool:
     return False
 
 
-def _atomic_write(path: Path, document: dict[str, Any]) -> None:
+def _private_folder(folder: Path) -> bool:
+    """Create the cache folder private (0700) if missing; whether it may be written."""
+    if not folder.is_dir():
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # makedirs' mode is masked by the umask
+    return _usable_folder(folder)
+
+
+def _atomic_write(path: Path, document: dict[str, Any]) -> bool:
     """Replace ``path`` by ``document`` (a temporary file renamed: readers never see half
-    a file); the folder is created private. Failures only cost speed."""
-    folder = path.parent
+    a file); the folder is created private. Failures only cost speed (returns False)."""
     try:
-        if not folder.is_dir():
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            os.chmod(folder, 0o700)  # makedirs' mode is masked by the umask
-        if not _usable_folder(folder):
-            return
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")  # mode 0600
+        if not _private_folder(path.parent):
+            return False
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # mode 0600
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(json.dumps(document, separators=(",", ":")))  # the C encoder
@@ -522,4 +599,28 @@ def _atomic_write(path: Path, document: dict[str, Any]) -> None:
             os.unlink(temporary)
             raise
     except (OSError, ValueError):
-        return
+        return False
+    return True
+
+
+def _append_line(path: Path, document: dict[str, Any]) -> bool:
+    """Append ``document`` as one line to ``path`` (created 0600), in one write: a reader
+    sees whole lines, or a torn last one it drops. Only to a regular file of ours."""
+    line = (json.dumps(document, separators=(",", ":")) + "\n").encode("utf-8")
+    try:
+        if not _private_folder(path.parent):
+            return False
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _NONBLOCK
+        handle = os.open(path, flags, 0o600)
+        try:
+            status = os.fstat(handle)
+            if not stat.S_ISREG(status.st_mode) or _foreign(status.st_uid):
+                return False
+            if status.st_size and os.pread(handle, 1, status.st_size - 1) != b"\n":
+                line = b"\n" + line  # after a write cut short: its tail stays its own line
+            os.write(handle, line)
+        finally:
+            os.close(handle)
+    except (OSError, ValueError):
+        return False
+    return True
