@@ -7,11 +7,12 @@ owners that come from writer jobs, datasets nobody links to. Walks are compared 
 JSON (every entry, distance, DIRECT/INDIRECT flag, path and owner), from every dataset
 and a sample of columns, both ways, unbounded and at depth 1 and 2; once with the
 catalog's normal IN-list size and once with a tiny one, so that the slice is read in
-many chunks.
+many chunks; on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,10 +82,19 @@ def _batch(models: int = 60, seed: int = 3) -> LineageBatch:
     return LineageBatch(tuple(datasets), tuple(jobs), tuple(edges))
 
 
-@pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
-    path: Path = tmp_path_factory.mktemp("slices") / "catalog.db"
-    with Catalog(f"sqlite:///{path}") as opened:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def catalog(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Catalog]:
+    """The generated catalog in SQLite, and in PostgreSQL (a team's catalog)."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            path: Path = tmp_path_factory.mktemp("slices") / "catalog.db"
+            url = f"sqlite:///{path}"
+        else:
+            server = request.getfixturevalue("postgres_server")
+            url = stack.enter_context(server.fresh_database("slices"))
+        opened = stack.enter_context(Catalog(url))
         opened.write(_batch())
         yield opened
 
