@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from lineage.contracts import DBT_COLUMNS_KEY
@@ -45,6 +46,7 @@ from lineage.model import (
 from parsers.dbt.jinja import RenderError
 from parsers.dbt.project import canonical_json, owners_of
 from parsers.dbt.relation import Column, Relation
+from parsers.dbt.workers import fork_is_safe, map_forked
 from parsers.sql.parse import lookup_script, parse_sql, store_script
 
 __all__ = [
@@ -135,6 +137,18 @@ def dataset_kind(resource_type: str, materialized: str) -> DatasetKind:
     if resource_type in ("source", "seed", "snapshot"):
         return DatasetKind(resource_type)
     return _KINDS.get(materialized.lower(), DatasetKind.UNKNOWN)
+
+
+@dataclass
+class _Outcome:
+    """What compiling and parsing one model gave (sent back from a worker)."""
+
+    own_sql: str | None  # its own compiled SQL, without injected ephemeral CTEs
+    sql: str | None  # the SQL parsed: own_sql with the CTEs; None if it did not compile
+    issues: list[ParseIssue]
+    failed: bool
+    script: ScriptLineage | None = None
+    fresh: bool = False  # parsed now, not found in the cache
 
 
 @dataclass
@@ -241,43 +255,65 @@ class _Builder:
         return out
 
     def run(self, jobs: int) -> None:
-        pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
-        try:
-            for generation in self.generations():
-                work: list[tuple[NodeSpec, str, dict[str, dict[str, str | None]]]] = []
-                for node in generation:
-                    sql = self.compile(node)
-                    if sql is not None:
-                        work.append((node, sql, self.schema_for(node)))
-                args: list[_Work] = [
-                    (sql, self.context, schema, node.file) for node, sql, schema in work
-                ]
-                if pool is not None and len(args) >= _PARALLEL_MIN:
-                    # Only cache misses go to the workers; their results are remembered here
-                    # so a persisted cache makes the next scan cheap.
-                    cached = [lookup_script(*a) for a in args]
-                    misses = [a for a, hit in zip(args, cached, strict=True) if hit is None]
-                    try:
-                        fresh = iter(list(pool.map(_parse, misses, chunksize=4)))
-                    except BrokenProcessPool:
-                        # A worker died (the interpreter crashed on a model): parse each
-                        # model in a pool of its own, so the crash costs that model only.
-                        pool.shutdown(cancel_futures=True)
-                        pool = ProcessPoolExecutor(max_workers=jobs)
-                        fresh = iter([_parse_isolated(a) for a in misses])
-                    results = []
-                    for a, hit in zip(args, cached, strict=True):
-                        if hit is None:
-                            hit = next(fresh)
-                            store_script(hit, *a[:3])
-                        results.append(hit)
-                else:
-                    results = [_parse(a) for a in args]
-                for (node, _sql, _schema), script in zip(work, results, strict=True):
-                    self.absorb(node, script)
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        for generation in self.generations():
+            forked = jobs > 1 and len(generation) >= _PARALLEL_MIN and fork_is_safe()
+            if forked:
+                try:
+                    outcomes = map_forked(partial(self.outcome_at, generation),
+                                          len(generation), jobs)  # fmt: skip
+                except BrokenProcessPool:
+                    # A worker died (the interpreter crashed on a model): parse each model
+                    # of this generation in a process of its own, so the crash costs it only.
+                    outcomes = [self.outcome(node, isolated=True) for node in generation]
+                except OSError:  # no processes to be had: the same work, here
+                    forked = False
+                    outcomes = [self.outcome(node) for node in generation]
+            else:
+                outcomes = [self.outcome(node) for node in generation]
+            # As compiled, then as parsed: the issues in the order of a scan in one process.
+            for node, outcome in zip(generation, outcomes, strict=True):
+                self.take_compiled(node, outcome)
+            for node, outcome in zip(generation, outcomes, strict=True):
+                self.take_parsed(node, outcome, remember=forked)
+
+    def outcome_at(self, nodes: Sequence[NodeSpec], index: int) -> _Outcome:
+        return self.outcome(nodes[index])
+
+    def outcome(self, node: NodeSpec, *, isolated: bool = False) -> _Outcome:
+        """Compile and parse one model (in a forked worker, or here), changing nothing of
+        this builder that ``take`` does not apply again: a worker's changes stay there."""
+        issues = len(self.issues)
+        sql = self.compile(node)
+        found = _Outcome(self.own_sql.get(node.unique_id), sql, self.issues[issues:],
+                         node.failed)  # fmt: skip
+        del self.issues[issues:]
+        if sql is None:
+            return found
+        args: _Work = (sql, self.context, self.schema_for(node), node.file)
+        script = lookup_script(*args)
+        if script is None:
+            found.fresh = True
+            script = _parse_isolated(args) if isolated else _parse(args)
+        found.script = script
+        return found
+
+    def take_compiled(self, node: NodeSpec, outcome: _Outcome) -> None:
+        """Apply what one model compiled to, and its issues."""
+        self.issues.extend(outcome.issues)
+        node.failed = outcome.failed
+        if outcome.own_sql is not None:
+            self.own_sql[node.unique_id] = outcome.own_sql
+        if outcome.sql is not None:
+            self.compiled[node.unique_id] = outcome.sql
+
+    def take_parsed(self, node: NodeSpec, outcome: _Outcome, *, remember: bool) -> None:
+        """Apply one model's parse. ``remember``: it came from a worker, so a fresh one is
+        put in this process's cache (persisted, it makes the next scan cheap)."""
+        if outcome.sql is None or outcome.script is None:
+            return
+        if remember and outcome.fresh:
+            store_script(outcome.script, outcome.sql, self.context, self.schema_for(node))
+        self.absorb(node, outcome.script)
 
     # -- compiling -------------------------------------------------------------------------------
 
