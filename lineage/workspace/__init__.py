@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from lineage.model import (
     StatementKind,
     statement_edges,
 )
+from lineage.workspace.aside import saved_aside
 
 if TYPE_CHECKING:
     from connectors.datahub import DataHubConfig
@@ -212,6 +214,7 @@ class Workspace:
                 batch = replace(batch, datasets=(*batch.datasets, *extra))
             report.batches.append(batch)
         scanned: dict[int, tuple[str, str]] = {}  # batch -> (scan state key, fingerprint)
+        saves: list[Callable[[], None]] = []  # cache files to write
         held: set[int] = set()  # batches the catalog already holds exactly
         for project in dbt_projects:
             fingerprint = self._dbt_fingerprint(project, options)
@@ -225,7 +228,7 @@ class Workspace:
                 held.add(id(batch))
             else:
                 try:
-                    batch = self._load_dbt(project, options, jobs, fingerprint)
+                    batch = self._load_dbt(project, options, jobs, fingerprint, saves)
                 except (ConfigError, InputError) as exc:
                     # A broken project is one issue: the SQL files and other projects go on
                     # (and, not recorded as scanned, it is read again by the next scan).
@@ -235,13 +238,15 @@ class Workspace:
             report.batches.append(batch)
             if on_file_done:
                 on_file_done(str(project))
-        parse_cache.save()
-        if write:
-            for batch in report.batches:
-                if id(batch) in held:
-                    report.summaries.append(WriteSummary(jobs_unchanged=report.size(batch)[1]))
-                else:
-                    report.summaries.append(self._write(batch, scanned.get(id(batch))))
+        saves.append(parse_cache.save)
+        with saved_aside(saves, fork=jobs > 1 and write):
+            if write:
+                for batch in report.batches:
+                    if id(batch) in held:
+                        report.summaries.append(
+                            WriteSummary(jobs_unchanged=report.size(batch)[1]))
+                    else:
+                        report.summaries.append(self._write(batch, scanned.get(id(batch))))
         return report
 
     def _holds(self, key: str, fingerprint: str) -> bool:
@@ -292,8 +297,11 @@ class Workspace:
         return project_fingerprint(project, settings)
 
     def _load_dbt(
-        self, project: Path, options: ScanOptions, jobs: int, fingerprint: str
+        self, project: Path, options: ScanOptions, jobs: int, fingerprint: str,
+        saves: list[Callable[[], None]],
     ) -> LineageBatch:
+        """The project's batch, from the batch cache when ``fingerprint`` matches; a batch
+        built anew adds its cache write to ``saves``."""
         from parsers.dbt.load import load_dbt_project
         from parsers.dbt.sandbox import RenderBudget
         from parsers.sql.cache import BatchCache
@@ -320,7 +328,7 @@ class Workspace:
             jobs=jobs,
             budget=budget,
         )
-        cache.save(fingerprint, batch)
+        saves.append(partial(cache.save, fingerprint, batch))
         return batch
 
     def graph(self) -> LineageGraph:

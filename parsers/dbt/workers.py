@@ -13,6 +13,7 @@ held in the child). Elsewhere the caller does the work itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -41,14 +42,18 @@ def map_forked(function: Callable[[int], R], count: int, processes: int) -> list
     """
     global _work
     _work = function
+    # What exists now is left out of the collector's passes: in a child they would write
+    # to every object's header, copying the whole inherited heap page by page.
+    gc.freeze()
     try:
         # The fork context starts every worker at the first submit, before the pool's
         # own management thread: each is a fork of this thread alone.
         context = multiprocessing.get_context("fork")
-        chunk = max(1, min(16, count // (processes * 4)))
+        chunk = max(1, min(8, count // (processes * 8)))
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
             return list(pool.map(_run, range(count), chunksize=chunk))
     finally:
+        gc.unfreeze()
         _work = None
 
 
