@@ -255,8 +255,12 @@ class _Builder:
         return out
 
     def run(self, jobs: int) -> None:
+        fresh: int | None = None  # models the last generation had to parse (not cached)
         for generation in self.generations():
-            forked = jobs > 1 and len(generation) >= _PARALLEL_MIN and fork_is_safe()
+            # Workers pay where there is parsing to do: after a generation served from the
+            # cache (a rescan), the next one is likely served too, and runs here.
+            worth = fresh is None or fresh >= _PARALLEL_MIN
+            forked = jobs > 1 and len(generation) >= _PARALLEL_MIN and worth and fork_is_safe()
             if forked:
                 try:
                     outcomes = map_forked(partial(self.outcome_at, generation),
@@ -275,6 +279,7 @@ class _Builder:
                 self.take_compiled(node, outcome)
             for node, outcome in zip(generation, outcomes, strict=True):
                 self.take_parsed(node, outcome, remember=forked)
+            fresh = sum(outcome.fresh for outcome in outcomes)
 
     def outcome_at(self, nodes: Sequence[NodeSpec], index: int) -> _Outcome:
         return self.outcome(nodes[index])

@@ -39,9 +39,11 @@ def test_forked_workers_build_the_batch_one_process_builds(
     alone = load_dbt_project(project, jobs=1, dialect="duckdb")
     clear_cache()
     workers: set[int] = set()
+    forks: list[int] = []
     real = dbt_batch.map_forked
 
     def spied(function: Callable[[int], Any], count: int, processes: int) -> list[Any]:
+        forks.append(count)
         results = real(lambda i: (os.getpid(), function(i)), count, processes)
         workers.update(pid for pid, _ in results)
         return [outcome for _, outcome in results]
@@ -49,6 +51,7 @@ def test_forked_workers_build_the_batch_one_process_builds(
     monkeypatch.setattr(dbt_batch, "map_forked", spied)
     together = load_dbt_project(project, jobs=2, dialect="duckdb")
     assert workers and os.getpid() not in workers  # the models went to other processes
+    assert len(forks) >= 5  # every generation with models to parse
     assert together == alone
     assert any("undefined_macro" in i.message for i in together.issues)
     assert any(str(i.file).endswith("bad_sql.sql") for i in together.issues)
@@ -66,4 +69,7 @@ def test_forked_workers_build_the_batch_one_process_builds(
         return parse(args)
 
     monkeypatch.setattr(dbt_batch, "_parse", no_parsing)
+    forks.clear()
     assert load_dbt_project(project, jobs=2, dialect="duckdb") == alone
+    # Served from the cache: after the first generation, the rest run in this process.
+    assert len(forks) == 1
