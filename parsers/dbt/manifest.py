@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from lineage.model import ParseIssue
-from parsers.dbt.batch import CTE_PREFIX, ColumnsOf, ColumnSpec, NodeSpec, column_marks
+from parsers.dbt.batch import CTE_PREFIX, ColumnsOf, NodeSpec
+from parsers.dbt.columns import ColumnSpec, column_marks
 from parsers.dbt.generic_tests import manifest_test
 from parsers.dbt.jinja import DbtJinja, ModelConfig
 from parsers.dbt.project import (

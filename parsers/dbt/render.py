@@ -20,7 +20,8 @@ from typing import Any
 from jinja2 import Template
 
 from lineage.model import ParseIssue
-from parsers.dbt.batch import CTE_PREFIX, ColumnsOf, ColumnSpec, NodeSpec, declared_columns
+from parsers.dbt.batch import CTE_PREFIX, ColumnsOf, NodeSpec
+from parsers.dbt.columns import ColumnSpec, declared_columns
 from parsers.dbt.detect import is_dbt_project
 from parsers.dbt.jinja import (
     DbtJinja,
