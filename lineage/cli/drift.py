@@ -13,11 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from lineage.cli.options import CatalogOption, print_issues, write_json
-from lineage.drift import DriftReport, DriftSeverity, to_github, to_markdown
-from lineage.drift.render import impact_summary
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # the drift engine loads when a command runs, not for --help
+    from lineage.drift import DriftReport, DriftSeverity
 
 __all__ = ["DriftFormat", "FailOn", "drift", "print_table", "register"]
 
@@ -29,6 +27,8 @@ class FailOn(str, Enum):
 
     @property
     def threshold(self) -> DriftSeverity:
+        from lineage.drift import DriftSeverity
+
         return {FailOn.breaking: DriftSeverity.BREAKING, FailOn.warning: DriftSeverity.WARNING,
                 FailOn.any: DriftSeverity.INFO}[self]  # fmt: skip
 
@@ -47,8 +47,7 @@ def register(app: typer.Typer) -> None:
     )(drift)
 
 
-_STYLE = {DriftSeverity.BREAKING: "bold red", DriftSeverity.WARNING: "yellow",
-          DriftSeverity.INFO: "dim"}  # fmt: skip
+_STYLE = {"breaking": "bold red", "warning": "yellow", "info": "dim"}  # by severity value
 
 
 def drift(
@@ -91,6 +90,7 @@ def drift(
     """Compare the baseline schemas with the observed ones: columns added, removed or
     renamed, types widened or narrowed, nullability, defaults, partitions, order, broken
     contract constraints; each with the downstream columns, jobs and owners it reaches."""
+    from lineage.drift import to_github, to_markdown
     from lineage.workspace import Workspace
     from lineage.workspace.drift import run_drift
 
@@ -115,6 +115,8 @@ def drift(
 
 
 def print_table(report: DriftReport) -> None:
+    from lineage.drift.render import impact_summary
+
     console = Console()
     counts = report.counts()
     # The headline as a line of its own: an empty table would wrap it to its own width.
@@ -128,6 +130,6 @@ def print_table(report: DriftReport) -> None:
         table.add_column(heading, overflow="fold")
     for f in report.findings:
         where = f.dataset.name + (f".{f.column}" if f.column else "")
-        table.add_row(f"[{_STYLE[f.severity]}]{f.severity.value}[/]", f.kind, escape(where),
+        table.add_row(f"[{_STYLE[f.severity.value]}]{f.severity.value}[/]", f.kind, escape(where),
                       escape(f.message), escape(impact_summary(f)))  # fmt: skip
     console.print(table)

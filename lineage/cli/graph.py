@@ -11,7 +11,6 @@ from rich.table import Table
 
 from lineage.cli.live import live_facts, print_live_facts
 from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
-from lineage.contracts import DBT_COLUMNS_KEY
 from lineage.model import ColumnId, redact_mapping
 from lineage.views import DatasetView, describe_dataset
 
@@ -141,6 +140,8 @@ def _print_dataset(view: DatasetView) -> None:
         console.print(f"freshness: {fresh.loaded_at_field or 'loaded-at column unknown'}"
                       + (f" ({limits})" if limits else ""), highlight=False)  # fmt: skip
     # Column marks (dbt column meta and tags) belong to the columns, not the meta line.
+    from lineage.contracts import DBT_COLUMNS_KEY
+
     meta = redact_mapping({k: v for k, v in view.meta.items() if k != DBT_COLUMNS_KEY})
     if meta:  # a meta key may name a secret: masked above
         shown = ", ".join(f"{k}={v}" for k, v in sorted(meta.items()))

@@ -227,3 +227,25 @@ def test_queries_load_no_graph_library_and_no_parser(erp_catalog: str, command: 
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+HELP_IMPORTS = """
+import json, sys
+from lineage.cli.app import main
+sys.argv = ["lineage", "--help"]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+heavy = ("sqlalchemy", "networkx", "sqlglot", "yaml", "jinja2", "datahub", "pyarrow",
+         "lineage.drift", "lineage.checks", "lineage.contracts", "lineage.catalog")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def test_help_loads_no_engine() -> None:
+    # `lineage --help` is the first thing a user runs: it loads the CLI, not the engines.
+    done = subprocess.run([sys.executable, "-c", HELP_IMPORTS], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
