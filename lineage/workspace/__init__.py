@@ -239,7 +239,7 @@ class Workspace:
             if on_file_done:
                 on_file_done(str(project))
         saves.append(parse_cache.save)
-        with saved_aside(saves, fork=jobs > 1 and write):
+        with saved_aside(saves, fork=write):
             if write:
                 for batch in report.batches:
                     if id(batch) in held:

@@ -1,12 +1,13 @@
-"""Cache files written beside the catalog write when a scan was given several processes.
+"""Cache files written beside the catalog write, on a second core.
 
 Saving a 2,000-model project's parse cache and batch is about 2.5 s of encoding JSON,
-which the catalog write (about 3 s) does not need: with ``-j 2`` or more, a forked child
-writes the files while this process writes the catalog, and the scan returns once both
-are done. The child only writes cache files (whose failures cost speed only) and leaves
-through ``os._exit``: no atexit handler, buffered output or connection of this process
-runs twice. Where forking is not safe (another Python thread, such as a progress bar's,
-could hold a lock the child needs) or not possible, the files are written here first.
+which the catalog write (about 3 s) does not need: where this process may run on more
+than one core, a forked child writes the files while this process writes the catalog,
+and the scan returns once both are done. The child only writes cache files (whose
+failures cost speed only) and leaves through ``os._exit``: no atexit handler, buffered
+output or connection of this process runs twice. On one core, or where forking is not
+safe (another Python thread, such as a progress bar's, could hold a lock the child needs)
+or not possible, the files are written here first.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ __all__ = ["saved_aside"]
 
 @contextmanager
 def saved_aside(saves: Sequence[Callable[[], None]], *, fork: bool) -> Iterator[None]:
-    """Run ``saves`` in a forked child during the block when ``fork`` (else before it);
-    the block's exit waits for the child."""
-    child = _fork(saves) if fork and saves and _fork_is_safe() else None
+    """Run ``saves`` in a forked child during the block when ``fork`` and a second core
+    allow (else before it); the block's exit waits for the child."""
+    child = _fork(saves) if fork and saves and _cores() > 1 and _fork_is_safe() else None
     if child is None:
         for save in saves:
             save()
@@ -48,6 +49,13 @@ def _fork(saves: Sequence[Callable[[], None]]) -> int | None:
         finally:
             os._exit(code)
     return child
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity, where the platform tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _fork_is_safe() -> bool:

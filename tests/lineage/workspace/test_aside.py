@@ -1,5 +1,5 @@
-"""With -j 2 the cache files are written by a forked child beside the catalog write: the
-next scan finds them as a one-process scan leaves them."""
+"""On a second core the cache files are written by a forked child beside the catalog
+write: the next scan finds them as a scan in one process leaves them."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ DBT_ERP = REPO / "tests" / "parsers" / "dbt" / "dbt_projects" / "erp"
 
 def _scan(root: Path, project: Path, jobs: int) -> tuple[dict[str, object], list[str]]:
     clear_cache()
-    workspace = Workspace.open(root, catalog_url=f"sqlite:///{root / f'c{jobs}.db'}")
+    workspace = Workspace.open(root, catalog_url=f"sqlite:///{root / 'c.db'}")
     try:
         report = workspace.scan([str(project)], jobs=jobs)
     finally:
@@ -35,7 +35,9 @@ def test_a_child_writes_the_caches_while_the_catalog_is_written(
     alone_root, together_root = tmp_path / "one", tmp_path / "two"
     for root in (alone_root, together_root):
         shutil.copytree(DBT_ERP, root / "erp")
-    alone, alone_files = _scan(alone_root, alone_root / "erp", jobs=1)
+    with monkeypatch.context() as one_core:
+        one_core.setattr(aside_module, "_cores", lambda: 1)
+        alone, alone_files = _scan(alone_root, alone_root / "erp", jobs=1)
 
     children: list[int] = []
     fork = aside_module._fork
@@ -47,7 +49,8 @@ def test_a_child_writes_the_caches_while_the_catalog_is_written(
         return child
 
     monkeypatch.setattr(aside_module, "_fork", spied)
-    together, together_files = _scan(together_root, together_root / "erp", jobs=2)
+    monkeypatch.setattr(aside_module, "_cores", lambda: 2)
+    together, together_files = _scan(together_root, together_root / "erp", jobs=1)
     assert children and children[0] != os.getpid()
     assert together == alone
     # The same files (named by the project's path, so compared by kind), whole.
