@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks.bench_project import generate_project
 from parsers.dbt import batch as dbt_batch
+from parsers.dbt import workers as workers_module
 from parsers.dbt.load import load_dbt_project
 from parsers.sql import clear_cache, export_cache
 
@@ -40,7 +41,7 @@ def test_forked_workers_build_the_batch_one_process_builds(
     clear_cache()
     workers: set[int] = set()
     forks: list[int] = []
-    real = dbt_batch.map_forked
+    real = workers_module.map_forked  # what batch.py calls, before the spy replaces it
 
     def spied(function: Callable[[int], Any], count: int, processes: int) -> list[Any]:
         forks.append(count)
