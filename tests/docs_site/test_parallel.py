@@ -21,9 +21,12 @@ def _run(script: str) -> str:
 
 def test_workers_give_every_result_in_order_and_raise_their_errors() -> None:
     out = _run("""
-        import os
+        import os, time
         from docs_site.parallel import map_in_order
-        found = map_in_order(lambda i: (i, os.getpid()), list(range(200)), 2)
+        def page(i):
+            time.sleep(0.01)  # 2 s of work in all: the second worker takes its share too
+            return i, os.getpid()
+        found = map_in_order(page, list(range(200)), 2)
         assert [i for i, _ in found] == list(range(200))
         pids = {pid for _, pid in found}
         assert len(pids) == 2 and os.getpid() not in pids, pids
