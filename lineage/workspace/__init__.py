@@ -238,8 +238,11 @@ class Workspace:
             report.batches.append(batch)
             if on_file_done:
                 on_file_done(str(project))
+        # A child is worth its fork only for a project batch to save; the parse cache alone
+        # (an unchanged rescan: nothing new) is written, or left, here.
+        fork = write and bool(saves)
         saves.append(parse_cache.save)
-        with saved_aside(saves, fork=write):
+        with saved_aside(saves, fork=fork):
             if write:
                 for batch in report.batches:
                     if id(batch) in held:
