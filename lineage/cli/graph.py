@@ -11,12 +11,12 @@ from rich.table import Table
 
 from lineage.cli.live import live_facts, print_live_facts
 from lineage.cli.options import CatalogOption, GraphFormat, OutputFormat, write_json
+from lineage.cli.tables import print_rows
 from lineage.model import ColumnId, redact_mapping
 from lineage.views import DatasetView, describe_dataset
 
 if TYPE_CHECKING:
     from lineage.graph import Impact
-    pass
 
 __all__ = ["impact", "register", "show"]
 
@@ -97,18 +97,22 @@ def show(
 def _print_impact(result: Impact) -> None:
     console = Console()
     direction = "upstream of" if result.upstream else "downstream of"
-    table = Table(title=f"{direction} {_node_label(result.root)}", title_justify="left")
-    for column in ("column / dataset", "hops", "type", "via jobs", "owners"):
-        table.add_column(column)
-    for entry in (*result.columns, *result.datasets):
-        table.add_row(
+    rows = [
+        (
             entry.to_dict()["node"] + ("" if isinstance(entry.node, ColumnId) else " (dataset)"),
             str(entry.distance),
             "DIRECT" if entry.direct else "INDIRECT",
             ", ".join(entry.jobs),
             ", ".join(entry.owners),
         )
-    console.print(table)
+        for entry in (*result.columns, *result.datasets)
+    ]
+    print_rows(
+        console,
+        f"{direction} {_node_label(result.root)}",
+        ("column / dataset", "hops", "type", "via jobs", "owners"),
+        rows,
+    )
     if not result.columns and not result.datasets:
         console.print("nothing found", style="dim")
     elif result.owners:
