@@ -50,8 +50,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lineage.errors import ConfigError
 from lineage.model import SqlContext
 
@@ -356,6 +354,8 @@ def _trusted_folder(folder: Path) -> bool:
 
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:
+    import yaml  # only a command that finds a lineage.yml pays for the YAML reader
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:

@@ -30,7 +30,7 @@ from lineage.model import (
 
 if TYPE_CHECKING:
     from lineage.workspace import ScanReport, Workspace
-    from parsers.sql.files import ScanOptions
+    from parsers.sql.options import ScanOptions
 
 __all__ = ["register", "scan"]
 
@@ -138,7 +138,7 @@ def _scan_with_progress(
     lineage: bool = False,
 ) -> ScanReport:
     from parsers.dbt import is_dbt_project  # the dbt reader loads only when a scan runs
-    from parsers.sql.files import STDIN, collect_sql_files
+    from parsers.sql.options import STDIN, collect_sql_files
 
     sql_targets = [t for t in targets if t == STDIN or not is_dbt_project(t)]
     files = collect_sql_files(sql_targets) if targets else []

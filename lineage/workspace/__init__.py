@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from lineage.workspace.checks import CheckReport
     from lineage.workspace.live import IntrospectReport, ProfileReport
     from parsers.sql.cache import ParseCache
-    from parsers.sql.files import ScanOptions
+    from parsers.sql.options import ScanOptions
 
 __all__ = ["ScanReport", "Workspace", "sql_batch"]
 
@@ -117,7 +117,7 @@ class Workspace:
         ``overrides``: ``dialect``, ``namespace``, ``default_database``,
         ``default_schema`` (the SQL context) and ``schema_file``; None keeps lineage.yml's.
         """
-        from parsers.sql.files import ScanOptions, load_schema_file
+        from parsers.sql.options import ScanOptions, load_schema_file
 
         schema_file = overrides.pop("schema_file", None) or self.config.schema_file
         context = self.config.sql_context.updated(**overrides)
@@ -177,8 +177,7 @@ class Workspace:
         """
         from parsers.dbt import is_dbt_project
         from parsers.sql.cache import BatchCache, ParseCache
-        from parsers.sql.files import STDIN, scan_sql
-        from parsers.sql.schema import schema_datasets
+        from parsers.sql.options import STDIN
 
         options = options or self.scan_options()
         targets = list(paths) or [str(p) for p in self.config.sql_paths]
@@ -194,6 +193,9 @@ class Workspace:
         parse_cache = self._parse_cache = ParseCache(self.layout.cache)
         report = ScanReport()
         if sql_targets:
+            from parsers.sql.files import scan_sql  # the parser: only with SQL to parse
+            from parsers.sql.schema import schema_datasets
+
             parse_cache.load()
             # dbt projects know their own upstream schemas; plain SQL borrows the catalog's.
             sql_options = self._with_catalog_schemas(options) if write else options

@@ -40,6 +40,7 @@ from lineage.model import (
     StatementKind,
     StatementLineage,
 )
+from parsers.sql.options import DEFAULT_MAX_DEPTH, DEFAULT_MAX_STATEMENT_BYTES
 from parsers.sql.output_names import RAW_TEXT_DIALECTS, SourceText
 from parsers.sql.procedures import ProcedurePiece, Unanalysed, expand_procedures
 from parsers.sql.redact import redact_statement
@@ -73,15 +74,6 @@ SUPPORTED_DIALECTS = (
     "tsql",
     "trino",
 )
-
-#: Nesting (brackets and CASE) beyond which a statement is refused: real SQL stays far
-#: below it; sqlglot's RecursionErrors start around 200 and its segfaults in the thousands.
-DEFAULT_MAX_DEPTH = 200
-
-#: Text size beyond which a statement is refused before it is parsed: sqlglot parses a
-#: 5 MB ``IN`` list in about 12 s (and its tracing costs more), while dbt models and
-#: generated ``INSERT ... VALUES`` batches stay well below 1 MB.
-DEFAULT_MAX_STATEMENT_BYTES = 1_000_000
 
 _CACHE_SIZE = 50_000
 _cache: OrderedDict[tuple[str, ...], StatementLineage] = OrderedDict()

@@ -249,3 +249,33 @@ def test_help_loads_no_engine() -> None:
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+RESCAN_IMPORTS = """
+import json, sys
+from lineage.cli.app import main
+sys.argv = ["lineage", "scan", sys.argv[1], "--catalog", sys.argv[2]]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+heavy = ("sqlglot", "jinja2", "networkx", "yaml", "parsers.sql.parse", "parsers.dbt.load")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def test_an_unchanged_rescan_loads_no_parser(tmp_path: Path) -> None:
+    # The catalog already holds this exact scan: answered without the SQL or Jinja engines.
+    import shutil
+
+    project = tmp_path / "erp"
+    shutil.copytree(DBT_ERP, project)
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    argv = [sys.executable, "-c", RESCAN_IMPORTS, str(project), url]
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "sqlglot" in json.loads(first.stderr.strip().splitlines()[-1])  # it did parse
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["catalog"]["writes"][0]["jobs_added"] == 0
+    assert json.loads(again.stderr.strip().splitlines()[-1]) == []
