@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 from lineage.model import LineageBatch, ParseIssue, StatementLineage, redacted_logger
-from parsers.sql.parse import export_cache, import_cache
 
 __all__ = ["CODE_VERSION", "BatchCache", "ParseCache", "project_fingerprint"]
 
@@ -108,6 +107,8 @@ class ParseCache:
         """Add the saved results to the in-memory cache; returns how many were added."""
         if self._done:
             return self._loaded
+        from parsers.sql.parse import import_cache  # sqlglot: only once there is parsing
+
         self._done = True
         document = _read(self.path)
         found = None if document is None else _decode(self.path, _entry_list,
@@ -126,6 +127,8 @@ class ParseCache:
         """Write what is new in the in-memory cache; failures only cost speed."""
         if not self._done:  # never loaded (nothing was parsed): keep the files as they are
             return
+        from parsers.sql.parse import export_cache
+
         entries = export_cache()
         new = [(key, value) for key, value in entries.items() if key not in self._saved]
         if not new:
@@ -146,6 +149,8 @@ class ParseCache:
             self._journaled = 0
             self._saved = set(entries)
             self._file_ok = True
+            _remove_other_versions(self.path.parent, "sql-lineage-*.json*",
+                                   keep={self.path.name, self.journal.name})
 
 
 _ENV_VAR = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
@@ -203,6 +208,11 @@ class BatchCache:
 
     def load(self, fingerprint: str) -> LineageBatch | None:
         """The saved batch, if it was built from exactly this ``fingerprint``."""
+        # The small summary names the fingerprint too: a changed project (the common
+        # case here) is told from it without parsing megabytes of batch to compare.
+        summary = _read(self.summary_path, quiet=True)
+        if summary is not None and summary.get("fingerprint") != fingerprint:
+            return None
         document = _read(self.path)
         if document is None or document.get("fingerprint") != fingerprint:
             return None
@@ -217,6 +227,8 @@ class BatchCache:
             encoded = _batch.encode(batch)
         _atomic_write(self.path, {"format": _FORMAT, "fingerprint": fingerprint, "batch": encoded})
         self._save_summary(fingerprint, batch)
+        _remove_other_versions(self.path.parent, f"{self.path.name.split(_SILVERLINE)[0]}*.json",
+                               keep={self.path.name, self.summary_path.name})
 
     def _save_summary(self, fingerprint: str, batch: LineageBatch) -> None:
         # A small summary beside it, so a scan the catalog already holds loads nothing big.
@@ -601,6 +613,17 @@ def _atomic_write(path: Path, document: dict[str, Any]) -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+def _remove_other_versions(folder: Path, pattern: str, keep: set[str]) -> None:
+    """Delete the files of ``pattern`` in ``folder`` but ``keep``: an upgraded (or edited)
+    Silverline never reads an older one's cache files, which would otherwise pile up,
+    tens of megabytes a version for a large project. Failures only leave them."""
+    with suppress(OSError):
+        for stale in folder.glob(pattern):
+            if stale.name not in keep and not stale.is_symlink() and stale.is_file():
+                with suppress(OSError):
+                    stale.unlink()
 
 
 def _append_line(path: Path, document: dict[str, Any]) -> bool:

@@ -235,6 +235,62 @@ def test_a_lost_summary_is_written_again_when_the_batch_loads(tmp_path: Path) ->
     assert cache.summary("f") is not None
 
 
+def test_a_stale_batch_is_told_from_its_summary_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parsers.sql import cache as cache_module
+
+    batch = load_dbt_project_erp()
+    cache = cache_module.BatchCache(tmp_path, DBT_ERP)
+    cache.save("before-the-edit", batch)
+    read: list[str] = []
+    real_read = cache_module._read
+
+    def recording(path: Path, *, quiet: bool = False) -> dict[str, object] | None:
+        read.append(path.name)
+        return real_read(path, quiet=quiet)
+
+    monkeypatch.setattr(cache_module, "_read", recording)
+    assert cache.load("after-the-edit") is None
+    assert read == [cache.summary_path.name]  # the big file was never parsed
+    assert cache.load("before-the-edit") == batch
+
+
+def test_cache_files_of_other_versions_are_removed_when_new_ones_are_written(
+    tmp_path: Path,
+) -> None:
+    from parsers.sql import cache as cache_module
+
+    cache = cache_module.BatchCache(tmp_path, DBT_ERP)
+    prefix = cache.path.name.split(cache_module.CODE_VERSION)[0]  # dbt-<project key>-
+    older = [tmp_path / f"{prefix}0.0.9-abc.json", tmp_path / f"{prefix}0.0.9-abc.summary.json",
+             tmp_path / "sql-lineage-0.0.9-abc-sqlglot-1.0.json",
+             tmp_path / "sql-lineage-0.0.9-abc-sqlglot-1.0.new.jsonl"]  # fmt: skip
+    other_project = tmp_path / "dbt-0123456789abcdef-0.0.9-abc.json"
+    for path in [*older, other_project]:
+        path.write_text("{}")
+    cache.save("f", LineageBatch())
+    assert not older[0].exists() and not older[1].exists()
+    assert other_project.exists()  # another project's batch is its own
+    parse_cache = cache_module.ParseCache(tmp_path)
+    parse_cache.load()
+    from parsers.sql import parse_sql
+
+    parse_sql("select 1 as one")
+    parse_cache.save()
+    assert parse_cache.path.exists()
+    assert not older[2].exists() and not older[3].exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [cache.path.name, cache.summary_path.name, parse_cache.path.name, other_project.name]
+    )
+
+
+def load_dbt_project_erp() -> LineageBatch:
+    from parsers.dbt import load_dbt_project
+
+    return load_dbt_project(DBT_ERP)
+
+
 def test_the_cache_folder_and_files_are_private(tmp_path: Path) -> None:
     from parsers.sql.cache import BatchCache
 
