@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from lineage.cli.app import app, main
+from lineage.cli.app import app, main, run
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]

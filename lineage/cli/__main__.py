@@ -1,5 +1,5 @@
 """``python -m lineage.cli``: the ``lineage`` command with this interpreter."""
 
-from lineage.cli.app import main
+from lineage.cli.app import run
 
-main()
+run()

@@ -3,12 +3,18 @@
 A composition root: each command is a few lines over ``lineage.workspace.Workspace``
 (the facade the Python API uses too), one module per command group. ``main()`` turns a
 ``LineageError`` into one red line and exit code 1; the traceback only with ``--debug``.
+``run()`` is the console script: ``main()`` in a process that is the CLI's own.
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
+import os
 import sys
-from typing import Annotated
+import threading
+from contextlib import suppress
+from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -18,7 +24,10 @@ from lineage.cli.options import stderr
 from lineage.errors import LineageError
 from lineage.model import RedactingFilter, redact_text
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]
+
+#: The collector's first-generation threshold in the CLI process (Python's is 700).
+GC_THRESHOLD = (100_000, 50, 100)
 
 app = typer.Typer(
     name="lineage",
@@ -99,5 +108,41 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def run() -> NoReturn:
+    """The ``lineage`` console script: ``main()``, in a process that is only the CLI's.
+
+    A scan builds millions of small objects, nearly none in cycles: at Python's default
+    threshold the collector walks them over and over (a one-model rescan of 2,000 models
+    spent about 18 % of its time there; a cold scan too, for 13 % more memory with this
+    one). Leaving, the heap is not freed object by object (1.2 s of that rescan): the
+    output is flushed and the ``atexit`` handlers run, then the process ends. With other
+    threads still running it leaves the usual way, which waits for them.
+    """
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = _exit_code(done.code)
+    _leave(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=sys.stderr)  # sys.exit("message"): printed, status 1
+    return 1
+
+
+def _leave(code: int) -> NoReturn:
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()  # logging's flush, weakref finalizers, transports
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe (``| head``): nothing to say
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()
