@@ -308,8 +308,9 @@ class Workspace:
         """The project's batch, from the batch cache when ``fingerprint`` matches; a batch
         built anew adds its cache write to ``saves``."""
         from parsers.dbt.load import load_dbt_project
+        from parsers.dbt.memo import RenderMemo
         from parsers.dbt.sandbox import RenderBudget
-        from parsers.sql.cache import BatchCache
+        from parsers.sql.cache import BatchCache, CacheFile
 
         budgets = self.config.budgets
         default = RenderBudget()
@@ -324,6 +325,7 @@ class Workspace:
             return cached
         if self._parse_cache is not None:
             self._parse_cache.load()  # only parsing needs the saved parse results
+        memo = RenderMemo(CacheFile(self.layout.cache, "render", project))
         batch = load_dbt_project(
             project,
             dialect=options.dialect,
@@ -332,8 +334,10 @@ class Workspace:
             vars=self.config.dbt_vars,
             jobs=jobs,
             budget=budget,
+            memo=memo,
         )
         saves.append(partial(cache.save, fingerprint, batch))
+        saves.append(memo.save)
         return batch
 
     def graph(self) -> LineageGraph:

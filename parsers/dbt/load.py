@@ -26,6 +26,7 @@ from typing import Any
 from lineage.model import LineageBatch, ParseIssue, SqlContext
 from parsers.dbt.batch import NodeSpec, build_batch
 from parsers.dbt.manifest import read_manifest
+from parsers.dbt.memo import RenderMemo
 from parsers.dbt.project import read_project
 from parsers.dbt.render import render_project
 from parsers.dbt.sandbox import RenderBudget
@@ -47,6 +48,7 @@ def load_dbt_project(
     use_manifest: bool = True,
     context: SqlContext | None = None,
     budget: RenderBudget | None = None,
+    memo: RenderMemo | None = None,
 ) -> LineageBatch:
     """Read a dbt project into a ``LineageBatch`` (``observed_by="parser"``).
 
@@ -67,6 +69,8 @@ def load_dbt_project(
             the target's database and schema); the loose arguments, when given, win.
         budget: what rendering one model may cost (time, loop items, output size);
             default: ``RenderBudget()``. A model past it is that model's issue.
+        memo: the last scan's renders (``parsers.dbt.memo``): only models whose inputs
+            changed are rendered again; the caller saves it (``memo.save()``).
 
     Returns:
         The datasets, jobs, column edges and issues of the project.
@@ -87,7 +91,7 @@ def load_dbt_project(
             nodes, used_dialect = found
     if nodes is None:
         nodes = render_project(project, cli_vars=vars, incremental=incremental, issues=issues,
-                               budget=budget)
+                               budget=budget, memo=memo)
     # Read as dbt builds it: the dialect of the profile or manifest, the target's names.
     built = SqlContext(used_dialect, asked.namespace, project.target.database,
                        project.target.schema)

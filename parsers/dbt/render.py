@@ -31,6 +31,7 @@ from parsers.dbt.jinja import (
     RenderError,
     extract_blocks,
 )
+from parsers.dbt.memo import FirstPass, RenderMemo, SecondPass
 from parsers.dbt.project import (
     DbtProject,
     Properties,
@@ -73,6 +74,7 @@ class _Model:
     sources: list[tuple[str, str]] = field(default_factory=list)
     failed: bool = False
     relation: Relation | None = None
+    memo_key: str | None = None  # its key in the render memo, when it can have one
 
     @property
     def unique_id(self) -> str:
@@ -105,11 +107,13 @@ def render_project(
     incremental: bool,
     issues: list[ParseIssue],
     budget: RenderBudget | None = None,
+    memo: RenderMemo | None = None,
 ) -> list[NodeSpec]:
     """The nodes of ``project`` (models, seeds, snapshots, sources), ready for
-    ``build_batch``; problems are appended to ``issues``."""
+    ``build_batch``; problems are appended to ``issues``. ``memo``: what the last scan's
+    renders gave (``parsers.dbt.memo``), used where still sound, and kept up to date."""
     renderer = ProjectRenderer(project, cli_vars=cli_vars, incremental=incremental,
-                               issues=issues, budget=budget)
+                               issues=issues, budget=budget, memo=memo)
     return renderer.nodes()
 
 
@@ -118,10 +122,11 @@ class ProjectRenderer:
 
     def __init__(self, project: DbtProject, *, cli_vars: Mapping[str, Any] | None,
                  incremental: bool, issues: list[ParseIssue],
-                 budget: RenderBudget | None = None) -> None:
+                 budget: RenderBudget | None = None, memo: RenderMemo | None = None) -> None:
         self.project = project
         self.incremental = incremental
         self.issues = issues
+        self.memo = memo
         folders = [*project.model_paths, *project.seed_paths, *project.snapshot_paths,
                    *project.docs_paths, *project.macro_paths]
         self.props: Properties = read_properties(project.root, list(dict.fromkeys(folders)),
@@ -132,6 +137,11 @@ class ProjectRenderer:
         )
         issues.extend(load_packages(project, self.jinja))
         issues.extend(self.jinja.load_macros(project.root, project.macro_paths))
+        if memo is not None:
+            vars_ = project_vars(project, cli_vars)
+            settings = repr((project.name, project.target, project.dialect, incremental,
+                             sorted(vars_.items(), key=lambda kv: str(kv[0]))))  # fmt: skip
+            memo.start(project.root, settings, project.model_paths)
         self.models: dict[str, _Model] = {}
         self.by_name: dict[str, NodeSpec] = {}
         self.sources: dict[tuple[str, str], NodeSpec] = {}
@@ -281,6 +291,16 @@ class ProjectRenderer:
             if found:
                 model.base_config["materialized"] = found.group(1)
             return
+        memo = self.memo
+        if memo is not None:
+            model.memo_key = memo.model_key(model.file, model.resource_type, model.fqn,
+                                            model.text, model.base_config)  # fmt: skip
+            kept = memo.first(model.memo_key) if model.memo_key else None
+            if kept is not None:
+                model.config_calls = dict(kept.config_calls)
+                model.refs = list(kept.refs)
+                model.sources = list(kept.sources)
+                return
         target = self.project.target
         recorder = RecordingResolver(target.database, target.schema, self.project.dialect)
         config = ModelConfig(model.base_config)
@@ -299,6 +319,9 @@ class ProjectRenderer:
             model.config_calls = result.config_calls
         model.refs = recorder.refs
         model.sources = recorder.sources
+        if memo is not None and model.memo_key and not model.failed:
+            memo.remember_first(model.memo_key, FirstPass(dict(model.config_calls),
+                                                          model.refs, model.sources))  # fmt: skip
 
     def _finish_config(self, model: _Model) -> None:
         model.config = merge_config(model.base_config, model.config_calls)
@@ -406,15 +429,27 @@ class ProjectRenderer:
 
     def _second_pass(self, node: NodeSpec, columns_of: ColumnsOf) -> tuple[str, list[ParseIssue]]:
         model = self.models[node.unique_id]
-        assert model.template is not None
         self._columns_of = columns_of
         this = model.relation or Relation(None, None, f"{CTE_PREFIX}{model.name.lower()}",
                                           type="cte")
+        incremental = self.incremental and model.config.get("materialized") == "incremental"
+        memo, key = self.memo, model.memo_key
+        stage = memo.stage_key(model.config, this, incremental) if memo and key else None
+        if memo is not None and key is not None and stage is not None:
+            found = memo.second(key, stage, self)
+            if found is not None:
+                return found.sql, list(found.notes)
+        if model.template is None:  # its first pass came from the memo
+            model.template = self.jinja.template(model.text, model.file)
+        recorder = memo.recorder(self) if memo is not None and stage is not None else None
         result = self.jinja.render(
-            model.template, file=model.file, resolver=self, config=ModelConfig(model.config),
-            node=self._node_dict(model), this=this, source=model.text,
-            incremental=self.incremental and model.config.get("materialized") == "incremental",
+            model.template, file=model.file, resolver=recorder or self,
+            config=ModelConfig(model.config), node=self._node_dict(model), this=this,
+            source=model.text, incremental=incremental,
         )
+        if memo is not None and key and stage and recorder is not None and recorder.complete:
+            memo.remember_second(key, SecondPass(stage, recorder.calls, result.sql,
+                                                 result.notes))  # fmt: skip
         return result.sql, result.notes
 
     def _depends_on(self, model: _Model) -> list[str]:

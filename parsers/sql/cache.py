@@ -54,7 +54,13 @@ from typing import Any
 
 from lineage.model import LineageBatch, ParseIssue, StatementLineage, redacted_logger
 
-__all__ = ["CODE_VERSION", "BatchCache", "ParseCache", "project_fingerprint"]
+__all__ = [
+    "CODE_VERSION",
+    "BatchCache",
+    "CacheFile",
+    "ParseCache",
+    "project_fingerprint",
+]
 
 log = redacted_logger("parsers.sql")
 
@@ -162,13 +168,16 @@ _TARGET_FILES = {"manifest.json", "catalog.json"}
 _PROJECT_SUFFIXES = {".sql", ".py", ".yml", ".yaml", ".csv", ".md", ".jinja", ".j2"}
 
 
-def project_fingerprint(project: Path, settings: str) -> str:
+def project_fingerprint(
+    project: Path, settings: str, *, skip: Callable[[str], bool] | None = None
+) -> str:
     """A hash of everything a dbt project's lineage can depend on.
 
     Every file under the project that dbt reads (models, macros, YAML, seeds, docs,
     packages, profiles: by suffix; virtualenvs left out), dbt's ``target/manifest.json``
     and ``catalog.json``, the values of the environment variables the project reads with
-    ``env_var()``, and ``settings`` (the loader's options).
+    ``env_var()``, and ``settings`` (the loader's options). ``skip``: files left out, by
+    their path relative to the project (``models/x.sql``).
     """
     digest = hashlib.blake2b(settings.encode(), digest_size=20)
     names: set[bytes] = set()
@@ -186,6 +195,8 @@ def project_fingerprint(project: Path, settings: str) -> str:
             elif os.path.splitext(name)[1].lower() not in _PROJECT_SUFFIXES:
                 continue
             path = Path(folder) / name
+            if skip is not None and skip((relative / name).as_posix()):
+                continue
             try:
                 content = path.read_bytes()
             except OSError:
@@ -252,6 +263,29 @@ class BatchCache:
             self.summary_path, _summary, document.get("summary"), warn=not quiet
         )
         return found
+
+
+class CacheFile:
+    """One plain JSON cache document of a project (``<kind>-<project key>-<version>.json``)
+    for a cache whose values are checked by its reader: read with the same refusals as
+    the other caches (links, other users' files, other formats), written atomically."""
+
+    def __init__(self, folder: Path, kind: str, project: Path) -> None:
+        key = hashlib.blake2b(str(project.resolve()).encode(), digest_size=8).hexdigest()
+        self.path = folder / f"{kind}-{key}-{_SILVERLINE}.json"
+        self._stale = f"{kind}-{key}-*.json"
+
+    def read(self) -> dict[str, Any] | None:
+        """The document (without its format key), or None: missing, unreadable or not ours
+        (one warning line)."""
+        document = _read(self.path)
+        return None if document is None else document.get("content")
+
+    def write(self, content: dict[str, Any]) -> None:
+        """Replace the document (failures only cost speed); other versions' files go."""
+        with _gc_paused():
+            if _atomic_write(self.path, {"format": _FORMAT, "content": content}):
+                _remove_other_versions(self.path.parent, self._stale, keep={self.path.name})
 
 
 # -- the typed JSON codec -------------------------------------------------------------------
