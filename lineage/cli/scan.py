@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from lineage.cli.options import (
     CatalogOption,
@@ -18,12 +18,12 @@ from lineage.cli.options import (
     stderr,
     write_json,
 )
+from lineage.cli.tables import RICH_ROWS, Cell, print_rows
 from lineage.errors import InputError
 from lineage.model import (
     ColumnEdge,
     Job,
     LineageBatch,
-    ScriptLineage,
     StatementLineage,
     Transformation,
 )
@@ -120,8 +120,8 @@ def scan(
     if output_format is OutputFormat.json:
         write_json(_scan_document(report, workspace.catalog_url_display))
     else:
-        _print_table(report.scripts)
-        _print_dbt_lineage(report)
+        statements = [_statement_table(s) for s in report.scripts.statements]
+        _print_lineage_tables([*statements, *_dbt_tables(report)])
         _print_summaries(report)
     print_issues(report.issues)
     if strict and report.issues:
@@ -178,22 +178,29 @@ def _scan_document(report: ScanReport, catalog_url: str) -> dict[str, Any]:
     return doc
 
 
-def _print_table(result: ScriptLineage) -> None:
+_LINEAGE_HEADINGS = ("output column", "input", "transformation")
+_ALL_ROWS = Text("(all rows)", style="dim")
+_Titled = tuple[str, list[tuple[Cell, ...]]]
+
+
+def _print_lineage_tables(tables: list[_Titled]) -> None:
+    """Each statement's or model's table; all plain when together they are long (a
+    large project's scan: rich drew 2,000 models' tables in 52 s)."""
     console = Console()
-    for statement in result.statements:
-        console.print(_statement_table(statement))
+    plain = sum(len(rows) for _, rows in tables) > RICH_ROWS
+    for index, (title, rows) in enumerate(tables):
+        if plain and index:
+            console.file.write("\n")
+        print_rows(console, title, _LINEAGE_HEADINGS, rows, plain=plain)
 
 
-def _statement_table(statement: StatementLineage) -> Table:
+def _statement_table(statement: StatementLineage) -> _Titled:
     outputs = ", ".join(d.name for d in statement.outputs) or "(result)"
     title = (
         f"{statement.file or '<sql>'}:{statement.line or '?'} #{statement.index} "
         f"{statement.kind.value} -> {outputs}  (confidence {statement.confidence})"
     )
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("output column", style="bold")
-    table.add_column("input")
-    table.add_column("transformation")
+    rows: list[tuple[Cell, ...]] = []
     for lineage in statement.column_lineage:
         prefix = (
             ""
@@ -202,26 +209,22 @@ def _statement_table(statement: StatementLineage) -> Table:
         )
         for name, inputs in lineage.fields:
             if not inputs:
-                table.add_row(prefix + name, "-", "")
+                rows.append((Text(prefix + name, style="bold"), "-", ""))
             for i, field in enumerate(inputs):
-                table.add_row(
-                    prefix + name if i == 0 else "",
+                rows.append((
+                    Text(prefix + name if i == 0 else "", style="bold"),
                     f"{field.dataset.name}.{field.field}",
                     ", ".join(_describe(t) for t in field.transformations),
-                )
+                ))  # fmt: skip
         for field in lineage.dataset:
-            table.add_row(
-                "[dim](all rows)[/]",
-                f"{field.dataset.name}.{field.field}",
-                ", ".join(_describe(t) for t in field.transformations),
-            )
+            rows.append((_ALL_ROWS, f"{field.dataset.name}.{field.field}",
+                         ", ".join(_describe(t) for t in field.transformations)))  # fmt: skip
     for warning in statement.warnings:
-        table.add_row("[yellow]warning[/]", warning.message, "")
+        rows.append((Text("warning", style="yellow"), warning.message, ""))
     for issue in statement.errors:
-        table.add_row(
-            "[red]error[/]", f"line {issue.line}, column {issue.column}: {issue.message}", ""
-        )
-    return table
+        rows.append((Text("error", style="red"),
+                     f"line {issue.line}, column {issue.column}: {issue.message}", ""))  # fmt: skip
+    return title, rows
 
 
 def _batch_summary(report: ScanReport, batch: LineageBatch) -> dict[str, object]:
@@ -279,27 +282,25 @@ def _job_lineage(
     }
 
 
-def _print_dbt_lineage(report: ScanReport) -> None:
-    console = Console()
+def _dbt_tables(report: ScanReport) -> list[_Titled]:
+    tables: list[_Titled] = []
     # The first batch is the SQL files' (printed statement by statement) when there were any.
     for batch in report.batches[1:] if report.scripts.statements else report.batches:
         for job, doc in zip(sorted(batch.jobs, key=lambda j: j.name), _jobs_lineage(batch),
                             strict=True):  # fmt: skip
             outputs = ", ".join(d.name for d in job.outputs) or "-"
-            table = Table(title=f"{job.source_file or job.name} -> {outputs}",
-                          title_justify="left")  # fmt: skip
-            for heading in ("output column", "input", "transformation"):
-                table.add_column(heading)
+            rows: list[tuple[Cell, ...]] = []
             for column, inputs in doc["fields"].items():
                 for i, field in enumerate(inputs):
-                    table.add_row(column if i == 0 else "", f"{field['name']}.{field['field']}",
-                                  ", ".join(f"{t['type']}/{t['subtype']}"
-                                            for t in field["transformations"]))  # fmt: skip
+                    rows.append((column if i == 0 else "", f"{field['name']}.{field['field']}",
+                                 ", ".join(f"{t['type']}/{t['subtype']}"
+                                           for t in field["transformations"])))  # fmt: skip
             for field in doc["dataset"]:
-                table.add_row("[dim](all rows)[/]", f"{field['name']}.{field['field']}",
-                              ", ".join(f"{t['type']}/{t['subtype']}"
-                                        for t in field["transformations"]))  # fmt: skip
-            console.print(table)
+                rows.append((_ALL_ROWS, f"{field['name']}.{field['field']}",
+                             ", ".join(f"{t['type']}/{t['subtype']}"
+                                       for t in field["transformations"])))  # fmt: skip
+            tables.append((f"{job.source_file or job.name} -> {outputs}", rows))
+    return tables
 
 
 def _print_summaries(report: ScanReport) -> None:

@@ -63,3 +63,38 @@ def test_impact_of_a_wide_root_lists_every_column_the_json_lists(tmp_path: Path)
               if line.startswith(nodes[0].rsplit(".", 1)[0] + ".")]  # fmt: skip
     assert listed == nodes
     assert "silver.wide (dataset)" in as_table.stdout
+
+
+def test_a_large_scan_prints_every_models_lineage_plain(tmp_path: Path) -> None:
+    from benchmarks.bench_project import generate_project
+
+    project = tmp_path / "project"
+    generate_project(project, 20, 4, 12)  # 20 models of 12 columns: past RICH_ROWS in all
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    argv = ["scan", str(project), "--dialect", "duckdb", "--catalog", url, "--no-catalog"]
+    as_json = json.loads(runner.invoke(app, argv).stdout)
+    table = runner.invoke(app, [*argv, "--format", "table"])
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert not any("┃" in line or "│" in line for line in lines)  # plain, not rich boxes
+    expected = []
+    for job in as_json["dbt"][0]["lineage"]:
+        for column, inputs in job["fields"].items():
+            for i, field in enumerate(inputs):
+                expected.append(((column if i == 0 else ""), f"{field['name']}.{field['field']}"))
+        for field in job["dataset"]:
+            expected.append(("(all rows)", f"{field['name']}.{field['field']}"))
+    assert sum(len(job["fields"]) for job in as_json["dbt"][0]["lineage"]) > RICH_ROWS
+    printed = [line for line in lines if ".raw." in line or ".main." in line]
+    found = []
+    for line in printed:
+        if " -> " in line:
+            continue  # a model's title
+        cells = line.split()
+        if cells[0].startswith("bench."):  # a continuation row: no output column
+            found.append(("", cells[0]))
+        elif cells[0] == "(all":
+            found.append(("(all rows)", cells[2]))
+        else:
+            found.append((cells[0], cells[1]))
+    assert found == expected
