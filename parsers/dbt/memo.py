@@ -167,6 +167,12 @@ class RenderMemo:
         """Keep this scan's entries (and only those: a deleted model's go)."""
         if self.file is None or self.globals is None:
             return
+        for key, entry in self._now.items():
+            # A second pass this process did not see (a forked worker's) keeps its record:
+            # a record is only ever used where its recorded answers still hold.
+            kept = self._saved.get(key)
+            if "second" not in entry and isinstance(kept, dict) and "second" in kept:
+                entry["second"] = kept["second"]
         if not self._changed and self._now.keys() == self._saved.keys():
             return
         self.file.write({"globals": self.globals, "models": self._now})

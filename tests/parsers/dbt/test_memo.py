@@ -134,3 +134,31 @@ def test_a_broken_or_forged_memo_costs_a_render_never_the_scan(
         assert _renders_after("a torn file", project, cache) == 8
     assert memo_file.path.name in caplog.text
     assert _renders_after("nothing", project, cache) == 0  # written whole again
+
+
+def test_a_scan_in_forked_workers_keeps_the_memo_it_was_served_from(tmp_path: Path) -> None:
+    from benchmarks.bench_project import generate_project
+    from parsers.sql import clear_cache
+
+    project, cache = tmp_path / "p", tmp_path / "cache"
+    generate_project(project, 40, 4, 6)
+    clear_cache()  # every generation has fresh parses: each is forked with -j 2
+
+    def scan(jobs: int) -> tuple[LineageBatch, RenderMemo]:
+        memo = RenderMemo(CacheFile(cache, "render", project))
+        batch = load_dbt_project(project, dialect="duckdb", jobs=jobs, memo=memo)
+        memo.save()
+        return batch, memo
+
+    _, memo = scan(1)
+    assert memo.rendered == 80
+    edited = project / "models" / "m_0003_03.sql"  # a leaf: its change reaches no other
+    edited.write_text(edited.read_text().replace("\nfrom ", ",\n    1 as flag\nfrom ", 1))
+    clear_cache()
+    # Second passes served in workers, out of this process's sight; the edit rewrites the
+    # memo file (its first pass was rendered here), which must keep their records.
+    together, memo = scan(2)
+    assert memo.rendered == 1
+    again, memo = scan(1)
+    assert again == together == _unmemoized(project)
+    assert memo.rendered == 1  # only the model rendered anew in a worker
