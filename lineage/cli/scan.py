@@ -27,6 +27,7 @@ from lineage.model import (
     StatementLineage,
     Transformation,
 )
+from lineage.model.memory import building_acyclic
 
 if TYPE_CHECKING:
     from lineage.workspace import ScanReport, Workspace
@@ -118,7 +119,8 @@ def scan(
     report = _scan_with_progress(workspace, targets, options, jobs, write=not no_catalog,
                                  lineage=output_format is OutputFormat.table)  # fmt: skip
     if output_format is OutputFormat.json:
-        write_json(_scan_document(report, workspace.catalog_url_display))
+        with building_acyclic():  # a large project's document: millions of small objects
+            write_json(_scan_document(report, workspace.catalog_url_display))
     else:
         statements = [_statement_table(s) for s in report.scripts.statements]
         _print_lineage_tables([*statements, *_dbt_tables(report)])

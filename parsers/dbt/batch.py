@@ -42,6 +42,7 @@ from lineage.model import (
     StatementLineage,
     TransformationSubtype,
 )
+from lineage.model.memory import building_acyclic
 from parsers.dbt.columns import ColumnSpec, columns_meta
 from parsers.dbt.jinja import RenderError
 from parsers.dbt.project import canonical_json, owners_of
@@ -152,7 +153,8 @@ def build_batch(
     builder = _Builder(nodes, project_name, context)
     builder.issues.extend(issues)
     builder.run(jobs)
-    return builder.batch()
+    with building_acyclic():  # tens of thousands of edges, datasets and jobs
+        return builder.batch()
 
 
 # One model's parse: its SQL, the context, the schemas it may read, its file.

@@ -34,7 +34,6 @@ order: enums as their value, tuples as lists, nested dataclasses alike.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -43,8 +42,8 @@ import stat
 import tempfile
 import types
 import typing
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import fields, is_dataclass
 from enum import Enum
 from importlib.metadata import version
@@ -53,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from lineage.model import LineageBatch, ParseIssue, StatementLineage, redacted_logger
+from lineage.model.memory import building_acyclic
 
 __all__ = [
     "CODE_VERSION",
@@ -116,6 +116,10 @@ class ParseCache:
         from parsers.sql.parse import import_cache  # sqlglot: only once there is parsing
 
         self._done = True
+        with building_acyclic():  # thousands of saved parses: kept until the process ends
+            return self._load(import_cache)
+
+    def _load(self, import_cache: Callable[[dict[_Key, Any]], int]) -> int:
         document = _read(self.path)
         found = None if document is None else _decode(self.path, _entry_list,
                                                       document.get("entries"))  # fmt: skip
@@ -139,7 +143,7 @@ class ParseCache:
         new = [(key, value) for key, value in entries.items() if key not in self._saved]
         if not new:
             return
-        with _gc_paused():
+        with building_acyclic():
             small = self._journaled + len(new) <= max(_JOURNAL_MIN, len(self._saved) // 4)
             if self._file_ok and small:
                 line = {"format": _FORMAT, "entries": _entry_list.encode(new)}
@@ -234,7 +238,7 @@ class BatchCache:
 
     def save(self, fingerprint: str, batch: LineageBatch) -> None:
         """Keep ``batch`` (failures only cost speed), with its summary beside it."""
-        with _gc_paused():
+        with building_acyclic():
             encoded = _batch.encode(batch)
         _atomic_write(self.path, {"format": _FORMAT, "fingerprint": fingerprint, "batch": encoded})
         self._save_summary(fingerprint, batch)
@@ -283,7 +287,7 @@ class CacheFile:
 
     def write(self, content: dict[str, Any]) -> None:
         """Replace the document (failures only cost speed); other versions' files go."""
-        with _gc_paused():
+        with building_acyclic():
             if _atomic_write(self.path, {"format": _FORMAT, "content": content}):
                 _remove_other_versions(self.path.parent, self._stale, keep={self.path.name})
 
@@ -502,7 +506,7 @@ def _read(path: Path, *, quiet: bool = False) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        with _gc_paused():
+        with building_acyclic():
             document = json.loads(text)
     except (ValueError, RecursionError) as exc:
         _ignored(path, exc, quiet)
@@ -517,7 +521,7 @@ def _read_lines(path: Path) -> list[Any]:
     bad = 0
     for line in (_read_bytes(path, quiet=False) or b"").splitlines():
         try:
-            with _gc_paused():
+            with building_acyclic():
                 document = json.loads(line)
         except (ValueError, RecursionError):
             document = None
@@ -564,7 +568,7 @@ def _read_bytes(path: Path, *, quiet: bool) -> bytes | None:
 def _decode(path: Path, codec: _Codec, value: Any, *, warn: bool = True) -> Any:
     """``value`` decoded, or None (one warning naming ``path``) when it has a wrong type."""
     try:
-        with _gc_paused():
+        with building_acyclic():
             return codec.decode(value)
     except (ValueError, TypeError, RecursionError) as exc:
         _ignored(path, exc, not warn)
@@ -572,20 +576,6 @@ def _decode(path: Path, codec: _Codec, value: Any, *, warn: bool = True) -> Any:
     finally:
         for memo in _memos:
             memo.clear()
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No garbage collection while a file is read or its content built: that makes a few
-    hundred thousand objects and no cycles, and the collector's passes over them would
-    double the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _ignored(path: Path, exc: BaseException, quiet: bool) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from lineage.cli import app
-from lineage.cli.app import GC_THRESHOLD
+from lineage.model.memory import FIRST_GENERATION
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -39,7 +39,7 @@ def test_a_command_prints_everything_and_runs_atexit_handlers(tmp_path: Path) ->
     done = _run(*argv)
     assert done.returncode == 0, done.stderr
     assert "never printed" not in done.stdout
-    assert f"atexit ran with threshold {GC_THRESHOLD}" in done.stderr
+    assert f"atexit ran with threshold {FIRST_GENERATION}" in done.stderr
     # The whole document came out, as the in-process command prints it.
     in_process = CliRunner().invoke(app, [*argv[:-1], f"sqlite:///{tmp_path / 'd.db'}"])
     assert json.loads(done.stdout)["statements"] == json.loads(in_process.stdout)["statements"]
