@@ -20,21 +20,35 @@ __all__ = ["SchemaRegistry", "schema_datasets"]
 
 
 class SchemaRegistry:
-    """Table name (dotted, lower-cased) -> ``Schema``, with suffix matching."""
+    """Table name (dotted, lower-cased) -> ``Schema``, with suffix matching.
+
+    The mapping is checked and fingerprinted at once; its ``Schema`` objects are built on
+    the first lookup: a dbt rescan makes one registry per model only to key the parse
+    cache, and a hit never looks a table up.
+    """
 
     def __init__(self, mapping: Mapping[str, Any] | None = None) -> None:
-        self._tables: dict[tuple[str, ...], Schema] = {}
+        columns_of: dict[tuple[str, ...], list[tuple[str, str | None]]] = {}
         for parts, columns in _flatten(mapping or {}, ()):
-            self._tables[parts] = Schema(
-                tuple(Field(str(c).lower(), _type(t)) for c, t in columns.items())
-            )
+            columns_of[parts] = [(str(c).lower(), _type(t)) for c, t in columns.items()]
+        self._columns_of = columns_of
+        self._schemas: dict[tuple[str, ...], Schema] | None = None
         self._by_name: dict[str, list[tuple[str, ...]]] = {}
-        for parts in self._tables:
-            self._by_name.setdefault(parts[-1], []).append(parts)
-        self.fingerprint = _fingerprint(self._tables)
+        self.fingerprint = _fingerprint(columns_of)
 
     def __len__(self) -> int:
-        return len(self._tables)
+        return len(self._columns_of)
+
+    @property
+    def _tables(self) -> dict[tuple[str, ...], Schema]:
+        if self._schemas is None:
+            self._schemas = {
+                parts: Schema(tuple(Field(name, type_) for name, type_ in columns))
+                for parts, columns in self._columns_of.items()
+            }
+            for parts in self._schemas:
+                self._by_name.setdefault(parts[-1], []).append(parts)
+        return self._schemas
 
     def lookup(self, name: str) -> Schema | None:
         """The schema of ``name`` (``db.schema.table`` or shorter), or None if unknown."""
@@ -44,7 +58,7 @@ class SchemaRegistry:
             return exact
         candidates = [
             c
-            for c in self._by_name.get(parts[-1], ())
+            for c in self._by_name.get(parts[-1], ())  # filled with ``_tables``
             if c[-len(parts) :] == parts or parts[-len(c) :] == c
         ]
         return self._tables[candidates[0]] if len(candidates) == 1 else None
@@ -105,6 +119,6 @@ def _type(value: Any) -> str | None:
     return str(value)
 
 
-def _fingerprint(tables: Mapping[tuple[str, ...], Schema]) -> str:
-    doc = sorted((".".join(k), [(f.name, f.type) for f in v.fields]) for k, v in tables.items())
+def _fingerprint(tables: Mapping[tuple[str, ...], list[tuple[str, str | None]]]) -> str:
+    doc = sorted((".".join(k), [[name, type_] for name, type_ in v]) for k, v in tables.items())
     return hashlib.sha1(json.dumps(doc).encode(), usedforsecurity=False).hexdigest()
