@@ -6,7 +6,8 @@ terminal would (start-up, imports, catalog open, work, output): what the user wa
 For each project size, on a dbt project from ``bench_project.generate_project``:
 
 - ``lineage --help``;
-- the first ``lineage scan . --dialect duckdb`` (cold: no ``.lineage`` cache, new catalog);
+- the first ``lineage scan . --dialect duckdb`` (cold: no ``.lineage`` cache, new catalog),
+  and at the end the same with ``-j 2`` (no cache again, another new catalog);
 - ``lineage scan`` again with nothing changed;
 - ``lineage scan`` after editing one mid-chain model (a new column: its lineage changes;
   a different edit each run, so no run reuses another's parse, and the model is restored
@@ -81,8 +82,8 @@ class Sample:
 
 @dataclass(frozen=True)
 class Figure:
-    """One row of the table: a command's median run, its goal and its dbt counterpart
-    (``dbt``, the ``what`` of the dbt row it is compared with)."""
+    """One row of the table: a command's median run, its goal and what it is compared
+    with (``peer``, the ``what`` of that row: dbt's, or ``-j 1`` for ``-j 2``)."""
 
     what: str
     command: str
@@ -90,8 +91,8 @@ class Figure:
     cpu_s: float
     peak_rss_mb: float
     goal_s: float | None = None
-    dbt: str | None = None
-    dbt_wall_s: float | None = None
+    peer: str | None = None
+    peer_wall_s: float | None = None
 
 
 # Runs one command and writes its wall seconds and rusage to the file named first. Linux
@@ -199,16 +200,22 @@ class _Project:
     def scan_argv(self) -> list[str]:
         return self.lineage("scan", ".", "--dialect", "duckdb", "--catalog", self.catalog_url)
 
-    def scan(self, counted: str | None = None, expected: int = 0) -> Sample:
+    def scan(self, counted: str | None = None, expected: int = 0, *, jobs: int = 1) -> Sample:
         """``lineage scan``; with ``counted`` (a write count such as ``jobs_changed``), fail
         unless the scan reports ``expected`` of it: each figure measures the work it names."""
         shutil.rmtree(self.root / "target", ignore_errors=True)  # never dbt's manifest
-        sample = run_child(self.scan_argv(), self.root, self.env)
+        argv = [*self.scan_argv(), *(["-j", str(jobs)] if jobs > 1 else [])]
+        sample = run_child(argv, self.root, self.env)
         if counted is not None:
             writes = json.loads(sample.stdout)["catalog"]["writes"]
             if sum(int(write[counted]) for write in writes) != expected:
                 raise ChildFailed(f"scan wrote {writes}, expected {counted}={expected}")
         return sample
+
+    def start_cold(self, name: str) -> None:
+        """No cache and a new, empty catalog: the next scan is a first one again."""
+        shutil.rmtree(self.root / ".lineage", ignore_errors=True)
+        self.catalog_url = self.catalog_url.rsplit("/", 1)[0] + f"/{name}.db"
 
     def dbt_argv(self, *extra: str) -> list[str]:
         """``dbt parse``, its ``target/`` and logs outside the project."""
@@ -285,14 +292,25 @@ def bench_project_size(work: Path, models: int, runs: int, with_dbt: bool) -> li
         except ChildFailed as failure:
             print(f"dbt parse failed, shown without it: {failure}", file=sys.stderr)
     scan = project.scan_argv()
+    # Two processes against one, both end to end into a new catalog with no cache.
+    project.start_cold("catalog-j2")
+    cold_j2 = project.scan("jobs_added", models, jobs=2)
+    cold_row = _figure("scan, cold (first)", scan, [cold])
 
     def peer(key: str) -> dict[str, Any]:
         row = dbt_rows.get(key)
-        return {} if row is None else {"dbt": row.what, "dbt_wall_s": row.wall_s}
+        return {} if row is None else {"peer": row.what, "peer_wall_s": row.wall_s}
 
     return [
         *figures,
         _figure("scan, cold (first)", scan, [cold], **peer("cold")),
+        _figure(
+            "scan, cold, -j 2",
+            [*scan, "-j", "2"],
+            [cold_j2],
+            peer=cold_row.what,
+            peer_wall_s=cold_row.wall_s,
+        ),
         _figure(
             "rescan, nothing changed",
             scan,
@@ -311,7 +329,7 @@ def bench_project_size(work: Path, models: int, runs: int, with_dbt: bool) -> li
 def _rows(figures: list[Figure]) -> Iterator[str]:
     yield (
         f"{'what':<30} {'wall s':>7} {'CPU s':>7} {'RSS MB':>7} {'goal':>8} "
-        f"{'of goal':>11}  {'compared with':<39} {'dbt/ours':>8}"
+        f"{'of goal':>11}  {'compared with':<39} {'peer/ours':>9}"
     )
     for f in figures:
         goal = of_goal = ""
@@ -320,12 +338,12 @@ def _rows(figures: list[Figure]) -> Iterator[str]:
             verdict = "ok" if f.wall_s < f.goal_s else "MISS"
             of_goal = f"{f.wall_s / f.goal_s:.2f}x {verdict}"
         peer = ratio = ""
-        if f.dbt is not None and f.dbt_wall_s is not None:
-            peer = f"{f.dbt} ({f.dbt_wall_s:.2f} s)"
-            ratio = f"{f.dbt_wall_s / f.wall_s:.1f}x"
+        if f.peer is not None and f.peer_wall_s is not None:
+            peer = f"{f.peer} ({f.peer_wall_s:.2f} s)"
+            ratio = f"{f.peer_wall_s / f.wall_s:.2f}x"
         yield (
             f"{f.what:<30} {f.wall_s:>7.2f} {f.cpu_s:>7.2f} {f.peak_rss_mb:>7.0f} "
-            f"{goal:>8} {of_goal:>11}  {peer:<39} {ratio:>8}"
+            f"{goal:>8} {of_goal:>11}  {peer:<39} {ratio:>9}"
         )
 
 
