@@ -25,14 +25,15 @@ __all__ = ["FIRST_GENERATION", "building_acyclic", "short_lived_process"]
 #: The collector's first-generation threshold in a short-lived process (Python's: 700).
 FIRST_GENERATION = (100_000, 50, 100)
 
-_freezing = [False]
+_freezing = False  # set once by short_lived_process()
 
 
 def short_lived_process() -> None:
     """The collector policy of a process that ends with its command (see the module)."""
-    if _freezing[0]:
+    global _freezing
+    if _freezing:
         return
-    _freezing[0] = True
+    _freezing = True
     gc.set_threshold(*FIRST_GENERATION)
     gc.callbacks.append(_freeze_survivors)
 
@@ -46,7 +47,7 @@ def building_acyclic() -> Iterator[None]:
     try:
         yield
     finally:
-        if _freezing[0]:
+        if _freezing:
             gc.freeze()
         if enabled:
             gc.enable()

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +36,11 @@ from typing import Any, TypeVar
 from lineage.model import ParseIssue
 from parsers.dbt.context import Resolver
 from parsers.dbt.relation import Column, CompileProblem, Relation
-from parsers.sql.cache import CacheFile, project_fingerprint
+from parsers.sql.cache import CacheFile, env_var_names, project_fingerprint
 
 __all__ = ["FirstPass", "RenderMemo", "SecondPass"]
 
 _T = TypeVar("_T")
-_ENV_VAR = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ class RenderMemo:
         """What a model's first pass depends on, hashed; None: it cannot be memoized."""
         if self.globals is None or not _plain(dict(base_config)):
             return None
-        env = {name: os.environ.get(name) for name in sorted(set(_ENV_VAR.findall(text)))}
+        env = {name: os.environ.get(name) for name in env_var_names(text.encode())}
         return _digest([self.globals, file, resource_type, list(fqn), text, base_config, env])
 
     @staticmethod

@@ -59,6 +59,7 @@ __all__ = [
     "BatchCache",
     "CacheFile",
     "ParseCache",
+    "env_var_names",
     "project_fingerprint",
 ]
 
@@ -172,6 +173,11 @@ _TARGET_FILES = {"manifest.json", "catalog.json"}
 _PROJECT_SUFFIXES = {".sql", ".py", ".yml", ".yaml", ".csv", ".md", ".jinja", ".j2"}
 
 
+def env_var_names(content: bytes) -> list[str]:
+    """The names a dbt file reads with ``env_var('NAME')``, sorted, once each."""
+    return sorted({name.decode(errors="replace") for name in _ENV_VAR.findall(content)})
+
+
 def project_fingerprint(
     project: Path, settings: str, *, skip: Callable[[str], bool] | None = None
 ) -> str:
@@ -184,7 +190,7 @@ def project_fingerprint(
     their path relative to the project (``models/x.sql``).
     """
     digest = hashlib.blake2b(settings.encode(), digest_size=20)
-    names: set[bytes] = set()
+    names: set[str] = set()
     for folder, dirs, files in os.walk(project):
         relative = Path(folder).relative_to(project)
         if relative.parts and "pyvenv.cfg" in files:  # a virtualenv by any name
@@ -206,10 +212,10 @@ def project_fingerprint(
             except OSError:
                 continue
             digest.update(str(relative / name).encode() + b"\0" + content + b"\0")
-            names.update(_ENV_VAR.findall(content))
+            names.update(env_var_names(content))
     for env_name in sorted(names):
-        value = os.environ.get(env_name.decode(errors="replace"))
-        digest.update(env_name + b"=" + (value or "\0unset").encode() + b"\0")
+        value = os.environ.get(env_name) or "\0unset"
+        digest.update(f"{env_name}={value}\0".encode())
     return digest.hexdigest()
 
 
