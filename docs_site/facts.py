@@ -148,11 +148,20 @@ class SiteFacts:
     edges: list[ColumnEdge]
     runs: dict[JobKey, list[RunRecord]]
     drift: list[DriftFinding]
+    # each dataset's answer, kept: every runbook asks it of up to 100 upstream datasets
+    _last_runs: dict[DatasetId, RunRecord | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def last_run(self, facts: DatasetFacts) -> RunRecord | None:
         """The newest run of any job writing the dataset."""
+        if facts.id in self._last_runs and self.datasets.get(facts.id) is facts:
+            return self._last_runs[facts.id]
         runs = [r for job in facts.writers for r in self.runs.get(job, [])[:1]]
-        return max(runs, key=lambda r: (r.first_event_at, r.run_id), default=None)
+        found = max(runs, key=lambda r: (r.first_event_at, r.run_id), default=None)
+        if self.datasets.get(facts.id) is facts:
+            self._last_runs[facts.id] = found
+        return found
 
 
 def collect(
@@ -168,28 +177,33 @@ def collect(
     checks: dict[DatasetId, list[CheckResult]] = {}
     for result in catalog.check_results():
         checks.setdefault(result.dataset, []).append(result)
+    metrics: dict[DatasetId, list[MetricPoint]] = {}
+    for point in catalog.metrics(None):
+        metrics.setdefault(point.dataset, []).append(point)
+    observers = catalog.schema_observers()
+    layouts = catalog.layouts()
+    profiles = catalog.latest_profiles()
     datasets: dict[DatasetId, DatasetFacts] = {}
     for dataset in catalog.datasets():
         try:
             meta = json.loads(dataset.meta or "{}")
         except ValueError:
             meta = {}
-        history = catalog.schema_history(dataset.id)
         facts = DatasetFacts(
             dataset=dataset,
             slug=slug(str(dataset.id), dataset.id.name),
             layer=layer_of(dataset),
             meta=meta if isinstance(meta, dict) else {},
             live=live.get(dataset.id),
-            metrics=catalog.metrics(dataset.id),
+            metrics=metrics.get(dataset.id, []),
             checks=checks.get(dataset.id, []),
-            documented=any(not _is_live_observer(v.observed_by) for v in history),
+            documented=any(not _is_live_observer(o) for o in observers.get(dataset.id, ())),
             note=notes.get(dataset.id),
         )
         if facts.live is not None:  # layouts come from introspections only
-            facts.layout = catalog.layout(dataset.id)
+            facts.layout = layouts.get(dataset.id)
         if facts.metrics:  # a profile writes metric points: no points, no profile
-            facts.profile = catalog.latest_profile(dataset.id)
+            facts.profile = profiles.get(dataset.id)
         datasets[dataset.id] = facts
     jobs = {job_key(job): job for job in catalog.jobs()}
     for key, job in jobs.items():

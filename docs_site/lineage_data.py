@@ -102,6 +102,8 @@ class ColumnLineageIndex:
         default=None, repr=False, compare=False
     )
     _ranked: RankedGraph | None = field(default=None, repr=False, compare=False)
+    _among: tuple[Iterable[DatasetId], int] | None = field(default=None, repr=False,
+                                                           compare=False)  # fmt: skip
 
     @classmethod
     def build(
@@ -138,7 +140,7 @@ class ColumnLineageIndex:
     def _link(self, source: DatasetId, target: DatasetId, direct: bool) -> None:
         if source == target:
             return
-        self._ranked, self._walks = None, {}  # a new link: walks are stale
+        self._ranked, self._walks, self._among = None, {}, None  # a new link: walks are stale
         down = self.dataset_down.setdefault(source, {})
         down[target] = down.get(target, False) or direct
         up = self.dataset_up.setdefault(target, {})
@@ -229,7 +231,11 @@ class ColumnLineageIndex:
         start = graph.rank.get(dataset)
         if start is None:
             return []
-        return [graph.ids[r] for r in graph.reached_among(start, upstream, graph.mask(among))]
+        # Every runbook asks about the same set (the failed writers): its bitset is kept.
+        kept = self._among
+        if kept is None or kept[0] is not among:
+            kept = self._among = (among, graph.mask(among))
+        return [graph.ids[r] for r in graph.reached_among(start, upstream, kept[1])]
 
     def _graph(self) -> RankedGraph:
         # On integer ranks (name order) rather than DatasetIds: comparing dataclasses was

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from lineage.catalog import tables as cs
 from lineage.catalog.read import dataset_is
@@ -40,9 +40,11 @@ __all__ = [
     "LIVE_SOURCE",
     "ObservationSummary",
     "latest_profile",
+    "latest_profiles",
     "live_schema",
     "live_schemas",
     "read_layout",
+    "read_layouts",
     "record_observation",
     "record_profile",
 ]
@@ -260,21 +262,27 @@ def _observed(dataset_id: DatasetId, row: Any) -> ObservedSchema:
 
 def read_layout(conn: Connection, dataset: DatasetId) -> LayoutView | None:
     """The last observed file layout of ``dataset``, or None."""
-    dl = cs.dataset_layouts
-    row = conn.execute(
-        select(dl).join(cs.datasets, cs.datasets.c.id == dl.c.dataset_id).where(
-            *dataset_is(dataset)
+    return read_layouts(conn, dataset).get(dataset)
+
+
+def read_layouts(conn: Connection, dataset: DatasetId | None = None) -> dict[DatasetId, LayoutView]:
+    """The last observed file layout of every dataset that has one (of one, when given)."""
+    dl, d = cs.dataset_layouts, cs.datasets
+    query = select(dl, d.c.namespace, d.c.name).join(d, d.c.id == dl.c.dataset_id)
+    if dataset is not None:
+        query = query.where(*dataset_is(dataset))
+    found: dict[DatasetId, LayoutView] = {}
+    for row in conn.execute(query):
+        dataset_id = DatasetId(row.namespace, row.name)
+        findings = tuple(
+            Finding(dataset_id, f["kind"], f["message"], Severity(f["severity"]))
+            for f in json.loads(row.findings)
         )
-    ).first()
-    if row is None:
-        return None
-    findings = tuple(
-        Finding(dataset, f["kind"], f["message"], Severity(f["severity"]))
-        for f in json.loads(row.findings)
-    )
-    return LayoutView(
-        FileLayout.from_dict(json.loads(row.layout)), findings, row.observed_by, row.observed_at
-    )
+        found[dataset_id] = LayoutView(
+            FileLayout.from_dict(json.loads(row.layout)), findings, row.observed_by,
+            row.observed_at,
+        )  # fmt: skip
+    return found
 
 
 def record_profile(conn: Connection, profile: DatasetProfile) -> bool:
@@ -301,26 +309,46 @@ def record_profile(conn: Connection, profile: DatasetProfile) -> bool:
 
 def latest_profile(conn: Connection, dataset: DatasetId) -> DatasetProfile | None:
     """The newest profile of ``dataset`` with its figures, or None."""
-    p, m = cs.profiles, cs.metrics
-    row = conn.execute(
-        select(p)
-        .join(cs.datasets, cs.datasets.c.id == p.c.dataset_id)
-        .where(*dataset_is(dataset))
-        .order_by(p.c.observed_at.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    metrics = conn.execute(
-        select(m.c.name, m.c.column_name, m.c.value)
-        .where(m.c.dataset_id == row.dataset_id, m.c.observed_at == row.observed_at,
-               m.c.run_id.is_(None))
-        .order_by(m.c.id)
-    ).all()  # fmt: skip
-    return DatasetProfile(
-        dataset=dataset,
-        observed_at=row.observed_at,
-        metrics=tuple(ProfileMetric(r.name, r.value, r.column_name) for r in metrics),
-        bounds=tuple((str(b[0]), b[1], b[2]) for b in json.loads(row.bounds)),
-        sampled_rows=row.sampled_rows,
+    return latest_profiles(conn, dataset).get(dataset)
+
+
+def latest_profiles(
+    conn: Connection, dataset: DatasetId | None = None
+) -> dict[DatasetId, DatasetProfile]:
+    """The newest profile of every profiled dataset (of one, when given), with figures."""
+    p, m, d = cs.profiles, cs.metrics, cs.datasets
+    newest = select(p.c.dataset_id, func.max(p.c.observed_at).label("observed_at")).group_by(
+        p.c.dataset_id
     )
+    if dataset is not None:
+        newest = newest.join(d, d.c.id == p.c.dataset_id).where(*dataset_is(dataset))
+    latest = newest.subquery()
+    rows = conn.execute(
+        select(p, d.c.namespace, d.c.name)
+        .join(latest, (latest.c.dataset_id == p.c.dataset_id)
+              & (latest.c.observed_at == p.c.observed_at))
+        .join(d, d.c.id == p.c.dataset_id)
+    ).all()  # fmt: skip
+    figures: dict[int, list[ProfileMetric]] = {}
+    if rows:
+        points = conn.execute(
+            select(m.c.dataset_id, m.c.name, m.c.column_name, m.c.value)
+            .join(latest, (latest.c.dataset_id == m.c.dataset_id)
+                  & (latest.c.observed_at == m.c.observed_at))
+            .where(m.c.run_id.is_(None))
+            .order_by(m.c.id)
+        )  # fmt: skip
+        for point in points:
+            figures.setdefault(point.dataset_id, []).append(
+                ProfileMetric(point.name, point.value, point.column_name)
+            )
+    return {
+        (dataset_id := DatasetId(row.namespace, row.name)): DatasetProfile(
+            dataset=dataset_id,
+            observed_at=row.observed_at,
+            metrics=tuple(figures.get(row.dataset_id, ())),
+            bounds=tuple((str(b[0]), b[1], b[2]) for b in json.loads(row.bounds)),
+            sampled_rows=row.sampled_rows,
+        )
+        for row in rows
+    }

@@ -56,6 +56,7 @@ __all__ = [
     "read_jobs",
     "recorded_times",
     "schema_history",
+    "schema_observers",
 ]
 
 
@@ -208,6 +209,19 @@ def schema_history(
         )
         for row in conn.execute(query)
     ]
+
+
+def schema_observers(conn: Connection) -> dict[DatasetId, set[str]]:
+    """Who recorded schema versions of each dataset (``observed_by``), without reading
+    the versions themselves."""
+    sv, d = cs.schema_versions, cs.datasets
+    query = select(d.c.namespace, d.c.name, sv.c.observed_by).distinct().join(
+        d, d.c.id == sv.c.dataset_id
+    )
+    found: dict[DatasetId, set[str]] = {}
+    for namespace, name, observer in conn.execute(query):
+        found.setdefault(DatasetId(namespace, name), set()).add(observer)
+    return found
 
 
 def recorded_times(conn: Connection) -> RecordedTimes:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, literal_column, select, update
 
 from lineage.catalog import tables as cs
-from lineage.catalog.read import dataset_is, history_of
+from lineage.catalog.read import dataset_is
 from lineage.catalog.sql import canonical_json, chunks, insert_ignore, utc
 from lineage.catalog.write import ensure_datasets
 from lineage.errors import CatalogError
@@ -224,18 +224,25 @@ def record_metric(conn: Connection, point: MetricPoint) -> bool:
 
 
 def read_metrics(
-    conn: Connection, dataset: DatasetId, name: str | None, since: datetime | None
+    conn: Connection, dataset: DatasetId | None, name: str | None, since: datetime | None
 ) -> list[MetricPoint]:
-    """Measurements of a dataset, oldest first (only ``name``, only from ``since`` on)."""
-    m = cs.metrics
-    query = history_of(m, dataset)
+    """Measurements, oldest first: of one dataset (of every one when None), only ``name``,
+    only from ``since`` on, when given."""
+    m, d = cs.metrics, cs.datasets
+    query = (
+        select(m, d.c.namespace, d.c.name.label("dataset_name"))
+        .join(d, d.c.id == m.c.dataset_id)
+        .order_by(m.c.observed_at, m.c.id)
+    )
+    if dataset is not None:
+        query = query.where(*dataset_is(dataset))
     if name is not None:
         query = query.where(m.c.name == name)
     if since is not None:
         query = query.where(m.c.observed_at >= utc(since))
     return [
         MetricPoint(
-            dataset=dataset,
+            dataset=dataset or DatasetId(row.namespace, row.dataset_name),
             name=row.name,
             value=row.value,
             observed_at=row.observed_at,

@@ -261,6 +261,12 @@ class Catalog:
         with self._transaction("read schema history") as conn:
             return read.schema_history(conn, dataset, observed_by)
 
+    def schema_observers(self) -> dict[DatasetId, set[str]]:
+        """Who recorded schema versions of each dataset (``observed_by``: a parser, a
+        contract, ``warehouse:<url>``, ...), for every dataset with a version."""
+        with self._transaction("read schema observers") as conn:
+            return read.schema_observers(conn)
+
     def jobs(self) -> list[Job]:
         """Every job, sorted by (namespace, name)."""
         with self._transaction("read jobs") as conn:
@@ -380,10 +386,10 @@ class Catalog:
             return history.record_metric(conn, point)
 
     def metrics(
-        self, dataset: DatasetId, name: str | None = None, since: datetime | None = None
+        self, dataset: DatasetId | None, name: str | None = None, since: datetime | None = None
     ) -> list[MetricPoint]:
-        """Measurements of a dataset, oldest first (only ``name``, only from ``since`` on,
-        when given)."""
+        """Measurements of a dataset (of every dataset when None), oldest first (only
+        ``name``, only from ``since`` on, when given)."""
         with self._transaction("read metrics") as conn:
             return history.read_metrics(conn, dataset, name, since)
 
@@ -446,6 +452,11 @@ class Catalog:
         with self._transaction("read a file layout") as conn:
             return live.read_layout(conn, dataset)
 
+    def layouts(self) -> dict[DatasetId, LayoutView]:
+        """The last observed file layout of every dataset that has one."""
+        with self._transaction("read file layouts") as conn:
+            return live.read_layouts(conn)
+
     def record_profile(self, profile: DatasetProfile) -> bool:
         """Record a profile (its figures become metric points); False if already there."""
         profile = replace(profile, observed_at=utc(profile.observed_at))
@@ -456,6 +467,11 @@ class Catalog:
         """The newest profile of ``dataset``, or None."""
         with self._transaction("read a profile") as conn:
             return live.latest_profile(conn, dataset)
+
+    def latest_profiles(self) -> dict[DatasetId, DatasetProfile]:
+        """The newest profile of every profiled dataset."""
+        with self._transaction("read profiles") as conn:
+            return live.latest_profiles(conn)
 
     # -- schema drift findings ---------------------------------------------------------
 

@@ -3,6 +3,7 @@ kept, file layouts with their figures, profiles, and the version 4 -> 5 migratio
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import create_engine, inspect, select, text
@@ -99,6 +100,10 @@ def test_live_columns_never_replace_a_documented_schema(catalog_url: str) -> Non
         assert dataset is not None and dataset.schema == documented
         live = catalog.live_schema(CUST)
         assert live is not None and len(live.table.columns) == 5  # kept beside it
+        # who recorded versions of each dataset, without reading the versions
+        assert catalog.schema_observers() == {
+            CUST: {v.observed_by for v in catalog.schema_history(CUST)}, VIEW: {WH}}
+        assert len(catalog.schema_observers()[CUST]) == 2  # the parser's and the warehouse's
 
     with Catalog(catalog_url) as catalog:  # live first, then documented: documented wins
         catalog.record_observation(_observation(*COLUMNS), observed_by=WH, observed_at=T0)
@@ -149,6 +154,7 @@ def test_a_layout_is_kept_with_its_figures_and_findings(catalog_url: str) -> Non
         catalog.record_observation(grown, observed_by="files:x", observed_at=T0 + timedelta(1))
         view = catalog.layout(LOC)
         assert view is not None and view.layout.file_count == 401 and view.findings == ()
+        assert catalog.layouts() == {LOC: view}  # every dataset's at once: the same
         assert [m.value for m in catalog.metrics(LOC, "file_count")] == [301.0, 401.0]
         live = catalog.live_schema(LOC)
         assert live is not None and live.table.columns[1].partition
@@ -168,6 +174,17 @@ def test_profiles_land_in_the_metric_history(catalog_url: str) -> None:
         catalog.record_metric(CUST, "row_count", 990, T0, run_id="run-1")  # a run's figure
         assert catalog.latest_profile(CUST) == profile
         assert [m.value for m in catalog.metrics(CUST, "null_rate")] == [0.12]
+        newer = DatasetProfile(VIEW, T0, metrics=(ProfileMetric("row_count", 7),))
+        newest = replace(profile, observed_at=T0 + timedelta(days=1),
+                         metrics=(ProfileMetric("row_count", 1010),))  # fmt: skip
+        assert catalog.record_profile(newer) and catalog.record_profile(newest)
+        # every profiled dataset's newest at once, with only its own figures
+        assert catalog.latest_profiles() == {CUST: newest, VIEW: newer}
+        assert catalog.latest_profile(CUST) == newest
+        # every dataset's metrics at once: the same points as one dataset's, oldest first
+        everything = catalog.metrics(None)
+        assert [m for m in everything if m.dataset == CUST] == catalog.metrics(CUST)
+        assert {m.dataset for m in everything} == {CUST, VIEW}
 
 
 def test_a_version_4_catalog_gains_live_schemas(catalog_url: str) -> None:
