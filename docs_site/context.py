@@ -13,7 +13,6 @@ from typing import Any
 
 from docs_site.charts import line_chart
 from docs_site.facts import DatasetFacts, SiteFacts, job_key
-from docs_site.graph_svg import neighbourhood_svg
 from docs_site.highlight import highlight_sql
 from docs_site.lineage_data import ColumnLineageIndex
 from docs_site.pages import anchor
@@ -61,8 +60,7 @@ class ColumnRow:
     constraints: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
     status: str = "source"
-    inputs: list[HopView] = field(default_factory=list)
-    outputs: list[HopView] = field(default_factory=list)
+    inputs: list[HopView] = field(default_factory=list)  # for the dataset's JSON (no href)
 
 
 def dataset_href(site: SiteFacts, dataset: DatasetId, column: str | None = None) -> str:
@@ -112,13 +110,14 @@ def column_names(facts: DatasetFacts, index: ColumnLineageIndex) -> list[str]:
     return list(names)
 
 
-def _hop_view(site: SiteFacts, hop: Any) -> HopView:
+def _hop_view(site: SiteFacts | None, hop: Any) -> HopView:
+    """A hop as a row shows it; linked to its page when ``site`` is given."""
     other = hop.other
     if isinstance(other, ColumnId):
-        label, href = f"{other.dataset.name}.{other.name}", dataset_href(site, other.dataset,
-                                                                        other.name)  # fmt: skip
+        label = f"{other.dataset.name}.{other.name}"
+        href = dataset_href(site, other.dataset, other.name) if site else ""
     else:
-        label, href = f"{other.name} (every row)", dataset_href(site, other)
+        label, href = f"{other.name} (every row)", dataset_href(site, other) if site else ""
     return HopView(label, href or None, hop.label, hop.status, hop.job)
 
 
@@ -170,8 +169,8 @@ def _columns(
             constraints=list(dict.fromkeys(constraints)),
             tests=tests.get(name, []),
             status=index.column_status(column),
-            inputs=[_hop_view(site, h) for h in index.inputs.get(column, [])],
-            outputs=[_hop_view(site, h) for h in index.outputs.get(column, [])],
+            # the page draws its hops from the lineage shard (site.js); the JSON lists these
+            inputs=[_hop_view(None, h) for h in index.inputs.get(column, [])],
         ))  # fmt: skip
     return rows
 
@@ -217,10 +216,6 @@ def dataset_context(
         "sql": [(j.name, highlight_sql(j.sql or "")) for j in sql_jobs],
         "definition": highlight_sql(facts.live.table.definition)
         if facts.live is not None and facts.live.table.definition else None,
-        "graph": neighbourhood_svg(
-            facts.id, [c.name for c in columns], index,
-            lambda d, c: "../" + dataset_href(site, d, c), site.datasets,
-        ),
         "downstream": [(e, dataset_href(site, e.dataset)) for e in downstream.entries],
         "downstream_total": downstream.total,
         "upstream": [(d, dataset_href(site, d)) for d in index.upstream_datasets(facts.id)],
@@ -233,7 +228,8 @@ def dataset_context(
 
 def lineage_shard(facts: DatasetFacts, site: SiteFacts, index: ColumnLineageIndex,
                   names: list[str]) -> dict[str, Any]:  # fmt: skip
-    """The one-hop lineage of a dataset's columns, for the page's multi-hop walk."""
+    """The one-hop lineage of a dataset's columns: the page draws each column's hops and
+    the neighbourhood graph from it, and walks further through the neighbours' shards."""
 
     def entry(hop: Any) -> list[Any]:
         other = hop.other

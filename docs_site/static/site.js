@@ -249,6 +249,179 @@
     panel.scrollIntoView();
   }
 
+  // -- each column's hops and the neighbourhood graph, drawn from the page's own shard --
+  function datasetHref(h) {
+    return root + "datasets/" + h[0] + ".html" + (h[1] ? "#" + SL.anchor(h[1]) : "");
+  }
+
+  function hopItem(arrow, h, withStatus) {
+    var item = el("li");
+    item.appendChild(document.createTextNode(arrow + " "));
+    var name = h[1] ? h[5] + "." + h[1] : h[5] + " (every row)";
+    item.appendChild(h[0] ? el("a", { href: datasetHref(h) }, name) : document.createTextNode(name));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(el("span", { "class": "label" }, h[2]));
+    if (withStatus) {
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(el("span", { "class": "muted" }, h[3]));
+    }
+    return item;
+  }
+
+  var MORE_AFTER = 3; // downstream hops listed in a row before "N more downstream"
+
+  function drawHops(table, shard) {
+    var cells = table.querySelectorAll("td.lineage-cell");
+    for (var i = 0; i < cells.length; i++) {
+      var name = cells[i].getAttribute("data-column");
+      var col = shard.c[name];
+      if (!col) { continue; }
+      if (col.u.length) {
+        var ups = el("ul", { "class": "hops" });
+        for (var j = 0; j < col.u.length; j++) { ups.appendChild(hopItem("\u2190", col.u[j], true)); }
+        cells[i].appendChild(ups);
+      }
+      if (col.d.length) {
+        var downs = el("ul", { "class": "hops" });
+        for (var k = 0; k < Math.min(col.d.length, MORE_AFTER); k++) { downs.appendChild(hopItem("\u2192", col.d[k], false)); }
+        if (col.d.length > MORE_AFTER) {
+          var more = el("li");
+          more.appendChild(el("a", { href: "#lineage=" + encodeURIComponent(name) },
+                              "\u2192 " + (col.d.length - MORE_AFTER) + " more downstream"));
+          downs.appendChild(more);
+        }
+        cells[i].appendChild(downs);
+      }
+    }
+  }
+
+  /* The dataset's one-hop neighbourhood as SVG: inputs, the dataset, outputs; each
+   * dataset a box whose rows are its columns (the ports), each column edge a curve,
+   * dashed for INDIRECT. Neighbours are ordered by the mean position of the ports they
+   * connect to (one barycentre pass). Only the page's own neighbourhood, never more. */
+  var BOX_W = 230, ROW_H = 16, HEAD_H = 22, GAP_X = 120, GAP_Y = 14, MAX_BOXES = 8, MAX_PORTS = 30;
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG_NS, tag);
+    for (var key in attrs) { if (attrs.hasOwnProperty(key)) { node.setAttribute(key, attrs[key]); } }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function shortName(text, size) {
+    return text.length <= size ? text : "\u2026" + text.slice(text.length - (size - 1));
+  }
+
+  function makeBox(key, name, slug, columns) {
+    return {
+      key: key, name: name, slug: slug, columns: columns, x: 0, y: 0,
+      height: function () { return HEAD_H + ROW_H * Math.max(this.columns.length, 1) + 4; },
+      portY: function (c) { return this.y + HEAD_H + ROW_H * this.columns.indexOf(c) + ROW_H / 2; }
+    };
+  }
+
+  function drawGraph(section, slug, shard, names) {
+    var center = makeBox(slug, shard.n, slug, names.slice(0, MAX_PORTS));
+    var sides = { u: {}, d: {} }, about = {}, links = [], rank = {};
+    center.columns.forEach(function (name, position) {
+      rank[name] = position;
+      var col = shard.c[name];
+      if (!col) { return; }
+      ["u", "d"].forEach(function (direction) {
+        col[direction].forEach(function (h) {
+          if (!h[1] || (h[0] && h[0] === slug)) { return; } // a whole-row hop, or itself
+          var key = h[0] || "?" + h[5];
+          about[key] = h;
+          (sides[direction][key] = sides[direction][key] || {})[h[1]] = true;
+          links.push(direction === "u" ? { s: key, sc: h[1], t: slug, tc: name, h: h }
+                                       : { s: slug, sc: name, t: key, tc: h[1], h: h });
+        });
+      });
+    });
+    if (!links.length) { return; }
+    function boxes(direction) {
+      var made = Object.keys(sides[direction]).map(function (key) {
+        var ports = Object.keys(sides[direction][key]).sort().slice(0, MAX_PORTS);
+        var ranks = links.filter(function (l) {
+          return direction === "u" ? l.s === key && ports.indexOf(l.sc) >= 0
+                                   : l.t === key && ports.indexOf(l.tc) >= 0;
+        }).map(function (l) { return rank[direction === "u" ? l.tc : l.sc]; });
+        var mean = ranks.length ? ranks.reduce(function (a, b) { return a + b; }, 0) / ranks.length : 0;
+        return { mean: mean, box: makeBox(key, about[key][5], about[key][0], ports) };
+      });
+      made.sort(function (a, b) {
+        return a.mean - b.mean || (a.box.name < b.box.name ? -1 : a.box.name > b.box.name ? 1 : 0);
+      });
+      return made.slice(0, MAX_BOXES).map(function (m) { return m.box; });
+    }
+    var left = boxes("u"), right = boxes("d");
+    var step = BOX_W + GAP_X;
+    var xs = left.length ? [0, step, 2 * step] : [0, 0, step];
+    var height = 0, placed = {};
+    [[left, xs[0]], [[center], xs[1]], [right, xs[2]]].forEach(function (stack) {
+      var y = 10;
+      stack[0].forEach(function (box) {
+        box.x = stack[1] + 10; box.y = y; y += box.height() + GAP_Y;
+        placed[box.key] = box;
+      });
+      height = Math.max(height, y);
+    });
+    var width = (right.length ? xs[2] : xs[1]) + BOX_W + 20;
+    var graph = svg("svg", { "class": "graph", viewBox: "0 0 " + width + " " + height.toFixed(0),
+                             width: String(width), height: height.toFixed(0), role: "img" });
+    graph.appendChild(svg("title", {}, "Column lineage around " + shard.n));
+    links.forEach(function (l) {
+      var a = placed[l.s], b = placed[l.t];
+      if (!a || !b || a.columns.indexOf(l.sc) < 0 || b.columns.indexOf(l.tc) < 0) { return; }
+      var x1 = a.x + BOX_W, y1 = a.portY(l.sc), x2 = b.x, y2 = b.portY(l.tc), mid = (x1 + x2) / 2;
+      var attrs = { "class": "edge edge-" + l.h[3], fill: "none",
+                    d: "M" + x1 + "," + y1 + " C" + mid + "," + y1 + " " + mid + "," + y2 + " " + x2 + "," + y2 };
+      if (l.h[3] === "indirect") { attrs["stroke-dasharray"] = "4 3"; }
+      var path = svg("path", attrs);
+      path.appendChild(svg("title", {}, l.sc + " -> " + l.tc + ": " + l.h[2]));
+      graph.appendChild(path);
+    });
+    Object.keys(placed).forEach(function (key) {
+      var box = placed[key];
+      var group = svg("g", { "class": box === center ? "box box-main" : "box" });
+      group.appendChild(svg("rect", { x: String(box.x), y: String(box.y), width: String(BOX_W),
+                                      height: String(box.height()), rx: "4" }));
+      var title = svg("text", { x: String(box.x + 6), y: String(box.y + 15), "class": "box-title" },
+                      shortName(box.name, 34));
+      group.appendChild(box.slug ? linked(title, { 0: box.slug, 1: "" }) : title);
+      box.columns.forEach(function (column) {
+        var port = svg("text", { x: String(box.x + 10), y: String(box.portY(column) + 4), "class": "port" },
+                       shortName(column, 32));
+        group.appendChild(box.slug ? linked(port, { 0: box.slug, 1: column }) : port);
+      });
+      graph.appendChild(group);
+    });
+    section.querySelector(".graph-wrap").appendChild(graph);
+    section.hidden = false;
+  }
+
+  function linked(node, h) {
+    var link = svg("a", { href: datasetHref(h) });
+    link.appendChild(node);
+    return link;
+  }
+
+  function drawDataset() {
+    var table = document.querySelector("table.schema[data-slug]");
+    if (!table) { return; }
+    var slug = table.getAttribute("data-slug"), shard = lineage[slug];
+    if (shard) {
+      drawHops(table, shard);
+      var names = [];
+      var cells = table.querySelectorAll("td.lineage-cell");
+      for (var i = 0; i < cells.length; i++) { names.push(cells[i].getAttribute("data-column")); }
+      var section = document.getElementById("graph");
+      if (section) { drawGraph(section, slug, shard, names); }
+    }
+    table.setAttribute("data-ready", "");
+  }
+
   function onHash() {
     var hash = decodeURIComponent(window.location.hash.slice(1));
     if (hash.lastIndexOf("lineage=", 0) === 0) { showLineage(hash.slice(8)); }
@@ -256,6 +429,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     bindSearch();
+    drawDataset();
     if (document.getElementById("lineage-panel")) {
       window.addEventListener("hashchange", onHash);
       onHash();

@@ -52,6 +52,35 @@ def _walk_the_site(chromium: Any, site: Path, base: str, allowed: str, shots: bo
     if shots:
         page.screenshot(path=str(SCREENSHOTS / "index.png"), full_page=True)
 
+    # each column's one-hop lineage in its schema row, with the OpenLineage label and
+    # what the hop does; the neighbourhood graph beside it, one curve per column edge
+    page.goto(_dataset_url(base, site, "erp.silver.erp_customers"))
+    page.wait_for_selector("table.schema[data-ready]")
+    birth = page.inner_text("tr#col-birth_date")
+    assert "transformed\n← erp.bronze.erp_cust_az12.bdate DIRECT/TRANSFORMATION transformed" \
+        in birth, birth  # fmt: skip
+    assert "→ erp.gold.dim_customers.birth_date DIRECT/IDENTITY" in birth, birth
+    gender = page.inner_text("tr#col-gender")
+    assert "← erp.bronze.erp_cust_az12.gen DIRECT/TRANSFORMATION, INDIRECT/CONDITIONAL" in gender
+    assert "rename\n← erp.bronze.erp_cust_az12.cid DIRECT/IDENTITY" in page.inner_text(
+        "tr#col-customer_id")
+    page.click("tr#col-birth_date ul.hops a")  # a hop opens its column on the other page
+    page.wait_for_load_state()
+    assert "erp.bronze.erp_cust_az12" in page.url and page.url.endswith("#col-bdate")
+    page.go_back()
+    page.wait_for_selector("table.schema[data-ready]")
+    assert page.is_visible("#graph svg.graph")
+    boxes = page.eval_on_selector_all("#graph svg.graph g.box text.box-title",
+                                      "ts => ts.map(t => t.textContent)")  # fmt: skip
+    assert boxes == ["erp.bronze.erp_cust_az12", "erp.silver.erp_customers",
+                     "erp.gold.dim_customers"], boxes  # fmt: skip
+    edges = page.eval_on_selector_all("#graph svg.graph path.edge title",
+                                      "ts => ts.map(t => t.textContent)")  # fmt: skip
+    assert "bdate -> birth_date: DIRECT/TRANSFORMATION" in edges, edges
+    assert page.get_attribute("#graph path.edge:has(title:text-is('gen -> gender: "
+                              "DIRECT/TRANSFORMATION, INDIRECT/CONDITIONAL'))",
+                              "stroke-dasharray") is None  # DIRECT part: solid  # fmt: skip
+
     # upstream of a gold column: silver (1 hop) then bronze (2 hops), labelled
     page.goto(_dataset_url(base, site, "erp.gold.dim_customers") + "#lineage=birth_date")
     upstream = _lineage_rows(page, "upstream")
