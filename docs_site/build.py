@@ -10,13 +10,16 @@ nothing downloaded), plus data published for tools and for the pages' own lookup
 
 The output is a pure function of the catalog and the arguments: the same catalog and
 ``now`` give byte-identical files. Files of an earlier build that this build does not
-write are removed (only in a folder holding the site's marker file).
+write are removed (only in a folder holding the site's marker file). A rebuild renders
+only the datasets and jobs whose pages' values changed and writes only the files that
+did (``docs_site.incremental``): the result is what a full build writes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,9 +31,16 @@ from typing import TYPE_CHECKING, Any
 from docs_site import context as ctx
 from docs_site.context import LIST_LIMIT
 from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect, job_key
+from docs_site.incremental import (
+    MANIFEST,
+    BuildManifest,
+    code_digest,
+    digest_of,
+    unchanged_site,
+)
 from docs_site.lineage_data import ColumnLineageIndex, edge_key
 from docs_site.markdown import render_markdown
-from docs_site.pages import environment, render
+from docs_site.pages import environment
 from docs_site.parallel import auto_processes, map_in_order
 from docs_site.runbooks import dataset_runbook, failed_writers, job_commands
 from docs_site.schema_json import schema_document, schema_json
@@ -42,7 +52,7 @@ if TYPE_CHECKING:
     from lineage.catalog import Catalog
     from lineage.contracts import Contract
 
-__all__ = ["LIST_LIMIT", "MARKER", "STATIC", "SiteReport", "build_site"]
+__all__ = ["LIST_LIMIT", "MANIFEST", "MARKER", "STATIC", "SiteReport", "build_site"]
 
 #: The file that marks a folder as a built site (so a rebuild may remove stale files).
 MARKER = ".silverline-site"
@@ -61,6 +71,7 @@ class SiteReport:
     files: int
     bytes: int
     seconds: float
+    rendered: int = 0  # datasets and jobs whose files this build rendered (not kept)
 
 
 def _generator() -> str:
@@ -100,22 +111,24 @@ def build_site(
     out = Path(out)
     _check_target(out)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    # Nothing changed since the last build (catalog, arguments, this code): nothing to do.
+    inputs = digest_of(catalog.change_marker(), code_digest(), _generator(), title, base_url,
+                       list(contracts), dict(runbook_notes or {}), list(drift))  # fmt: skip
+    kept = unchanged_site(out, inputs)
+    if kept is not None:
+        return SiteReport(out=out, **kept, seconds=time.perf_counter() - started)
     site = collect(catalog, contracts=contracts, runbook_notes=runbook_notes, drift=drift)
     count = auto_processes(len(site.datasets)) if processes is None else max(1, processes)
     writer = _Writer(site, out, title, base_url, moment, count)
     writer.write_all()
-    written = writer.finish()
-    size = sum(p.stat().st_size for p in written)
-    return SiteReport(
-        out=out,
-        datasets=len(site.datasets),
-        columns=writer.column_count,
-        jobs=len(site.jobs),
-        pages=sum(1 for p in written if p.suffix == ".html"),
-        files=len(written),
-        bytes=size,
-        seconds=time.perf_counter() - started,
-    )
+    # The figures leave the manifest out: it holds them.
+    written = [p for p in writer.finish(inputs) if p != writer.manifest.path]
+    figures = {"datasets": len(site.datasets), "columns": writer.column_count,
+               "jobs": len(site.jobs), "pages": sum(1 for p in written if p.suffix == ".html"),
+               "files": len(written), "bytes": sum(p.stat().st_size for p in written)}  # fmt: skip
+    writer.manifest.save(inputs, figures, written)
+    return SiteReport(out=out, **figures, seconds=time.perf_counter() - started,
+                      rendered=writer.rendered)  # fmt: skip
 
 
 def _check_target(out: Path) -> None:
@@ -139,6 +152,8 @@ class _DatasetPages:
     search_entry: tuple[str, str, str, str | None]  # name, page, kind, layer
     search_words: list[str]
     search_columns: list[tuple[str, list[str]]]
+    digest: str | None = None  # of the values its files are rendered from
+    rendered: bool = True
     written: list[Path] = field(default_factory=list)
 
 
@@ -152,8 +167,16 @@ class _Writer:
         self.site, self.out, self.now, self.processes = site, out, now, processes
         self.env = environment()
         self.generator = _generator()
+        # The build time is shown on the site-wide pages only: a dataset's or job's pages
+        # change when its values do, so a rebuild can keep them.
         self.base: dict[str, Any] = {"title": title, "base_url": (base_url or "").rstrip("/"),
-                     "built_at": now, "generator": self.generator}  # fmt: skip
+                     "generator": self.generator}  # fmt: skip
+        scope = digest_of(code_digest(), self.base, len(site.drift), LIST_LIMIT)
+        self.manifest = BuildManifest(out, scope or "")
+        if self.manifest.path.exists():  # a build torn from here on keeps nothing of this one
+            self.manifest.save(None, {}, [])
+        self.rendered = 0
+        self._apart = False  # writing one dataset's or job's files (maybe in a worker)
         self.written: set[Path] = set()
         links = [(s, o) for j in site.jobs.values() for s in j.inputs for o in j.outputs]
         self.index = ColumnLineageIndex.build(site.edges, links)
@@ -165,57 +188,67 @@ class _Writer:
 
     # -- files ---------------------------------------------------------------------------
 
-    def page(self, template: str, path: str, **values: Any) -> None:
-        depth = path.count("/")
-        target = self.out / path
+    def page(self, template: str, path: str, built_at: datetime | None = None,
+             **values: Any) -> None:  # fmt: skip
         canonical = f"{self.base['base_url']}/{path}" if self.base["base_url"] else ""
-        render(self.env, template, target, root="../" * depth, path=path, canonical=canonical,
-               drift_count=len(self.site.drift), limit=LIST_LIMIT, **self.base,
-               **values)  # fmt: skip
-        self.written.add(target)
+        html = self.env.get_template(template).render(
+            root="../" * path.count("/"), path=path, canonical=canonical, built_at=built_at,
+            drift_count=len(self.site.drift), limit=LIST_LIMIT, **self.base, **values)  # fmt: skip
+        self.text(path, html)
 
     def text(self, path: str, content: str) -> None:
         target = self.out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
         self.written.add(target)
+        data = content.encode("utf-8")
+        if not self._apart:  # a file of the whole site: rewritten only when it changed
+            digest = hashlib.sha1(data).hexdigest()
+            if self.manifest.unchanged("f:" + path, digest, [target]):
+                return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
     def script(self, path: str, callback: str, key: str, data: Any) -> None:
         payload = json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
         self.text(path, f"{callback}({json.dumps(key)},{payload});\n")
 
-    def finish(self) -> list[Path]:
-        """Write the marker, remove files of earlier builds, list what this build wrote."""
+    def finish(self, inputs: str | None) -> list[Path]:
+        """Write the marker, remove files of earlier builds, list what this build wrote
+        (the manifest among them: the caller writes it)."""
         self.text(MARKER, "Built by Silverline (lineage docs build). Safe to delete.\n")
-        for path in sorted(self.out.rglob("*"), reverse=True):
-            if path.is_file() and path not in self.written:
-                path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+        self.written.add(self.manifest.path)
+        kept = {str(p) for p in self.written}
+        for folder, _, files in os.walk(self.out, topdown=False):
+            for name in files:
+                path = os.path.join(folder, name)
+                if path not in kept:
+                    os.unlink(path)
+            if folder != str(self.out) and not os.listdir(folder):
+                os.rmdir(folder)
         return sorted(self.written)
 
     # -- the site ------------------------------------------------------------------------
 
     def write_all(self) -> None:
         for name in ("site.css", "site.js"):
-            target = self.out / "static" / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(STATIC / name, target)
-            self.written.add(target)
+            self.text(f"static/{name}", (STATIC / name).read_text(encoding="utf-8"))
         search = SearchIndex()
         self._share_before_fork()
         datasets = list(self.site.datasets.values())
         for done in map_in_order(self._dataset_in_worker, datasets, self.processes):
             self.written.update(done.written)
+            self._settle(f"d:{self.site.datasets[done.dataset].slug}", done.digest, done.rendered)
             self.names[done.dataset] = done.names
             self.column_count += done.columns
             search.add_dataset(*done.search_entry, words=done.search_words,
                                columns=done.search_columns)  # fmt: skip
         jobs = list(self.site.jobs.values())
-        for written in map_in_order(self._job_in_worker, jobs, self.processes):
+        for key, digest, rendered, written in map_in_order(self._job_in_worker, jobs,
+                                                           self.processes):  # fmt: skip
             self.written.update(written)
+            self._settle(key, digest, rendered)
         self.index_pages()
-        self.written.update(search.write(self.out / "search"))
+        for name, content in search.files():
+            self.text(f"search/{name}", content)
         document = schema_document(self.site.datasets.values(), generated_at=self.now,
                                    generator=self.generator)  # fmt: skip
         self.text("schema.json", schema_json(document))
@@ -229,37 +262,57 @@ class _Writer:
         for template in ("dataset.html", "runbook_dataset.html", "job.html", "runbook_job.html"):
             self.env.get_template(template)
 
+    def _settle(self, key: str, digest: str | None, rendered: bool) -> None:
+        """What a worker found about one dataset or job, recorded here."""
+        if digest is not None:
+            self.manifest.merge({key: digest})
+        self.rendered += rendered
+
     def _dataset_in_worker(self, facts: Any) -> _DatasetPages:
         with self._writing_apart() as written:  # what this dataset wrote, sent back
             done = self.dataset(facts)
         return replace(done, written=sorted(written))
 
-    def _job_in_worker(self, job: Any) -> list[Path]:
+    def _job_in_worker(self, job: Any) -> tuple[str, str | None, bool, list[Path]]:
         with self._writing_apart() as written:
-            self.job(job)
-        return sorted(written)
+            key, digest, rendered = self.job(job)
+        return key, digest, rendered, sorted(written)
 
     @contextmanager
     def _writing_apart(self) -> Iterator[set[Path]]:
         # The same code runs in a worker and, for one process, here: the caller merges.
-        kept, self.written = self.written, set()
+        kept, self.written, self._apart = self.written, set(), True
         try:
             yield self.written
         finally:
-            self.written = kept
+            self.written, self._apart = kept, False
+
+    def _kept(self, key: str, digest: str | None, paths: list[str]) -> bool:
+        """True when the previous build wrote ``paths`` from the same values: kept."""
+        targets = [self.out / p for p in paths]
+        if self.manifest.unchanged(key, digest, targets):
+            self.written.update(targets)
+            return True
+        return False
 
     def dataset(self, facts: Any) -> _DatasetPages:
         values = ctx.dataset_context(facts, self.site, self.index, self.owners, self.descriptions)
         runbook = dataset_runbook(facts, self.site, self.index, self.owners,
                                   self.failed_writers)  # fmt: skip
-        path = f"datasets/{facts.slug}.html"
-        self.page("dataset.html", path, **values, runbook=runbook)
-        self.page("runbook_dataset.html", f"runbooks/datasets/{facts.slug}.html", **values,
-                  runbook=runbook, note=render_markdown(facts.note) if facts.note else None)
         names = [c.name for c in values["columns"]]
-        self.script(f"data/lineage/{facts.slug}.js", "SL.lineageShard", facts.slug,
-                    ctx.lineage_shard(facts, self.site, self.index, names))  # fmt: skip
-        self.text(f"data/datasets/{facts.slug}.json", self._dataset_json(facts, values))
+        shard = ctx.lineage_shard(facts, self.site, self.index, names)
+        path = f"datasets/{facts.slug}.html"
+        files = [path, f"runbooks/datasets/{facts.slug}.html", f"data/lineage/{facts.slug}.js",
+                 f"data/datasets/{facts.slug}.json"]  # fmt: skip
+        # Everything the four files show comes from these values (and the build's scope).
+        digest = digest_of(values, runbook, shard)
+        rendered = not self._kept(f"d:{facts.slug}", digest, files)
+        if rendered:
+            self.page("dataset.html", path, **values, runbook=runbook)
+            self.page("runbook_dataset.html", files[1], **values, runbook=runbook,
+                      note=render_markdown(facts.note) if facts.note else None)  # fmt: skip
+            self.script(files[2], "SL.lineageShard", facts.slug, shard)
+            self.text(files[3], self._dataset_json(facts, values))
         dataset = facts.dataset
         # meta values are searchable, after the secret-masking rules (never a password)
         meta_words = [v for v in redact_mapping(dict(facts.meta)).values() if isinstance(v, str)]
@@ -272,19 +325,30 @@ class _Writer:
                           *self.owners.get(dataset.id, ()), *meta_words],
             search_columns=[(c.name, [c.description or "" if not c.inherited_from else ""])
                             for c in values["columns"]],
+            digest=digest,
+            rendered=rendered,
         )  # fmt: skip
 
-    def job(self, job: Any) -> None:
+    def job(self, job: Any) -> tuple[str, str | None, bool]:
+        """Write a job's pages (unless kept); its manifest key, digest and whether it was
+        rendered."""
         slug = self.site.job_slugs[job_key(job)]
         values = ctx.job_context(job, self.site)
-        self.page("job.html", f"jobs/{slug}.html", **values)
         # Nearest to any of its outputs (the outputs themselves are not downstream).
         downstream = self.index.nearest(job.outputs, self.owners, upstream=False,
                                         limit=LIST_LIMIT)  # fmt: skip
-        self.page("runbook_job.html", f"runbooks/jobs/{slug}.html", **values,
-                  commands=job_commands(job), downstream=downstream.entries,
-                  downstream_total=downstream.total,
+        commands = job_commands(job)
+        files = [f"jobs/{slug}.html", f"runbooks/jobs/{slug}.html"]
+        # Links are named by the datasets' slugs, a function of their ids: in the values.
+        digest = digest_of(values, downstream, commands)
+        key = f"j:{slug}"
+        if self._kept(key, digest, files):
+            return key, digest, False
+        self.page("job.html", files[0], **values)
+        self.page("runbook_job.html", files[1], **values, commands=commands,
+                  downstream=downstream.entries, downstream_total=downstream.total,
                   href=lambda d: ctx.dataset_href(self.site, d))  # fmt: skip
+        return key, digest, True
 
     def index_pages(self) -> None:
         groups: dict[str, dict[str, list[Any]]] = {}
@@ -307,13 +371,13 @@ class _Writer:
             row["tested_columns"] += len(tested & set(names))
         order = [*LAYERS, "other"]
         layers = [(name, sorted(groups[name].items())) for name in order if name in groups]
-        self.page("index.html", "index.html", layers=layers, site=self.site,
+        self.page("index.html", "index.html", built_at=self.now, layers=layers, site=self.site,
                   owners=self.owners,
                   coverage=[(n, coverage[n]) for n in order if n in coverage])  # fmt: skip
-        self.page("drift.html", "drift.html", findings=self.site.drift,
+        self.page("drift.html", "drift.html", built_at=self.now, findings=self.site.drift,
                   href=lambda d: ctx.dataset_href(self.site, d))
         listed = sorted(self.site.jobs.items(), key=lambda kv: (kv[0][1], kv[0][0]))
-        self.page("jobs.html", "jobs/index.html",
+        self.page("jobs.html", "jobs/index.html", built_at=self.now,
                   jobs=[(job, self.site.job_slugs[key], self.site.runs.get(key, []))
                         for key, job in listed])  # fmt: skip
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from lineage.model import redact_url
 
-__all__ = ["TEMPLATES", "anchor", "environment", "render"]
+__all__ = ["TEMPLATES", "anchor", "environment"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -61,9 +60,3 @@ def environment() -> Environment:
     env.filters["masked"] = redact_url
     env.globals["duration"] = _duration
     return env
-
-
-def render(env: Environment, template: str, out: Path, **context: Any) -> None:
-    """Render ``template`` into ``out`` (folders created)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(env.get_template(template).render(**context), encoding="utf-8")

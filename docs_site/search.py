@@ -96,6 +96,14 @@ class SearchIndex:
     def write(self, folder: Path) -> list[Path]:
         """Write ``datasets.js`` and the shards; returns the files written."""
         folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, content in self.files():
+            written.append(folder / name)
+            written[-1].write_text(content, encoding="utf-8")
+        return written
+
+    def files(self) -> list[tuple[str, str]]:
+        """``datasets.js`` and the shards: (file name, content)."""
         # key -> (docs: (dataset, column) -> position, names: token -> positions, words: ...)
         shards: dict[str, tuple[dict[tuple[int, str], int], dict[str, list[int]],
                                 dict[str, list[int]]]] = {}  # fmt: skip
@@ -129,15 +137,14 @@ class SearchIndex:
                     postings = table.setdefault(token, [])
                     if not postings or postings[-1] != position:
                         postings.append(position)
-        written = [folder / "datasets.js"]
-        _write_js(written[0], "SL.searchDatasets", [[list(d) for d in self.datasets], split])
+        files = [("datasets.js", _js("SL.searchDatasets", [[list(d) for d in self.datasets],
+                                                          split]))]  # fmt: skip
         for key in sorted(shards):
             docs, names, words = shards[key]
             document = {"d": [list(d) for d in docs], "n": dict(sorted(names.items())),
                         "w": dict(sorted(words.items()))}  # fmt: skip
-            written.append(folder / f"s-{key}.js")
-            _write_js(written[-1], "SL.searchShard", document, key)
-        return written
+            files.append((f"s-{key}.js", _js("SL.searchShard", document, key)))
+        return files
 
 
 def _words(*texts: str) -> list[str]:
@@ -148,9 +155,9 @@ def _words(*texts: str) -> list[str]:
     return list(found)[:_MAX_WORDS]
 
 
-def _write_js(path: Path, callback: str, data: object, key: str | None = None) -> None:
+def _js(callback: str, data: object, key: str | None = None) -> str:
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=True)
     # "</" never appears raw, so the file is safe even if someone inlines it in HTML.
     payload = payload.replace("</", "<\\/")
     prefix = f"{callback}({json.dumps(key)}," if key is not None else f"{callback}("
-    path.write_text(f"{prefix}{payload});\n", encoding="utf-8")
+    return f"{prefix}{payload});\n"

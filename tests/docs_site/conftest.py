@@ -32,7 +32,8 @@ DRIFT = (Drift(erp.SILVER, "birth_date", "type_changed", "breaking",
 def build_erp(catalog_url: str, out: Path, **options: object) -> SiteReport:
     with Catalog(catalog_url) as catalog:
         return build_site(catalog, out, contracts=[(erp.SILVER, erp.contract())],
-                          runbook_notes={erp.SILVER: erp.NOTE}, now=erp.NOW,
+                          runbook_notes={erp.SILVER: erp.NOTE},
+                          now=options.pop("now", erp.NOW),
                           **options)  # type: ignore[arg-type]  # fmt: skip
 
 
