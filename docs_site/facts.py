@@ -148,20 +148,24 @@ class SiteFacts:
     edges: list[ColumnEdge]
     runs: dict[JobKey, list[RunRecord]]
     drift: list[DriftFinding]
-    # each dataset's answer, kept: every runbook asks it of up to 100 upstream datasets
-    _last_runs: dict[DatasetId, RunRecord | None] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    # every dataset's answer, made once: each runbook asks it of up to 100 upstream ones
+    _writer_states: dict[DatasetId, str] | None = field(default=None, repr=False,
+                                                        compare=False)  # fmt: skip
 
     def last_run(self, facts: DatasetFacts) -> RunRecord | None:
         """The newest run of any job writing the dataset."""
-        if facts.id in self._last_runs and self.datasets.get(facts.id) is facts:
-            return self._last_runs[facts.id]
         runs = [r for job in facts.writers for r in self.runs.get(job, [])[:1]]
-        found = max(runs, key=lambda r: (r.first_event_at, r.run_id), default=None)
-        if self.datasets.get(facts.id) is facts:
-            self._last_runs[facts.id] = found
-        return found
+        return max(runs, key=lambda r: (r.first_event_at, r.run_id), default=None)
+
+    def writer_state(self, dataset: DatasetId) -> str:
+        """The state of the newest run writing ``dataset``: ``COMPLETE``, ``FAIL``, ...,
+        ``no runs``, or ``unknown`` for a dataset the site does not hold."""
+        if self._writer_states is None:
+            self._writer_states = {}
+            for dataset_id, facts in self.datasets.items():
+                last = self.last_run(facts)
+                self._writer_states[dataset_id] = last.state.value if last else "no runs"
+        return self._writer_states.get(dataset, "unknown")
 
 
 def collect(

@@ -158,7 +158,7 @@ def violation_query(constraint: Constraint, table: str, dialect: str | None) -> 
 def failed_writers(site: SiteFacts) -> set[DatasetId]:
     """Datasets whose producing job's last run failed or was aborted."""
     failed = (RunState.FAIL.value, RunState.ABORT.value)
-    return {d for d, facts in site.datasets.items() if _writer_state(facts, site) in failed}
+    return {d for d in site.datasets if site.writer_state(d) in failed}
 
 
 def dataset_runbook(
@@ -170,7 +170,7 @@ def dataset_runbook(
     dataset = facts.dataset
     escalation = _escalation(facts, site, owners)
     nearest = index.nearest([facts.id], owners, upstream=True, limit=LIST_LIMIT)
-    upstream = [(e, _writer_state(site.datasets.get(e.dataset), site)) for e in nearest.entries]
+    upstream = [(e, site.writer_state(e.dataset)) for e in nearest.entries]
     # However far upstream the failed run is: stale data here starts there.
     failed_upstream = index.reached_among(
         facts.id, failed_writers(site) if failed is None else failed, upstream=True
@@ -359,13 +359,6 @@ def _matrix(facts: DatasetFacts, site: SiteFacts, failed: Sequence[str]) -> list
         MatrixRow("Slow queries", "missing partitions or partition pruning", part_text,
                   "Filter on the partition columns; add partitioning on the load date."),
     ]  # fmt: skip
-
-
-def _writer_state(facts: DatasetFacts | None, site: SiteFacts) -> str:
-    if facts is None:
-        return "unknown"
-    last = site.last_run(facts)
-    return last.state.value if last else "no runs"
 
 
 def _text(value: object) -> str | None:

@@ -36,8 +36,18 @@ def schema_document(
 
 
 def schema_json(document: dict[str, Any]) -> str:
-    """The document as UTF-8 JSON text, keys sorted (stable bytes for the same catalog)."""
-    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """The document as UTF-8 JSON text, keys sorted, one dataset per line (stable bytes
+    for the same catalog; a changed dataset is a changed line in a diff).
+
+    Written entry by entry: ``json.dumps`` with ``indent`` runs the encoder in Python,
+    3 s for 10,000 datasets, against a tenth of that.
+    """
+    entries = [json.dumps(e, sort_keys=True, ensure_ascii=False) for e in document["datasets"]]
+    rest = json.dumps({k: v for k, v in document.items() if k != "datasets"}, sort_keys=True,
+                      ensure_ascii=False)  # fmt: skip
+    body = "[\n" + ",\n".join(entries) + "\n]" if entries else "[]"
+    # "datasets" sorts before every other key of the document
+    return '{"datasets": ' + body + (", " + rest[1:] if rest != "{}" else "}") + "\n"
 
 
 def _entry(facts: DatasetFacts) -> dict[str, Any] | None:
