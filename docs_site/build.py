@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from docs_site import context as ctx
 from docs_site.context import LIST_LIMIT
 from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect, job_key
+from docs_site.fragments import ListRows
 from docs_site.incremental import (
     MANIFEST,
     BuildManifest,
@@ -184,6 +185,7 @@ class _Writer:
         self.descriptions = ctx.descriptions_of(site)
         self.column_count = 0
         self.failed_writers = failed_writers(site)
+        self.rows = ListRows(site)  # the long lists' rows (each worker fills its own cells)
         self.names: dict[DatasetId, list[str]] = {}  # each dataset's columns, as shown
 
     # -- files ---------------------------------------------------------------------------
@@ -193,7 +195,8 @@ class _Writer:
         canonical = f"{self.base['base_url']}/{path}" if self.base["base_url"] else ""
         html = self.env.get_template(template).render(
             root="../" * path.count("/"), path=path, canonical=canonical, built_at=built_at,
-            drift_count=len(self.site.drift), limit=LIST_LIMIT, **self.base, **values)  # fmt: skip
+            drift_count=len(self.site.drift), limit=LIST_LIMIT, rows=self.rows, **self.base,
+            **values)  # fmt: skip
         self.text(path, html)
 
     def text(self, path: str, content: str) -> None:
@@ -308,7 +311,9 @@ class _Writer:
         digest = digest_of(values, runbook, shard)
         rendered = not self._kept(f"d:{facts.slug}", digest, files)
         if rendered:
-            self.page("dataset.html", path, **values, runbook=runbook)
+            nearest = [e for e, _ in values["downstream"][:LIST_LIMIT]]
+            self.page("dataset.html", path, **values, runbook=runbook,
+                      downstream_entries=nearest)  # fmt: skip
             self.page("runbook_dataset.html", files[1], **values, runbook=runbook,
                       note=render_markdown(facts.note) if facts.note else None)  # fmt: skip
             self.script(files[2], "SL.lineageShard", facts.slug, shard)
@@ -346,8 +351,7 @@ class _Writer:
             return key, digest, False
         self.page("job.html", files[0], **values)
         self.page("runbook_job.html", files[1], **values, commands=commands,
-                  downstream=downstream.entries, downstream_total=downstream.total,
-                  href=lambda d: ctx.dataset_href(self.site, d))  # fmt: skip
+                  downstream=downstream.entries, downstream_total=downstream.total)  # fmt: skip
         return key, digest, True
 
     def index_pages(self) -> None:
