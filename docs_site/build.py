@@ -23,8 +23,9 @@ import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ from docs_site.incremental import (
     digest_of,
     unchanged_site,
 )
-from docs_site.lineage_data import ColumnLineageIndex, edge_key
+from docs_site.lineage_data import ColumnLineageIndex, DownstreamEntry, edge_key
 from docs_site.markdown import render_markdown
 from docs_site.pages import environment
 from docs_site.parallel import auto_processes, map_in_order
@@ -130,6 +131,22 @@ def build_site(
     writer.manifest.save(inputs, figures, written)
     return SiteReport(out=out, **figures, seconds=time.perf_counter() - started,
                       rendered=writer.rendered)  # fmt: skip
+
+
+# A reached dataset as plain values: the lists of the 100 nearest are most of what a
+# dataset's pages are made from, and a tuple of strings pickles far faster than two
+# dataclasses (2.1 ms of digest per dataset, 1.4 ms of it these lists, at 10,000).
+_ENTRY_FIELDS = [f.name for f in fields(DownstreamEntry) if f.name != "dataset"]
+_entry = attrgetter("dataset.namespace", "dataset.name", *_ENTRY_FIELDS)
+
+
+def _page_digest(values: Mapping[str, Any], runbook: Any, shard: Any) -> str | None:
+    """The digest of a dataset's page values, its long lists as plain tuples."""
+    nearest = [(_entry(e), href) for e, href in values["downstream"]]
+    rest = {k: v for k, v in values.items() if k != "downstream"}
+    lists = ([(_entry(e), state) for e, state in runbook.upstream],
+             [_entry(e) for e in runbook.downstream])  # fmt: skip
+    return digest_of(rest, nearest, replace(runbook, upstream=[], downstream=[]), lists, shard)
 
 
 def _check_target(out: Path) -> None:
@@ -308,7 +325,7 @@ class _Writer:
         files = [path, f"runbooks/datasets/{facts.slug}.html", f"data/lineage/{facts.slug}.js",
                  f"data/datasets/{facts.slug}.json"]  # fmt: skip
         # Everything the four files show comes from these values (and the build's scope).
-        digest = digest_of(values, runbook, shard)
+        digest = _page_digest(values, runbook, shard)
         rendered = not self._kept(f"d:{facts.slug}", digest, files)
         if rendered:
             nearest = [e for e, _ in values["downstream"][:LIST_LIMIT]]
@@ -345,7 +362,8 @@ class _Writer:
         commands = job_commands(job)
         files = [f"jobs/{slug}.html", f"runbooks/jobs/{slug}.html"]
         # Links are named by the datasets' slugs, a function of their ids: in the values.
-        digest = digest_of(values, downstream, commands)
+        digest = digest_of(values, [_entry(e) for e in downstream.entries], downstream.total,
+                           commands)  # fmt: skip
         key = f"j:{slug}"
         if self._kept(key, digest, files):
             return key, digest, False

@@ -57,10 +57,14 @@ def build(
         workspace.close()
     print_issues(built.issues)
     report = built.site
+    groups = report.datasets + report.jobs
+    kept = ("; nothing changed since the last build" if groups and not report.rendered else
+            f"; {report.rendered} of {groups} datasets and jobs rendered, the rest unchanged"
+            if report.rendered < groups else "")  # fmt: skip
     stderr.print(
         f"[green]Built[/] {report.pages} pages ({report.datasets} datasets, {report.columns} "
-        f"columns, {report.jobs} jobs; {report.files} files, {report.bytes / 1e6:.1f} MB) in "
-        f"{report.seconds:.1f} s: {report.out / 'index.html'}",
+        f"columns, {report.jobs} jobs; {report.files} files, {report.bytes / 1e6:.1f} MB{kept}) "
+        f"in {report.seconds:.1f} s: {report.out / 'index.html'}",
         highlight=False, soft_wrap=True,
     )  # fmt: skip
 

@@ -54,6 +54,24 @@ def test_docs_build_reads_contracts_and_their_runbook_notes(
     assert '<link rel="canonical" href="https://docs.example.com/index.html">' in index
 
 
+def test_docs_build_says_what_a_rebuild_rendered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    with Catalog(url) as catalog:
+        erp.fill(catalog)
+    args = ["docs", "build", "--catalog", url, "--out", str(tmp_path / "site")]
+    _app()(args=args, prog_name="lineage", standalone_mode=False)
+    assert "rendered" not in capsys.readouterr().err  # a first build renders everything
+    _app()(args=args, prog_name="lineage", standalone_mode=False)
+    assert "nothing changed since the last build" in capsys.readouterr().err
+    with Catalog(url) as catalog:  # one run more: the producer's pages and its readers'
+        catalog.record_run("load-9", "erp.load_bronze", "COMPLETE", erp.NOW)
+    _app()(args=args, prog_name="lineage", standalone_mode=False)
+    said = " ".join(capsys.readouterr().err.split())
+    assert "of 7 datasets and jobs rendered, the rest unchanged" in said, said
+
+
 def test_docs_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lineage docs build"):
         _app()(args=["docs", "serve", "--out", str(tmp_path)], prog_name="lineage",

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import pytest
 
 from docs_site.build import MANIFEST, SiteReport
 from lineage.catalog import Catalog
-from lineage.model import ColumnEdge, ColumnId, Field, LineageBatch, Schema
+from lineage.model import ColumnEdge, ColumnId, DatasetId, Field, LineageBatch, Schema
 from tests.docs_site import erp_catalog as erp
 from tests.docs_site.conftest import DRIFT, build_erp
 
@@ -87,13 +87,26 @@ def test_one_change_renders_what_it_touches_and_gives_a_fresh_builds_files(
     with Catalog(erp_copy) as catalog:  # a description inherited two hops downstream
         bronze = catalog.dataset(erp.BRONZE)
         assert bronze is not None and bronze.schema is not None
-        fields = tuple(replace(f, description="The ERP's own key") if f.name == "cid" else f
-                       for f in bronze.schema.fields)  # fmt: skip
-        catalog.write(LineageBatch(datasets=(replace(bronze, schema=Schema(fields)),)))
+        keyed = tuple(replace(f, description="The ERP's own key") if f.name == "cid" else f
+                      for f in bronze.schema.fields)  # fmt: skip
+        catalog.write(LineageBatch(datasets=(replace(bronze, schema=Schema(keyed)),)))
     report = _same_as_fresh(erp_copy, site, tmp_path)
     assert 0 < report.rendered < GROUPS
     gold_page = next((site / "datasets").glob("erp.gold.dim_customers-*.html")).read_text()
     assert "The ERP&#39;s own key" in gold_page  # inherited, on a page it never named
+
+    # New owners: gold's in silver's blast radius, bronze's in its upstream list
+    for dataset_id, owner in ((erp.GOLD, "bi-team"), (erp.BRONZE, "lake-team")):
+        with Catalog(erp_copy) as catalog:
+            found = catalog.dataset(dataset_id)
+            assert found is not None
+            catalog.write(LineageBatch(datasets=(replace(found, owners=(owner,)),)))
+        report = _same_as_fresh(erp_copy, site, tmp_path)
+        assert 0 < report.rendered < GROUPS
+        silver_runbook = next((site / "runbooks" / "datasets").glob("erp.silver.erp_customers-*"))
+        assert owner in silver_runbook.read_text(encoding="utf-8")
+    # The digest reads a reached dataset's id as its two fields: there must be no third.
+    assert [f.name for f in fields(DatasetId)] == ["namespace", "name"]
 
     # A new title is on every page: all of them again.
     assert _same_as_fresh(erp_copy, site, tmp_path, title="ERP docs").rendered == GROUPS
