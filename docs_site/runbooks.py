@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from docs_site.context import LIST_LIMIT
 from docs_site.facts import DatasetFacts, SiteFacts
 from docs_site.lineage_data import ColumnLineageIndex, DownstreamEntry
 from lineage.model import DatasetId, Job, redact_url
+from lineage.model.sql_text import sql_text
 from lineage.views import CheckResult, RunState
 
 if TYPE_CHECKING:
@@ -116,9 +117,17 @@ def restore_hint(namespace: str, facts: DatasetFacts) -> str:
     return "Rebuild from the upstream datasets: rerun the producing jobs in order."
 
 
+def _pretty(query: Any, dialect: str | None) -> str:
+    import sqlglot
+
+    try:
+        return sql_text(query, dialect, pretty=True)
+    except sqlglot.errors.SqlglotError:
+        return sql_text(query, None, pretty=True)
+
+
 def violation_query(constraint: Constraint, table: str, dialect: str | None) -> str | None:
     """SQL returning the rows that break ``constraint`` (None for kinds with no row test)."""
-    import sqlglot
     from sqlglot import exp
 
     from lineage.contracts import ConstraintKind
@@ -134,7 +143,7 @@ def violation_query(constraint: Constraint, table: str, dialect: str | None) -> 
             exp.select(column.copy(), exp.Count(this=exp.Star()).as_("n")).from_(relation)
             .group_by(column.copy()).having(exp.Count(this=exp.Star()) > 1)
         )  # fmt: skip
-        return grouped.sql(dialect=dialect, pretty=True)
+        return _pretty(grouped, dialect)
     elif kind is ConstraintKind.MAX_LENGTH and isinstance(value, int):
         condition = exp.Length(this=column) > value
     elif kind is ConstraintKind.MIN_LENGTH and isinstance(value, int):
@@ -148,11 +157,7 @@ def violation_query(constraint: Constraint, table: str, dialect: str | None) -> 
         condition = exp.not_(exp.RegexpLike(this=column, expression=exp.convert(value)))
     else:
         return None
-    query = query.where(condition)
-    try:
-        return query.sql(dialect=dialect, pretty=True)
-    except sqlglot.errors.SqlglotError:
-        return query.sql(pretty=True)
+    return _pretty(query.where(condition), dialect)
 
 
 def failed_writers(site: SiteFacts) -> set[DatasetId]:

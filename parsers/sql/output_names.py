@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
+from lineage.model.sql_text import sql_text
 from parsers.sql.output_renderers import duckdb_name, postgres_name, spark_name
 
 __all__ = ["RAW_TEXT_DIALECTS", "NamedOutputs", "SourceText", "name_outputs", "output_select"]
@@ -191,7 +192,7 @@ def name_outputs(
         if structural is not None:
             name = structural(projection, source)
         elif dialect in RAW_TEXT_DIALECTS:
-            text = texts[index] if texts is not None else projection.sql(dialect)
+            text = texts[index] if texts is not None else sql_text(projection, dialect)
             name = text.upper() if dialect == "snowflake" else text
         names[id(projection)] = name
     return NamedOutputs(select, names, dialect, creates)

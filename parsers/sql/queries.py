@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from lineage.model import ColumnLineage, Field, Schema, TransformationSubtype
 from lineage.model import StatementKind as Kind
+from lineage.model.sql_text import sql_text
 from parsers.sql.query_tracing import TracedStatement
 from parsers.sql.tracer import WILDCARD
 
@@ -167,7 +168,7 @@ def _expression_type(node: exp.Expr | None, dialect: str | None) -> str | None:
     if isinstance(node, exp.Cast) and isinstance(node.to, exp.DataType) and not node.to.is_type(
         exp.DataType.Type.UNKNOWN
     ):
-        return node.to.sql(dialect).lower()
+        return sql_text(node.to, dialect).lower()
     if isinstance(node, exp.Count):
         return "bigint"
     return None
@@ -181,7 +182,7 @@ def _declared_fields(target: exp.Expr, dialect: str | None) -> list[Field]:
     for column in target.expressions:
         if isinstance(column, exp.ColumnDef):
             kind = column.args.get("kind")
-            fields.append(Field(column.name, kind.sql(dialect).lower() if kind else None))
+            fields.append(Field(column.name, sql_text(kind, dialect).lower() if kind else None))
         elif isinstance(column, (exp.Identifier, exp.Column)):
             fields.append(Field(column.name))
     return fields

@@ -33,6 +33,7 @@ from sqlglot.tokenizer_core import TokenType
 
 from lineage.model import DatasetId, Field, Schema
 from lineage.model import StatementKind as Kind
+from lineage.model.sql_text import sql_text
 from parsers.sql.names import LOWERCASE_DIALECT, location_dataset
 from parsers.sql.query_tracing import TracedStatement
 
@@ -164,7 +165,8 @@ class TableCommands(TracedStatement):
         for action in actions:
             if isinstance(action, exp.ColumnDef):
                 kind = action.args.get("kind")
-                fields.append(Field(action.name, kind.sql(self.dialect).lower() if kind else None))
+                fields.append(Field(action.name, sql_text(kind, self.dialect).lower() if kind
+                                    else None))  # fmt: skip
             elif isinstance(action, exp.RenameColumn) and action.args.get("to") is not None:
                 old, new = action.this.name, action.args["to"].name
                 fields = [Field(new, f.type, f.description) if f.name == old else f for f in fields]
@@ -312,7 +314,7 @@ def _column_fields(node: exp.Expr | None, dialect: str | None) -> list[Field]:
     for column in node.expressions:
         if isinstance(column, exp.ColumnDef):
             kind = column.args.get("kind")
-            fields.append(Field(column.name, kind.sql(dialect).lower() if kind else None))
+            fields.append(Field(column.name, sql_text(kind, dialect).lower() if kind else None))
     return fields
 
 

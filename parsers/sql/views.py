@@ -12,6 +12,7 @@ from typing import Any
 from sqlglot import exp
 
 from lineage.model import ScriptLineage, SqlContext
+from lineage.model.sql_text import sql_text
 from parsers.sql.parse import parse_sql
 
 __all__ = ["parse_view"]
@@ -42,5 +43,5 @@ def parse_view(
     if body[:6].upper() == "CREATE":
         # SQLite, DuckDB and Snowflake keep the whole statement, name included.
         return parse_sql(body, schema=schema, context=context, file=None)
-    sql = f"CREATE {kind} {table.sql(dialect=context.dialect)} AS {body}"
+    sql = f"CREATE {kind} {sql_text(table, context.dialect)} AS {body}"
     return parse_sql(sql, schema=schema, context=context, file=None)
