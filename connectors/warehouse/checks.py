@@ -71,6 +71,7 @@ from lineage.errors import (
     TemporaryConnectorError,
 )
 from lineage.model import DatasetProfile, LiveColumn, LiveTable
+from lineage.model.sql_text import sql_text
 from lineage.views import CheckResult, CheckStatus
 
 if TYPE_CHECKING:
@@ -226,7 +227,7 @@ def check_custom_sql(
         except InputError as exc:
             details = {**base, "message": f"refused: {exc.message}"}
             return context.result(rule.label, CheckStatus.ERROR, None, details)
-        sql = rows_query(query, context.sample_limit + 1).sql(dialect=warehouse.dialect)
+        sql = sql_text(rows_query(query, context.sample_limit + 1), warehouse.dialect)
         details = {**base, "sql": sql, "threshold": "0 rows"}
         try:
             names, rows = _fetch_rows(
@@ -234,7 +235,7 @@ def check_custom_sql(
             )
             found = len(rows)
             if found > context.sample_limit:  # more than the sample: count them all
-                counted = count_query(query).sql(dialect=warehouse.dialect)
+                counted = sql_text(count_query(query), warehouse.dialect)
                 found = int(_fetch_rows(warehouse, counted, 1, context, read_only=True)[1][0][0])
         except ConnectorError as exc:
             details["message"] = f"the query failed: {exc.message}"
@@ -318,7 +319,7 @@ def _judge_plans(
     scan = scan_query(context.table, [p for _, p in ordered], warehouse.dialect)
     if figures is not None:
         scan = scan.select(*(p.copy() for p in figures.projections))
-    sql = scan.sql(dialect=warehouse.dialect, identify=True)
+    sql = sql_text(scan, warehouse.dialect, identify=True)
     counts: dict[int, int | ConnectorError] = {}
     sqls: dict[int, str] = {}
     measured: DatasetProfile | None = None
@@ -337,7 +338,7 @@ def _judge_plans(
         else:  # find what broke the scan: count each constraint alone, the figures apart
             for index, plan in ordered:
                 alone = scan_query(context.table, [plan], warehouse.dialect)
-                sqls[index] = alone.sql(dialect=warehouse.dialect, identify=True)
+                sqls[index] = sql_text(alone, warehouse.dialect, identify=True)
                 try:
                     counts[index] = _int(_fetch_one(warehouse, sqls[index], context)[0])
                 except ConnectorError as single:
@@ -354,7 +355,7 @@ def _judge_plans(
 def _measure_alone(
     warehouse: Warehouse, context: _Context, figures: FigureScan
 ) -> tuple[DatasetProfile | None, str | None]:
-    sql = figures.query().sql(dialect=warehouse.dialect, identify=True)
+    sql = sql_text(figures.query(), warehouse.dialect, identify=True)
     try:
         row = _fetch_one(warehouse, sql, context)
     except ConnectorError as exc:
@@ -388,7 +389,7 @@ def _verdict(
         sampled = sample_query(context.table, plan, shown, context.sample_limit, warehouse.dialect)
         try:
             names, rows = _fetch_rows(
-                warehouse, sampled.sql(dialect=warehouse.dialect, identify=True),
+                warehouse, sql_text(sampled, warehouse.dialect, identify=True),
                 context.sample_limit, context,
             )  # fmt: skip
             details["sample"] = [

@@ -38,6 +38,7 @@ from connectors.warehouse.profile_sql import ColumnKind, column_kind, table_expr
 from lineage.contracts import Constraint, ConstraintKind
 from lineage.errors import InputError
 from lineage.model import LiveColumn, LiveTable
+from lineage.model.sql_text import sql_text
 
 __all__ = [
     "ConstraintPlan",
@@ -164,8 +165,8 @@ def type_mismatch(column: LiveColumn, declared: str, dialect: str) -> str | None
         return None if same else f"{column.name} is {column.type}, the contract says {declared}"
     if wanted.this == live.this and (not wanted.expressions or wanted == live):
         return None
-    shown = live.sql(dialect=dialect)
-    return f"{column.name} is {shown}, the contract says {wanted.sql(dialect=dialect)}"
+    shown = sql_text(live, dialect)
+    return f"{column.name} is {shown}, the contract says {sql_text(wanted, dialect)}"
 
 
 def violation_message(constraint: Constraint, column: str, count: int) -> str:

@@ -32,6 +32,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lineage.model import LiveColumn, LiveTable, ProfileMetric
+from lineage.model.sql_text import sql_text
 
 __all__ = [
     "APPROX_DISTINCT_DIALECTS",
@@ -132,7 +133,7 @@ class ProfilePlan:
 
     def sql(self, *, pretty: bool = False) -> str:
         """The query in the plan's dialect, every identifier quoted."""
-        return self.select.sql(dialect=self.dialect, identify=True, pretty=pretty)
+        return sql_text(self.select, self.dialect, identify=True, pretty=pretty)
 
 
 def sqlglot_dialect(name: str) -> str:

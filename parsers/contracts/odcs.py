@@ -37,6 +37,7 @@ from lineage.contracts import (
     RuleSeverity,
     parse_duration,
 )
+from lineage.model.sql_text import sql_text
 from parsers.contracts.context import Context, bound_value, search_pattern, severity_of
 from parsers.contracts.document import ContractError, Path
 from parsers.contracts.odcs_quality import QualityTarget, read_quality
@@ -225,7 +226,7 @@ def _qualified(table: str, schema: str | None, dialect: str | None) -> str:
         return table
     from sqlglot import exp
 
-    return exp.table_(table, db=schema).sql(dialect=dialect)
+    return sql_text(exp.table_(table, db=schema), dialect)
 
 
 def _server(root: Mapping[str, Any]) -> tuple[str | None, str | None]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lineage.contracts import Constraint, ConstraintKind, QualityRule, RuleKind, RuleSeverity
+from lineage.model.sql_text import sql_text
 from parsers.contracts.context import Context, search_pattern, severity_of
 from parsers.contracts.document import Path
 
@@ -185,7 +186,7 @@ def threshold_sql(query: str, operator: tuple[str, Any], dialect: str | None) ->
         holds = compare(this=value, expression=lit(bound))
     check = exp.select("*").from_(parsed.subquery("odcs_result")).where(
         exp.not_(exp.paren(holds)))
-    return check.sql(dialect=dialect)
+    return sql_text(check, dialect)
 
 
 def _upper_bound(operator: tuple[str, Any] | None, *, counts: bool) -> float | None:
