@@ -128,7 +128,7 @@ def build_site(
         writer = _Writer(site, out, title, base_url, moment, count)
     writer.write_all()
     # The figures leave the manifest out: it holds them.
-    written = [p for p in writer.finish(inputs) if p != writer.manifest.path]
+    written = [p for p in writer.finish() if p != writer.manifest.path]
     figures = {"datasets": len(site.datasets), "columns": writer.column_count,
                "jobs": len(site.jobs), "pages": sum(1 for p in written if p.suffix == ".html"),
                "files": len(written), "bytes": sum(p.stat().st_size for p in written)}  # fmt: skip
@@ -235,7 +235,7 @@ class _Writer:
         payload = json.dumps(data, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
         self.text(path, f"{callback}({json.dumps(key)},{payload});\n")
 
-    def finish(self, inputs: str | None) -> list[Path]:
+    def finish(self) -> list[Path]:
         """Write the marker, remove files of earlier builds, list what this build wrote
         (the manifest among them: the caller writes it)."""
         self.text(MARKER, "Built by Silverline (lineage docs build). Safe to delete.\n")

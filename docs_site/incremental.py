@@ -20,6 +20,7 @@ build left does nothing at all: the site, build time included, stays as it is.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -44,9 +45,10 @@ _FORMAT = "silverline-build/1"
 _PACKAGE = Path(__file__).parent
 
 
+@functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """A digest of this package's code, templates and static files: a new version of any
-    of them renders every page again."""
+    of them renders every page again (read once per process: a build asks twice)."""
     digest = hashlib.sha1()
     for path in sorted(_PACKAGE.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".html", ".js", ".css"):
