@@ -29,6 +29,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from docs_site import affected
 from docs_site import context as ctx
 from docs_site.context import LIST_LIMIT
 from docs_site.facts import LAYERS, DriftFinding, SiteFacts, collect, job_key
@@ -75,6 +76,8 @@ class SiteReport:
     bytes: int
     seconds: float
     rendered: int = 0  # datasets and jobs whose files this build rendered (not kept)
+    # datasets and jobs whose page values this build worked out (a change reached them)
+    worked_out: int = 0
 
 
 def _generator() -> str:
@@ -134,7 +137,7 @@ def build_site(
                "files": len(written), "bytes": sum(p.stat().st_size for p in written)}  # fmt: skip
     writer.manifest.save(inputs, figures, written)
     return SiteReport(out=out, **figures, seconds=time.perf_counter() - started,
-                      rendered=writer.rendered)  # fmt: skip
+                      rendered=writer.rendered, worked_out=writer.worked_out)  # fmt: skip
 
 
 # A reached dataset as plain values: the lists of the 100 nearest are most of what a
@@ -197,7 +200,7 @@ class _Writer:
         self.manifest = BuildManifest(out, scope or "")
         if self.manifest.path.exists():  # a build torn from here on keeps nothing of this one
             self.manifest.save(None, {}, [])
-        self.rendered = 0
+        self.rendered = self.worked_out = 0
         self._apart = False  # writing one dataset's or job's files (maybe in a worker)
         self.written: set[Path] = set()
         links = [(s, o) for j in site.jobs.values() for s in j.inputs for o in j.outputs]
@@ -208,6 +211,7 @@ class _Writer:
         self.failed_writers = failed_writers(site)
         self.rows = ListRows(site)  # the long lists' rows (each worker fills its own cells)
         self.names: dict[DatasetId, list[str]] = {}  # each dataset's columns, as shown
+        self.touching = affected.edges_by_dataset(site.edges)
 
     # -- files ---------------------------------------------------------------------------
 
@@ -258,18 +262,25 @@ class _Writer:
         search = SearchIndex()
         self._share_before_fork()
         datasets = list(self.site.datasets.values())
-        for done in map_in_order(self._dataset_in_worker, datasets, self.processes):
+        again = self._reached_by_change(datasets)
+        worked = {done.dataset: done for done in map_in_order(
+            self._dataset_in_worker, [f for f in datasets if f.id in again.datasets],
+            self.processes)}  # fmt: skip
+        for facts in datasets:
+            done = worked.get(facts.id) or self._kept_dataset(facts)
             self.written.update(done.written)
-            self._settle(f"d:{self.site.datasets[done.dataset].slug}", done.digest, done.rendered)
+            self._settle(f"d:{facts.slug}", done.digest, done.rendered)
             self.names[done.dataset] = done.names
             self.column_count += done.columns
             search.add_dataset(*done.search_entry, words=done.search_words,
                                columns=done.search_columns)  # fmt: skip
-        jobs = list(self.site.jobs.values())
+        self.worked_out += len(worked)
+        jobs = [job for job in self.site.jobs.values() if not self._kept_job(job, again)]
         for key, digest, rendered, written in map_in_order(self._job_in_worker, jobs,
                                                            self.processes):  # fmt: skip
             self.written.update(written)
             self._settle(key, digest, rendered)
+        self.worked_out += len(jobs)
         self.index_pages()
         for name, content in search.files():
             self.text(f"search/{name}", content)
@@ -285,6 +296,47 @@ class _Writer:
         graph.reach(upstream=True)
         for template in ("dataset.html", "runbook_dataset.html", "job.html", "runbook_job.html"):
             self.env.get_template(template)
+
+    def _reached_by_change(self, datasets: list[Any]) -> affected.WorkOut:
+        """What this build works out: what a change since the last build can reach
+        (``docs_site.affected``); the datasets' own digests recorded."""
+        owns = map_in_order(self._own_digest, datasets, self.processes)
+        for facts, own in zip(datasets, owns, strict=True):
+            self.manifest.current[affected.DATASET_OWN + facts.slug] = own.text()
+        return affected.to_work_out(datasets, owns, self.manifest.previous, self.index,
+                                    self._nearest)  # fmt: skip
+
+    def _own_digest(self, facts: Any) -> affected.OwnDigests:
+        return affected.OwnDigests.of(facts, self.site, self.touching, self.owners,
+                                      self.failed_writers)  # fmt: skip
+
+    def _nearest(self, starts: Sequence[DatasetId], upstream: bool) -> list[DatasetId]:
+        # The same walks the pages make (kept in the index for them).
+        found = self.index.nearest(starts, self.owners, upstream=upstream, limit=LIST_LIMIT)
+        return [entry.dataset for entry in found.entries]
+
+    def _kept_dataset(self, facts: Any) -> _DatasetPages:
+        """A dataset no change reached: its files and digest stay the last build's, and
+        only what the site-wide files need of it is made (unless a file went missing)."""
+        digest = self.manifest.previous.get(f"d:{facts.slug}")
+        if not self._kept(f"d:{facts.slug}", digest, self._dataset_files(facts)):
+            self.worked_out += 1
+            return self._dataset_in_worker(facts)
+        return self._summary(facts, ctx.column_names(facts, self.index), digest, rendered=False)
+
+    def _kept_job(self, job: Any, again: affected.WorkOut) -> bool:
+        """True when no change reached ``job`` and its files are still there: kept."""
+        slug = self.site.job_slugs[job_key(job)]
+        own = affected.job_own_digest(job, self.site)
+        key = affected.JOB_OWN + slug
+        if own is not None:
+            self.manifest.current[key] = own
+        if own is None or self.manifest.previous.get(key) != own:
+            return False
+        if again.job(job, self._nearest):
+            return False
+        digest = self.manifest.previous.get(f"j:{slug}")
+        return self._kept(f"j:{slug}", digest, [f"jobs/{slug}.html", f"runbooks/jobs/{slug}.html"])
 
     def _settle(self, key: str, digest: str | None, rendered: bool) -> None:
         """What a worker found about one dataset or job, recorded here."""
@@ -325,9 +377,8 @@ class _Writer:
                                   self.failed_writers)  # fmt: skip
         names = [c.name for c in values["columns"]]
         shard = ctx.lineage_shard(facts, self.site, self.index, names)
-        path = f"datasets/{facts.slug}.html"
-        files = [path, f"runbooks/datasets/{facts.slug}.html", f"data/lineage/{facts.slug}.js",
-                 f"data/datasets/{facts.slug}.json"]  # fmt: skip
+        files = self._dataset_files(facts)
+        path = files[0]
         # Everything the four files show comes from these values (and the build's scope).
         digest = _page_digest(values, runbook, shard)
         rendered = not self._kept(f"d:{facts.slug}", digest, files)
@@ -339,18 +390,31 @@ class _Writer:
                       note=render_markdown(facts.note) if facts.note else None)  # fmt: skip
             self.script(files[2], "SL.lineageShard", facts.slug, shard)
             self.text(files[3], self._dataset_json(facts, values))
+        return self._summary(facts, names, digest, rendered)
+
+    @staticmethod
+    def _dataset_files(facts: Any) -> list[str]:
+        """A dataset's four files: its page, runbook, lineage shard and JSON."""
+        return [f"datasets/{facts.slug}.html", f"runbooks/datasets/{facts.slug}.html",
+                f"data/lineage/{facts.slug}.js", f"data/datasets/{facts.slug}.json"]  # fmt: skip
+
+    def _summary(self, facts: Any, names: list[str], digest: str | None,
+                 rendered: bool) -> _DatasetPages:  # fmt: skip
+        """What the site-wide files need of one dataset: its columns as shown, and its
+        search entry (own descriptions only: an inherited one is the upstream column's)."""
         dataset = facts.dataset
         # meta values are searchable, after the secret-masking rules (never a password)
         meta_words = [v for v in redact_mapping(dict(facts.meta)).values() if isinstance(v, str)]
+        own = self.descriptions.get
         return _DatasetPages(
             dataset=facts.id,
             names=names,
-            columns=len(values["columns"]),
-            search_entry=(dataset.id.name, path, dataset.kind.value, facts.layer),
+            columns=len(names),
+            search_entry=(dataset.id.name, f"datasets/{facts.slug}.html", dataset.kind.value,
+                          facts.layer),
             search_words=[dataset.description or "", *dataset.tags,
                           *self.owners.get(dataset.id, ()), *meta_words],
-            search_columns=[(c.name, [c.description or "" if not c.inherited_from else ""])
-                            for c in values["columns"]],
+            search_columns=[(name, [own(ColumnId(facts.id, name)) or ""]) for name in names],
             digest=digest,
             rendered=rendered,
         )  # fmt: skip

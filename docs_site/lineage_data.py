@@ -260,6 +260,15 @@ class ColumnLineageIndex:
             kept = self._among = (among, graph.mask(among))
         return [graph.ids[r] for r in graph.reached_among(start, upstream, kept[1])]
 
+    def reachable(self, datasets: Iterable[DatasetId], *, upstream: bool) -> list[DatasetId]:
+        """Every dataset reachable from any of ``datasets``, however far, in (distance,
+        name) order; the starts themselves left out."""
+        graph = self._graph()
+        ranks = [graph.rank[d] for d in datasets if d in graph.rank]
+        if not ranks:
+            return []
+        return [graph.ids[r] for r, _, _ in graph.nearest(ranks, upstream, None).found]
+
     def _graph(self) -> RankedGraph:
         # On integer ranks (name order) rather than DatasetIds: comparing dataclasses was
         # most of the build's walk time.
