@@ -205,13 +205,15 @@ def main() -> None:
             with Catalog(url) as catalog:
                 edit_one_model(catalog, batch)
             edited, said = lineage_docs_build(url, root / "site")
-            rendered = re.search(r"(\d[\d,]*) of [\d,]+ datasets and jobs rendered", said)
+            rendered = re.search(r"(\d[\d,]*) of [\d,]+ datasets and jobs rendered "
+                                 r"\((\d[\d,]*) worked out again\)", said)
             columns = sum(len(d.schema.fields) for d in batch.datasets if d.schema)
             print(f"{models:,} models, {columns:,} columns, {len(batch.edges):,} edges: "
                   f"catalog written in {wrote:.1f} s; `lineage docs build` {built:.1f} s; "
                   f"again, nothing changed, {again:.2f} s; after one model changed "
                   f"{edited:.1f} s ({rendered.group(1) if rendered else '?'} of "
-                  f"{len(batch.datasets) + len(batch.jobs):,} datasets and jobs rendered); "
+                  f"{len(batch.datasets) + len(batch.jobs):,} datasets and jobs rendered, "
+                  f"{rendered.group(2) if rendered else '?'} worked out again); "
                   f"{files:,} files, {pages:,} pages, {size / 1e6:.1f} MB")  # fmt: skip
             if not options.no_browser and Path("/usr/bin/chromium").exists():
                 figures = browse(root / "site")

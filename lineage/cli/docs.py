@@ -59,7 +59,8 @@ def build(
     report = built.site
     groups = report.datasets + report.jobs
     kept = ("; nothing changed since the last build" if groups and not report.rendered else
-            f"; {report.rendered} of {groups} datasets and jobs rendered, the rest unchanged"
+            f"; {report.rendered} of {groups} datasets and jobs rendered "
+            f"({report.worked_out} worked out again), the rest unchanged"
             if report.rendered < groups else "")  # fmt: skip
     stderr.print(
         f"[green]Built[/] {report.pages} pages ({report.datasets} datasets, {report.columns} "
