@@ -10,9 +10,10 @@ build's and works out the page values of:
 - every dataset upstream or downstream of one whose *links* changed (its column edges, the
   inputs and outputs of its jobs; a new dataset too): distances, counts, hops and paths
   follow the links;
-- every dataset downstream of one whose column descriptions changed (inherited over
-  pass-through hops, however far) or whose last run went to or from failed (a runbook
-  lists every failed writer upstream);
+- every dataset downstream of one whose last run went to or from failed (a runbook lists
+  every failed writer upstream), and every dataset with a column that may inherit a
+  description from one whose column descriptions changed (over pass-through and rename
+  hops, however far);
 - every dataset or job whose 100-nearest lists hold one whose owners or last-run state
   changed (what those lists show of another dataset).
 
@@ -146,7 +147,8 @@ def to_work_out(
         return WorkOut(everything, everything)
     found: set[DatasetId] = set()
     linked: list[DatasetId] = []  # links changed: up- and downstream
-    inherited: list[DatasetId] = []  # descriptions or failed changed: downstream
+    failing: list[DatasetId] = []  # failed or not: downstream
+    described: list[DatasetId] = []  # descriptions changed: where they are inherited
     shown: set[DatasetId] = set()
     for facts, own in zip(datasets, owns, strict=True):
         before = OwnDigests.parse(previous.get(DATASET_OWN + facts.slug))
@@ -155,14 +157,16 @@ def to_work_out(
         found.add(facts.id)
         if before is None or not own.links or before.links != own.links:
             linked.append(facts.id)
-        if (before is None or not own.described or before.described != own.described
-                or before.failed != own.failed):  # fmt: skip
-            inherited.append(facts.id)
+        if before is None or before.failed != own.failed:
+            failing.append(facts.id)
+        if before is None or not own.described or before.described != own.described:
+            described.append(facts.id)
         if before is None or not own.shown or before.shown != own.shown:
             shown.add(facts.id)
     found.update(linked)
     found.update(index.reachable(linked, upstream=True))
-    found.update(index.reachable([*linked, *inherited], upstream=False))
+    found.update(index.reachable([*linked, *failing], upstream=False))
+    found.update(index.heirs(described))
     for upstream in (True, False):
         # A dataset on the other side lists this one when it is among its 100 nearest.
         for candidate in index.reachable(shown, upstream=not upstream):

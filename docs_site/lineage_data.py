@@ -187,11 +187,8 @@ class ColumnLineageIndex:
         current = column
         seen = {column}
         for _ in range(limit):
-            hops = [h for h in self.inputs.get(current, []) if h.status != "indirect"]
-            if len(hops) != 1 or hops[0].status not in ("pass-through", "rename"):
-                return None
-            other = hops[0].other
-            if not isinstance(other, ColumnId) or other in seen:
+            other = self._passed_from(current)
+            if other is None or other in seen:
                 return None
             text = descriptions.get(other)
             if text:
@@ -199,6 +196,33 @@ class ColumnLineageIndex:
             seen.add(other)
             current = other
         return None
+
+    def _passed_from(self, column: ColumnId) -> ColumnId | None:
+        """The one column ``column`` passes through or renames (where a description is
+        inherited from), or None."""
+        hops = [h for h in self.inputs.get(column, []) if h.status != "indirect"]
+        if len(hops) != 1 or hops[0].status not in ("pass-through", "rename"):
+            return None
+        other = hops[0].other
+        return other if isinstance(other, ColumnId) else None
+
+    def heirs(self, datasets: Iterable[DatasetId]) -> set[DatasetId]:
+        """The datasets with a column that may inherit a description from a column of
+        ``datasets``: downstream over pass-through and rename hops only, however far."""
+        wanted = set(datasets)
+        queue = [ColumnId(d, name) for d in wanted for name in self.columns.get(d, {})]
+        seen = set(queue)
+        found: set[DatasetId] = set()
+        while queue:
+            column = queue.pop()
+            for hop in self.outputs.get(column, []):
+                child = hop.other
+                if (isinstance(child, ColumnId) and child not in seen
+                        and self._passed_from(child) == column):  # fmt: skip
+                    seen.add(child)
+                    found.add(child.dataset)
+                    queue.append(child)
+        return found
 
     def upstream_datasets(self, dataset: DatasetId) -> list[DatasetId]:
         return sorted(self.dataset_up.get(dataset, {}))

@@ -278,3 +278,23 @@ def test_a_job_listing_a_changed_dataset_none_of_its_datasets_lists_is_worked_ou
     rebuilt = _build(url, site)
     assert _files(site) == _files(_build(url, tmp_path / "fresh").out)
     assert rebuilt.worked_out < len(made) + len(jobs)
+
+
+def test_heirs_are_the_columns_a_description_passes_down_to() -> None:
+    """``a.c`` passes through ``b.c`` to ``c.c`` (renamed there); ``b.t`` is computed
+    from ``a.t`` and ``d.c`` joins two inputs: neither inherits, so ``d`` is no heir."""
+    a, b, c, d = (DatasetId(NS, n) for n in ("a", "b", "c", "d"))
+    identity = (Transformation.direct(TransformationSubtype.IDENTITY),)
+    computed = (Transformation.direct(TransformationSubtype.TRANSFORMATION),)
+    index = ColumnLineageIndex.build([
+        ColumnEdge(ColumnId(a, "c"), b, "c", identity, "j1"),
+        ColumnEdge(ColumnId(b, "c"), c, "renamed", identity, "j2"),
+        ColumnEdge(ColumnId(a, "t"), b, "t", computed, "j1"),
+        ColumnEdge(ColumnId(b, "t"), d, "c", identity, "j3"),
+        ColumnEdge(ColumnId(c, "renamed"), d, "c", identity, "j3"),
+    ])  # fmt: skip
+    assert index.heirs([a]) == {b, c}
+    assert index.heirs([b]) == {c}
+    assert index.heirs([d]) == set()
+    assert index.inherited_description(ColumnId(c, "renamed"), {ColumnId(a, "c"): "x"}) == (
+        "x", ColumnId(a, "c"))  # fmt: skip
